@@ -1,0 +1,1 @@
+"""Training/test machinery: LR schedule, checkpoint state, distributed setup, logging, evaluation glue."""

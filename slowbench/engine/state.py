@@ -1,0 +1,89 @@
+"""Training checkpoints: atomic write and weights-only read of model, optimizer, scheduler, RNG and position.
+
+File layout (a plain dict, loadable with ``torch.load(weights_only=True)``; ``state_dict`` + ``meta`` is
+also what ``slowbench.checkpoint.load_checkpoint`` reads, like an mmaction2 checkpoint):
+``{"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}``, where ``epoch`` and
+``iteration`` say how far training got: the next step is global iteration ``iteration``.
+"""
+import os
+import pathlib
+import random
+import tempfile
+
+import numpy as np
+import torch
+
+
+def rng_state() -> dict:
+    """Python, numpy and torch (CPU and CUDA) RNG states as weights-only-loadable objects."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": random.getstate(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+             "torch": torch.random.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Inverse of ``rng_state``."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
+    torch.random.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def atomic_torch_save(obj, path) -> pathlib.Path:
+    """``torch.save`` to a temp file in the target folder, then ``os.replace`` (never a torn file)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iteration: int,
+                        meta: dict) -> pathlib.Path:
+    """Writes the full training state atomically (``model`` unwrapped from DDP by the caller)."""
+    return atomic_torch_save({"state_dict": model.state_dict(), "meta": meta,
+                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                              "rng": rng_state(), "epoch": epoch, "iteration": iteration}, path)
+
+
+def read_checkpoint(path) -> dict:
+    """Loads a checkpoint dict weights-only; a missing or unreadable file is a one-line ValueError."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: checkpoint file not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated/foreign files
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable checkpoint ({first_line})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: checkpoint has no 'state_dict'")
+    return ckpt
+
+
+def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[int, int]:
+    """Loads a ``save_training_state`` dict into the objects; returns ``(epoch, iteration)`` to go on from."""
+    missing = [k for k in ("optimizer", "scheduler", "rng", "epoch", "iteration") if k not in ckpt]
+    if missing:
+        raise ValueError(f"checkpoint cannot resume training: no {', '.join(missing)} "
+                         f"(use --pretrained for weights-only files)")
+    model.load_state_dict(ckpt["state_dict"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    set_rng_state(ckpt["rng"])
+    return int(ckpt["epoch"]), int(ckpt["iteration"])

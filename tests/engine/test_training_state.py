@@ -1,0 +1,89 @@
+"""Checkpoint state: atomic writes, weights-only reads, exact RNG/optimizer/scheduler round trip."""
+import argparse
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from slowbench.engine import state
+
+
+def small_training_objects(seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-5)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1.0 / (1 + i))
+    return model, opt, sched
+
+
+def train_steps(model, opt, sched, n):
+    for _ in range(n):
+        x = torch.randn(8, 4) + np.random.rand() + random.random()
+        loss = model(x).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+
+
+def test_resume_from_saved_state_is_bit_exact(tmp_path):
+    model, opt, sched = small_training_objects()
+    train_steps(model, opt, sched, 3)
+    state.save_training_state(tmp_path / "c.pth", model=model, optimizer=opt, scheduler=sched,
+                              epoch=1, iteration=3, meta={"row": "x"})
+    train_steps(model, opt, sched, 4)
+    expected = [p.clone() for p in model.state_dict().values()]
+
+    model2, opt2, sched2 = small_training_objects(seed=123)
+    torch.manual_seed(999), np.random.seed(5), random.seed(7)  # scramble: the checkpoint must restore them
+    ckpt = state.read_checkpoint(tmp_path / "c.pth")
+    assert state.restore_training_state(ckpt, model=model2, optimizer=opt2, scheduler=sched2) == (1, 3)
+    assert ckpt["meta"] == {"row": "x"}
+    train_steps(model2, opt2, sched2, 4)
+    for a, b in zip(expected, model2.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_rng_state_round_trip_through_weights_only_load(tmp_path):
+    random.seed(1), np.random.seed(2), torch.manual_seed(3)
+    state.atomic_torch_save(state.rng_state(), tmp_path / "rng.pth")
+    draws = (random.random(), np.random.rand(), torch.rand(1).item())
+    state.set_rng_state(torch.load(tmp_path / "rng.pth", weights_only=True))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == draws
+
+
+def test_atomic_save_leaves_old_file_and_no_temp_when_save_fails(tmp_path):
+    target = tmp_path / "ckpt.pth"
+    state.atomic_torch_save({"state_dict": {}}, target)
+    before = target.read_bytes()
+    with pytest.raises(Exception):
+        state.atomic_torch_save({"bad": lambda: None}, target)  # lambdas cannot be pickled
+    assert target.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.pth"]
+
+
+def test_read_checkpoint_errors_are_one_line(tmp_path):
+    with pytest.raises(ValueError, match="not found"):
+        state.read_checkpoint(tmp_path / "missing.pth")
+    (tmp_path / "junk.pth").write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="not a readable checkpoint") as info:
+        state.read_checkpoint(tmp_path / "junk.pth")
+    assert "\n" not in str(info.value)
+    torch.save({"weights": {}}, tmp_path / "nodict.pth")
+    with pytest.raises(ValueError, match="no 'state_dict'"):
+        state.read_checkpoint(tmp_path / "nodict.pth")
+
+
+def test_read_checkpoint_refuses_arbitrary_pickled_objects(tmp_path):
+    torch.save({"state_dict": {}, "evil": argparse.Namespace(a=1)}, tmp_path / "evil.pth")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        state.read_checkpoint(tmp_path / "evil.pth")
+
+
+def test_weights_only_checkpoint_cannot_resume(tmp_path):
+    model, opt, sched = small_training_objects()
+    with pytest.raises(ValueError, match="cannot resume.*--pretrained"):
+        state.restore_training_state({"state_dict": model.state_dict()}, model=model, optimizer=opt,
+                                     scheduler=sched)
