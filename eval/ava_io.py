@@ -1,0 +1,239 @@
+"""AVA file formats: label maps, gt / prediction CSVs, excluded timestamps, prediction writer.
+
+CSV rows are `video,timestamp,x1,y1,x2,y2,action[,person|score]` with boxes normalised to
+[0, 1]. Readers return a `pandas.DataFrame` with columns `video` (str), `timestamp` (int64),
+`x1, y1, x2, y2` (float64), `action` (int64) and `person` (gt, NaN for 7-column rows) or
+`score` (predictions). Every malformed row raises `InputError("<file>:<line>: <problem>")`.
+"""
+import os
+import re
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+from eval.errors import InputError
+
+__all__ = [
+    "read_label_map", "read_csv_gt", "read_csv_pred", "read_exclusions", "write_csv_pred",
+    "check_columns",
+]
+
+_BOX = ["x1", "y1", "x2", "y2"]
+_PLAIN_ENTRY = re.compile(r"^\s*(-?\d+)\s*:\s*(.*?)\s*$")
+_PBTXT_FIELD = re.compile(r"^\s*(name|display_name|id|label_id)\s*:\s*(.*?)\s*$")
+
+
+def read_label_map(path):
+    """Class id -> name from a pbtxt (`item { name: "..." id: N }`) or an `id: name` list.
+
+    The pbtxt is read like the reference parsers (an entry is added at each `id:` line with the
+    last `name:` seen), but indentation is not significant.
+    """
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    is_pbtxt = any(line.strip().startswith("item") for line in lines)
+    label_map = {}
+    name = None
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if is_pbtxt:
+            match = _PBTXT_FIELD.match(line)
+            if match is None:
+                if text.startswith("item") or text == "}":
+                    continue
+                raise InputError(f"{path}:{number}: unexpected pbtxt line {text!r}")
+            field, value = match.groups()
+            if field in ("name", "display_name"):
+                if field == "name" or name is None:
+                    name = value.strip('"')
+                continue
+            class_id = _parse_int(value, path, number)
+            if name is None:
+                raise InputError(f"{path}:{number}: id {class_id} has no preceding name")
+            entry = (class_id, name)
+            name = None
+        else:
+            match = _PLAIN_ENTRY.match(line)
+            if match is None:
+                raise InputError(f"{path}:{number}: expected 'id: name', got {text!r}")
+            entry = (int(match.group(1)), match.group(2))
+        if entry[0] in label_map:
+            raise InputError(f"{path}:{number}: duplicate class id {entry[0]}")
+        label_map[entry[0]] = entry[1]
+    if not label_map:
+        raise InputError(f"{path}: no classes found in the label map")
+    return label_map
+
+
+def _parse_int(text, path, number):
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{path}:{number}: expected an integer id, got {text!r}") from None
+
+
+def read_csv_gt(path):
+    """Ground-truth rows (7 or 8 columns; the 8th is the person id) as a DataFrame."""
+    fields, lines = _read_fields(path, allowed=(7, 8))
+    frame = _typed_columns(fields, lines, path)
+    frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
+    return frame
+
+
+def read_csv_pred(path):
+    """Prediction rows (exactly 8 columns; the 8th is the score) as a DataFrame."""
+    fields, lines = _read_fields(path, allowed=(8,))
+    frame = _typed_columns(fields, lines, path)
+    frame["score"] = _numbers(fields[7], lines, path, "score")
+    return frame
+
+
+def read_exclusions(path):
+    """Excluded (video, timestamp) keys from a 2-column CSV."""
+    fields, lines = _read_fields(path, allowed=(2,))
+    timestamps = _integers(fields[1], lines, path, "timestamp")
+    return set(zip(fields[0].tolist(), timestamps.tolist()))
+
+
+def write_csv_pred(path, df, *, decimals=4):
+    """Writes predictions in the official CSV form, atomically (temp file + os.replace).
+
+    `df` has columns video, timestamp, x1, y1, x2, y2, action, score. Floats are printed with
+    `decimals` digits (4, like mmaction2, so scores written here tie exactly as in mmaction2);
+    timestamps as 4-digit integers.
+    """
+    check_columns(df, "predictions", with_score=True)
+    out = pd.DataFrame({
+        "video": df["video"].astype(str),
+        "timestamp": np.asarray(df["timestamp"], dtype=np.int64),
+    })
+    text = out["video"] + "," + out["timestamp"].map("{:04d}".format)
+    for column in _BOX:
+        text = text + "," + pd.Series(np.asarray(df[column], dtype=np.float64)).map(
+            f"{{:.{decimals}f}}".format).to_numpy()
+    text = text + "," + pd.Series(np.asarray(df["action"], dtype=np.int64)).astype(str).to_numpy()
+    text = text + "," + pd.Series(np.asarray(df["score"], dtype=np.float64)).map(
+        f"{{:.{decimals}f}}".format).to_numpy()
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".csv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            if len(text):
+                file.write("\n".join(text.tolist()) + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def check_columns(df, source, *, with_score):
+    """Validates an in-memory AVA table (the readers' DataFrame or a dict of column arrays).
+
+    Returns it as a DataFrame. Raises InputError naming `source` and the first bad row.
+    """
+    if not isinstance(df, pd.DataFrame):
+        try:
+            df = pd.DataFrame(dict(df))
+        except (TypeError, ValueError) as error:
+            raise InputError(f"{source}: not a table of columns ({error})") from None
+    needed = ["video", "timestamp", *_BOX, "action"] + (["score"] if with_score else [])
+    missing = [column for column in needed if column not in df.columns]
+    if missing:
+        raise InputError(f"{source}: missing column(s) {', '.join(missing)}")
+    for column in [*_BOX] + (["score"] if with_score else []):
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+        _first_bad(~np.isfinite(values), source, f"{column} is not a finite number")
+    for column in ("timestamp", "action"):
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+        _first_bad(~np.isfinite(values) | (values != np.round(values)), source,
+                   f"{column} is not an integer")
+    _check_boxes(df, lambda bad, problem: _first_bad(bad, source, problem))
+    return df
+
+
+def _first_bad(bad, source, problem):
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        raise InputError(f"{source}: row {rows[0]}: {problem}")
+
+
+def _check_boxes(frame, report):
+    x1, y1, x2, y2 = (frame[c].to_numpy(dtype=np.float64) for c in _BOX)
+    report((x2 < x1) | (y2 < y1), "inverted box (x2 < x1 or y2 < y1)")
+    report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
+
+
+def _read_fields(path, *, allowed):
+    """Splits a CSV into string columns; checks every row has an allowed field count."""
+    width = max(allowed)
+    try:
+        table = pd.read_csv(path, header=None, names=range(width + 1), dtype=str,
+                            na_filter=False, skip_blank_lines=False, engine="c",
+                            skipinitialspace=True, quoting=3)
+    except pd.errors.EmptyDataError:
+        table = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width + 1)})
+    except pd.errors.ParserError as error:
+        found = re.search(r"line (\d+), saw (\d+)", str(error))
+        where = f"{path}:{found.group(1)}" if found else str(path)
+        count = found.group(2) if found else "too many"
+        raise InputError(f"{where}: expected {_counts(allowed)} columns, got {count}") from None
+    values = table.to_numpy()
+    filled = values != ""
+    lines = np.arange(1, len(table) + 1)
+    blank = ~filled.any(axis=1)
+    values, filled, lines = values[~blank], filled[~blank], lines[~blank]
+    count = width + 1 - np.argmax(filled[:, ::-1], axis=1)
+    bad = ~np.isin(count, allowed)
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise InputError(f"{path}:{lines[first]}: expected {_counts(allowed)} columns, "
+                         f"got {count[first]}")
+    holes = ~filled & (np.arange(width + 1) < count[:, None])
+    if holes.any():
+        row, column = np.argwhere(holes)[0]
+        raise InputError(f"{path}:{lines[row]}: column {column + 1} is empty")
+    return [values[:, i] for i in range(width + 1)], lines
+
+
+def _counts(allowed):
+    return " or ".join(str(n) for n in allowed)
+
+
+def _numbers(column, lines, path, what, *, allow_empty=False):
+    values = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float64)
+    empty = column == ""
+    bad = ~np.isfinite(values) & ~(allow_empty & empty)
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise InputError(f"{path}:{lines[first]}: {what} {column[first]!r} is not a finite number")
+    return values
+
+
+def _integers(column, lines, path, what):
+    values = _numbers(column, lines, path, what)
+    bad = (values != np.round(values)) | (values < 0)
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise InputError(f"{path}:{lines[first]}: {what} {column[first]!r} is not a "
+                         "non-negative integer")
+    return values.astype(np.int64)
+
+
+def _typed_columns(fields, lines, path):
+    frame = pd.DataFrame({
+        "video": fields[0].astype(str),
+        "timestamp": _integers(fields[1], lines, path, "timestamp"),
+    })
+    for i, column in enumerate(_BOX, start=2):
+        frame[column] = _numbers(fields[i], lines, path, column)
+    frame["action"] = _integers(fields[6], lines, path, "action id")
+
+    def report(bad, problem):
+        if bad.any():
+            raise InputError(f"{path}:{lines[np.flatnonzero(bad)[0]]}: {problem}")
+
+    _check_boxes(frame, report)
+    return frame

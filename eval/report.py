@@ -1,0 +1,34 @@
+"""Plain-text result tables and atomic JSON output shared by the evaluator CLIs."""
+import json
+import os
+import tempfile
+
+__all__ = ["format_table", "percent", "write_json_atomic"]
+
+
+def percent(fraction, digits=4):
+    """A fraction in 0..1 as a percentage string; '-' for a class that is not scored."""
+    return "-" if fraction is None else f"{100 * fraction:.{digits}f}"
+
+
+def format_table(header, rows):
+    """Left-aligned text columns with a dashed rule under the header."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json_atomic(path, data):
+    """Writes `data` as JSON (NaN is not allowed: unscored values must be None) via os.replace."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(data, file, indent=2, allow_nan=False)
+            file.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
