@@ -1,0 +1,115 @@
+"""Loading mmaction2 checkpoints (detector or Kinetics recogniser) and saving our own, atomically.
+
+Key names are mmaction2's (`backbone.*`, `roi_head.bbox_head.*`), so an official detection
+`.pth` (a dict with `state_dict`, `meta`, ...) loads strictly. A recognition checkpoint
+(`backbone.*` + `cls_head.*`) loads into the detector's backbone; its classifier is reported and
+skipped and the RoI head keeps its initialisation. Files are read with
+`torch.load(weights_only=True)` only.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or does not fit the model; the message is one line."""
+
+
+@dataclass
+class LoadReport:
+    """What `load_checkpoint` did: keys loaded, checkpoint keys skipped (not in the model, e.g. a
+    recogniser's `cls_head.*`), model keys left at their initial values."""
+
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
+    """The tensor dict of a checkpoint file: its `state_dict` entry, or the file itself if it is
+    a bare state dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({reason})") from None
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: no state dict of tensors in the checkpoint")
+    return state
+
+
+def _is_recogniser(state: dict[str, Tensor]) -> bool:
+    return not any(k.startswith("roi_head.") for k in state) and any(
+        k.startswith("cls_head.") for k in state)
+
+
+def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = True) -> LoadReport:
+    """Loads `path` into `model` (a detector, or a bare backbone for `backbone.*` keys).
+
+    Detection checkpoint: with `strict`, every model key must be present with the same shape
+    and no other key may exist. Recognition checkpoint (`cls_head.*`, no `roi_head.*`): the
+    backbone must match strictly; `cls_head.*` is skipped and `roi_head.*` keeps its init.
+    Any violation raises `CheckpointError` naming the file and the first bad key; nothing is
+    loaded in that case.
+    """
+    state = read_state_dict(path)
+    model_state = model.state_dict()
+    if not any(k.startswith("backbone.") for k in model_state):
+        # A bare backbone: address it with the detector's names.
+        model_state = {f"backbone.{k}": v for k, v in model_state.items()}
+        prefix = "backbone."
+    else:
+        prefix = ""
+    recogniser = _is_recogniser(state)
+    required = [k for k in model_state if not (recogniser and k.startswith("roi_head."))]
+    report = LoadReport()
+    for key in required:
+        if key not in state:
+            if strict:
+                raise CheckpointError(f"{path}: key {key!r} is missing from the checkpoint "
+                                      f"({sum(k not in state for k in required)} missing)")
+            report.missing.append(key)
+    for key, value in state.items():
+        if key not in model_state:
+            if strict and not (recogniser and key.startswith("cls_head.")):
+                raise CheckpointError(f"{path}: unexpected key {key!r} in the checkpoint")
+            report.skipped.append(key)
+        elif value.shape != model_state[key].shape:
+            raise CheckpointError(f"{path}: key {key!r} has shape {list(value.shape)} in the "
+                                  f"checkpoint but {list(model_state[key].shape)} in the model")
+        else:
+            report.loaded.append(key)
+    report.missing += [k for k in model_state if k not in required]
+    loadable = {k.removeprefix(prefix): state[k] for k in report.loaded}
+    model.load_state_dict(loadable, strict=False)
+    return report
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module | dict[str, Tensor], *,
+                    meta: dict | None = None, **extra) -> None:
+    """Writes `{"state_dict": ..., "meta": meta, **extra}` (mmengine's layout) atomically: a
+    temporary file in the same folder, then `os.replace`. Keep `meta` and `extra` to tensors and
+    plain containers/numbers/strings so `torch.load(weights_only=True)` can read them back
+    (e.g. `optimizer=optimizer.state_dict(), epoch=3`)."""
+    path = Path(path)
+    state = model.state_dict() if isinstance(model, nn.Module) else model
+    checkpoint = {"state_dict": {k: v.detach().cpu() for k, v in state.items()},
+                  "meta": dict(meta or {}), **extra}
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(checkpoint, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

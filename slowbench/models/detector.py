@@ -1,0 +1,155 @@
+"""The SlowOnly detector (mmdet `FastRCNN` without RPN): preprocessing, backbone, RoI head."""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from slowbench.models.bbox_head import create_bbox_head
+from slowbench.models.resnet3d import (NonLocalPattern, ResNet3dSlowOnly,
+                                       create_slowonly_backbone, reference_non_local_pattern)
+from slowbench.models.roi_extractor import RoiOrder, TemporalMode, create_roi_extractor
+from slowbench.models.roi_head import AVARoIHead
+from slowbench.zoo import ZooRow, get_row
+
+# mmaction2's ActionDataPreprocessor statistics, for RGB pixels in 0..255.
+PIXEL_MEAN = (123.675, 116.28, 103.53)
+PIXEL_STD = (58.395, 57.12, 57.375)
+
+
+class Detector(nn.Module):
+    """`clips [B, 3, T, H, W]` RGB 0..255 + per-clip proposals `[n_i, 4]` (x1, y1, x2, y2 pixels)
+    -> `loss(...)` dict in training, `predict(...)` per-clip scores `[n_i, num_classes]`."""
+
+    def __init__(self, *, backbone: ResNet3dSlowOnly, roi_head: AVARoIHead) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.roi_head = roi_head
+        # Non-persistent: not in the reference checkpoints.
+        self.register_buffer("pixel_mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1, 1),
+                             persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(PIXEL_STD).view(1, 3, 1, 1, 1),
+                             persistent=False)
+
+    @property
+    def num_classes(self) -> int:
+        return self.roi_head.bbox_head.num_classes
+
+    def normalise(self, clips: Tensor) -> Tensor:
+        """`[B, 3, T, H, W]` 0..255 RGB -> `(x - mean) / std` per channel."""
+        _check_clips(clips)
+        return (clips - self.pixel_mean) / self.pixel_std
+
+    def loss(self, clips: Tensor, proposals: list[Tensor], gt_boxes: list[Tensor],
+             gt_labels: list[Tensor], *, generator: torch.Generator | None = None
+             ) -> dict[str, Tensor]:
+        """`loss_action_cls` (the total to optimise) plus recall/precision metrics.
+
+        `gt_labels[i]` is `[m_i, num_classes]` multi-hot (AVA: raw action id = column).
+        `generator` drives the RoI sampler (default: the global torch RNG, like the reference).
+        """
+        x = self.normalise(clips)
+        proposals = _check_boxes("proposals", proposals, len(clips), x.device)
+        gt_boxes = _check_boxes("gt_boxes", gt_boxes, len(clips), x.device)
+        gt_labels = _check_labels(gt_labels, gt_boxes, self.num_classes, x.device)
+        return self.roi_head.loss(self.backbone(x), proposals, gt_boxes, gt_labels, generator)
+
+    def predict(self, clips: Tensor, proposals: list[Tensor]) -> list[Tensor]:
+        """Per-clip `[n_i, num_classes]` sigmoid (softmax for single-label) scores of every
+        column; a clip without proposals gives `[0, num_classes]`. Call in eval mode."""
+        x = self.normalise(clips)
+        proposals = _check_boxes("proposals", proposals, len(clips), x.device)
+        if sum(p.shape[0] for p in proposals) == 0:
+            return [x.new_zeros((0, self.num_classes)) for _ in proposals]
+        return self.roi_head.predict(self.backbone(x), proposals)
+
+
+def normalise_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
+    """Pixel boxes `[n, 4]` of a `height x width` network input -> [0, 1] coordinates, as the
+    reference writes its test results."""
+    return boxes / boxes.new_tensor([width, height, width, height])
+
+
+def _check_clips(clips: Tensor) -> None:
+    if not isinstance(clips, Tensor) or clips.dim() != 5 or clips.shape[1] != 3:
+        shape = list(clips.shape) if isinstance(clips, Tensor) else type(clips).__name__
+        raise ValueError(f"clips must be a [B, 3, T, H, W] RGB tensor, got {shape}")
+    if not clips.is_floating_point():
+        raise ValueError(f"clips must be floating point (RGB 0..255), got {clips.dtype}")
+
+
+def _check_boxes(name: str, boxes: list[Tensor], batch: int, device: torch.device
+                 ) -> list[Tensor]:
+    if not isinstance(boxes, (list, tuple)) or len(boxes) != batch:
+        raise ValueError(f"{name} must be a list of {batch} tensors (one per clip), "
+                         f"got {type(boxes).__name__} of length {len(boxes)}")
+    for i, box in enumerate(boxes):
+        if not isinstance(box, Tensor) or box.dim() != 2 or box.shape[1] != 4:
+            shape = list(box.shape) if isinstance(box, Tensor) else type(box).__name__
+            raise ValueError(f"{name}[{i}] must be [n, 4] (x1, y1, x2, y2), got {shape}")
+        if not torch.isfinite(box).all():
+            raise ValueError(f"{name}[{i}] has non-finite values")
+    return [box.to(device=device, dtype=torch.float32) for box in boxes]
+
+
+def _check_labels(labels: list[Tensor], boxes: list[Tensor], num_classes: int,
+                  device: torch.device) -> list[Tensor]:
+    if not isinstance(labels, (list, tuple)) or len(labels) != len(boxes):
+        raise ValueError(f"gt_labels must be a list of {len(boxes)} tensors (one per clip)")
+    for i, (label, box) in enumerate(zip(labels, boxes)):
+        expected = [box.shape[0], num_classes]
+        if not isinstance(label, Tensor) or list(label.shape) != expected:
+            shape = list(label.shape) if isinstance(label, Tensor) else type(label).__name__
+            raise ValueError(f"gt_labels[{i}] must be {expected} multi-hot, got {shape}")
+    return [label.to(device=device, dtype=torch.float32) for label in labels]
+
+
+def create_detector(*, depth: int = 50, base_channels: int = 64, num_classes: int = 81,
+                    nonlocal_stages: NonLocalPattern | Literal["reference"] | None = None,
+                    # RoI extractor
+                    temporal_pool_mode: TemporalMode = "avg", with_global: bool = False,
+                    roi_order: RoiOrder = "pool_then_align",
+                    # head and loss
+                    mlp_head: bool = False, background_class: bool = True,
+                    multilabel: bool = True, focal_gamma: float = 0.0, focal_alpha: float = 1.0,
+                    dropout: float = 0.5,
+                    # training assignment and sampling
+                    num_rois: int = 32, pos_iou_thr: float = 0.9) -> Detector:
+    """A SlowOnly detector; defaults are mmaction2's AVA2.1 R50 4x16 row.
+
+    `nonlocal_stages`: None (no non-local), "reference" (mmaction2's R50-NL placement for this
+    depth) or an explicit per-stage 0/1 pattern.
+    """
+    if nonlocal_stages == "reference":
+        nonlocal_stages = reference_non_local_pattern(depth)
+    backbone = create_slowonly_backbone(depth=depth, base_channels=base_channels,
+                                        non_local_pattern=nonlocal_stages or None)
+    extractor = create_roi_extractor(temporal_pool_mode=temporal_pool_mode,
+                                     with_global=with_global, roi_order=roi_order)
+    in_channels = backbone.out_channels * (2 if with_global else 1)
+    head = create_bbox_head(in_channels=in_channels, num_classes=num_classes, dropout=dropout,
+                            mlp_head=mlp_head, background_class=background_class,
+                            multilabel=multilabel, focal_gamma=focal_gamma,
+                            focal_alpha=focal_alpha)
+    roi_head = AVARoIHead(bbox_roi_extractor=extractor, bbox_head=head, num_rois=num_rois,
+                          pos_iou_thr=pos_iou_thr)
+    return Detector(backbone=backbone, roi_head=roi_head)
+
+
+def detector_kwargs(row: ZooRow) -> dict:
+    """The `create_detector` arguments of a model-zoo row."""
+    return dict(depth=row.depth, num_classes=row.num_classes,
+                nonlocal_stages="reference" if row.non_local else None,
+                temporal_pool_mode=row.temporal_pool_mode, with_global=row.with_global,
+                mlp_head=row.mlp_head, background_class=row.background_class,
+                multilabel=row.multilabel, focal_gamma=row.focal_gamma,
+                focal_alpha=row.focal_alpha, dropout=row.dropout)
+
+
+def build_detector(row: ZooRow | str, **overrides) -> Detector:
+    """The detector of a zoo row (a `ZooRow`, short name or config name); keyword overrides
+    replace row values, e.g. `build_detector("ava21-k400-r50-4x16", depth=18, base_channels=8)`."""
+    if isinstance(row, str):
+        row = get_row(row)
+    return create_detector(**{**detector_kwargs(row), **overrides})
