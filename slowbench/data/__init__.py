@@ -1,0 +1,21 @@
+"""Datasets (AVA v2.1/v2.2, AVA-Kinetics, MultiSports), clip pipeline, collate and synthetic data.
+
+`build_dataset(row, data_root, split)` reads a split in the reference (mmaction2) layout and
+returns clips with boxes; `collate` batches them; `python -m slowbench.data.synthetic` writes a
+small synthetic dataset in the same layouts.
+"""
+from .annotations import Keyframe, image_key, read_annotations, read_exclusions, read_proposals, select_proposals
+from .build import build_dataset, load_split, read_multisports_gt
+from .collate import collate
+from .detection_dataset import DetectionDataset
+from .errors import DataError, DataWarning
+from .layout import DatasetFiles, dataset_files, default_data_root, find_dataset
+from .normalize import RGB_MEAN, RGB_STD, normalize_clips
+from .pipeline_config import PipelineConfig
+
+__all__ = [
+    "DataError", "DataWarning", "DatasetFiles", "DetectionDataset", "Keyframe", "PipelineConfig",
+    "RGB_MEAN", "RGB_STD", "build_dataset", "collate", "dataset_files", "default_data_root",
+    "find_dataset", "image_key", "load_split", "normalize_clips", "read_annotations",
+    "read_exclusions", "read_multisports_gt", "read_proposals", "select_proposals",
+]

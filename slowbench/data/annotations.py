@@ -1,0 +1,148 @@
+"""Readers for the AVA-style annotation CSV, excluded timestamps and proposal pickles."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from eval import safe_pickle
+
+from .errors import DataError
+
+WHOLE_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], dtype=np.float32)
+
+
+@dataclass
+class Keyframe:
+    """The merged ground truth of one annotated frame (one `video,timestamp` key).
+
+    boxes: float32 [m, 4] normalised (x1, y1, x2, y2); labels: float32 [m, num_classes] multi-hot
+    with the CSV's integer label as the column; entity_ids: the first row's person id per box.
+    """
+
+    video: str
+    timestamp: int
+    boxes: np.ndarray
+    labels: np.ndarray
+    entity_ids: list
+
+    @property
+    def img_key(self) -> str:
+        return image_key(self.video, self.timestamp)
+
+
+def image_key(video: str, timestamp: int) -> str:
+    """The reference key of an annotated frame: `video,TTTT` (timestamp zero-padded to 4 digits)."""
+    return f"{video},{timestamp:04d}"
+
+
+def _parse_row(fields, num_classes: int, where: str):
+    if len(fields) != 8:
+        raise DataError(f"{where}: expected 8 comma-separated columns "
+                        f"(video,timestamp,x1,y1,x2,y2,label,entity), got {len(fields)}")
+    try:
+        timestamp = int(fields[1])
+        box = tuple(float(value) for value in fields[2:6])
+        label = int(fields[6])
+        entity = int(fields[7])
+    except ValueError as error:
+        raise DataError(f"{where}: {error}") from None
+    if not all(0.0 <= value <= 1.0 for value in box):
+        raise DataError(f"{where}: box {box} is not normalised to [0, 1]")
+    if not 0 <= label < num_classes:
+        raise DataError(f"{where}: label {label} outside [0, {num_classes}) for a "
+                        f"{num_classes}-class dataset")
+    return fields[0], timestamp, box, label, entity
+
+
+def read_annotations(path, num_classes: int) -> list[Keyframe]:
+    """Groups the CSV rows by `video,timestamp` in order of first appearance.
+
+    Rows of one key whose four box values are exactly equal become one box with a multi-hot label
+    (the reference merges by box equality, not by entity id). Any malformed row raises a
+    `DataError` naming `path:line`.
+    """
+    path = Path(path)
+    grouped: dict[tuple[str, int], dict[tuple, list]] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read annotations ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        video, timestamp, box, label, entity = _parse_row(
+            line.strip().split(","), num_classes, f"{path}:{number}")
+        boxes = grouped.setdefault((video, timestamp), {})
+        entry = boxes.setdefault(box, [entity, []])
+        entry[1].append(label)
+    keyframes = []
+    for (video, timestamp), boxes in grouped.items():
+        labels = np.zeros((len(boxes), num_classes), dtype=np.float32)
+        for index, (_, box_labels) in enumerate(boxes.values()):
+            labels[index, box_labels] = 1.0
+        keyframes.append(Keyframe(
+            video=video, timestamp=timestamp,
+            boxes=np.array(list(boxes), dtype=np.float32).reshape(-1, 4), labels=labels,
+            entity_ids=[entity for entity, _ in boxes.values()]))
+    return keyframes
+
+
+def read_exclusions(path) -> set[tuple[str, int]]:
+    """The `(video, timestamp)` pairs of an excluded-timestamps CSV (`video,timestamp` lines)."""
+    path = Path(path)
+    excluded = set()
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.strip().split(",")
+        try:
+            if len(fields) != 2:
+                raise ValueError(f"expected 2 columns (video,timestamp), got {len(fields)}")
+            excluded.add((fields[0], int(fields[1])))
+        except ValueError as error:
+            raise DataError(f"{path}:{number}: {error}") from None
+    return excluded
+
+
+def read_proposals(path) -> dict[str, np.ndarray]:
+    """The proposal pickle: `video,TTTT` -> float [N, 5] (x1, y1, x2, y2, score) or [N, 4], normalised.
+
+    Read with the restricted unpickler; a value that is not such an array raises a `DataError`.
+    """
+    try:
+        proposals = safe_pickle.load(path)
+    except (OSError, ValueError) as error:
+        message = str(error)
+        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    if not isinstance(proposals, dict):
+        raise DataError(f"{path}: expected a dict of image key -> array, got "
+                        f"{type(proposals).__name__}")
+    for key, value in proposals.items():
+        if not (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] in (4, 5)):
+            shape = getattr(value, "shape", type(value).__name__)
+            raise DataError(f"{path}: proposals of {key!r} must be an [N, 4] or [N, 5] array, "
+                            f"got {shape}")
+    return proposals
+
+
+def select_proposals(proposals: Optional[np.ndarray], *, score_thr: float = 0.9,
+                     max_proposals: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """The reference proposal filter -> (boxes float32 [n, 4], scores float32 [n]).
+
+    None (key missing) gives the whole frame with score 1. With scores, the threshold is
+    min(score_thr, best score), so the best proposal always survives; order is kept, then at most
+    `max_proposals` rows. Without scores (4 columns) the rows are only truncated (scores = 1).
+    """
+    if proposals is None or len(proposals) == 0:
+        return WHOLE_FRAME.copy(), np.ones(1, dtype=np.float32)
+    if proposals.shape[1] == 5:
+        threshold = min(score_thr, float(proposals[:, 4].max()))
+        proposals = proposals[proposals[:, 4] >= threshold]
+        scores = proposals[:max_proposals, 4]
+    else:
+        scores = np.ones(len(proposals))
+    return (proposals[:max_proposals, :4].astype(np.float32),
+            scores[:max_proposals].astype(np.float32))

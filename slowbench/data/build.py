@@ -1,0 +1,83 @@
+"""`build_dataset`: a model-zoo row's split in its reference layout -> a `DetectionDataset`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from eval import safe_pickle
+
+from .annotations import read_annotations, read_exclusions, read_proposals
+from .detection_dataset import DetectionDataset
+from .errors import DataError
+from .frame_decode import FrameFolders
+from .layout import DatasetFiles, check_split, dataset_files
+from .pipeline_config import PipelineConfig
+from .timelines import AvaTimeline, KineticsTimeline, MultiSportsTimeline
+
+
+def _check_normalised(proposals: dict, path: Path) -> None:
+    for key, value in proposals.items():
+        boxes = value[:, :4]
+        if boxes.size and (boxes.min() < 0 or boxes.max() > 1):
+            raise DataError(f"{path}: proposals of {key!r} are not normalised to [0, 1]")
+
+
+def read_multisports_gt(path) -> dict:
+    """The MultiSports GT pickle (restricted unpickler), checked for the keys the data needs."""
+    try:
+        gt = safe_pickle.load(path)
+    except (OSError, ValueError) as error:
+        message = str(error)
+        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    if not isinstance(gt, dict) or not {"nframes", "resolution"} <= gt.keys():
+        raise DataError(f"{path}: not a MultiSports GT dict (needs 'nframes' and 'resolution')")
+    return gt
+
+
+def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: int,
+               pipeline: PipelineConfig, test_mode: bool) -> DetectionDataset:
+    """A split from explicit file paths (`build_dataset` uses the reference names).
+
+    AVA: exclusions (when the file exists) drop annotated frames; AVA v2.x proposals must be
+    normalised. MultiSports: frames are 1-based JPEG files; the GT pickle is optional here.
+    """
+    check_split(split)
+    for path in (files.annotations, files.proposals):
+        if not path.is_file():
+            raise DataError(f"{path}: missing {dataset} {split} file")
+    if not files.frames.is_dir():
+        raise DataError(f"{files.frames}: missing frames folder")
+    keyframes = read_annotations(files.annotations, num_classes)
+    if files.exclusions is not None and files.exclusions.is_file():
+        excluded = read_exclusions(files.exclusions)
+        keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
+    proposals = read_proposals(files.proposals)
+    if dataset in ("ava21", "ava22"):
+        _check_normalised(proposals, files.proposals)
+        frames, timeline = FrameFolders(files.frames), AvaTimeline(start_index=1)
+    elif dataset == "ava-kinetics":
+        frames, timeline = FrameFolders(files.frames), KineticsTimeline()
+    elif dataset == "multisports":
+        frames = FrameFolders(files.frames, number_offset=1, suffix_to_strip=".mp4")
+        gt = None
+        if files.gt_pickle is not None and files.gt_pickle.is_file():
+            gt = read_multisports_gt(files.gt_pickle)
+        timeline = MultiSportsTimeline(frames, gt, split)
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    return DetectionDataset(keyframes, frames=frames, proposals=proposals, timeline=timeline,
+                            pipeline=pipeline, test_mode=test_mode, num_classes=num_classes,
+                            source=str(files.annotations))
+
+
+def build_dataset(row, data_root, split: str, pipeline: Optional[PipelineConfig] = None, *,
+                  test_mode: Optional[bool] = None) -> DetectionDataset:
+    """The `split` ("train"/"val") of `row.dataset` under `data_root` in the reference layout.
+
+    `pipeline` defaults to `PipelineConfig.from_row(row)`; `test_mode` defaults to split != "train"
+    (test mode: no frame jitter, short-side resize only).
+    """
+    pipeline = pipeline or PipelineConfig.from_row(row)
+    return load_split(dataset_files(row, data_root, split), dataset=row.dataset, split=split,
+                      num_classes=row.num_classes, pipeline=pipeline,
+                      test_mode=split != "train" if test_mode is None else test_mode)

@@ -1,0 +1,77 @@
+"""Geometry of the reference augmentations: rescale sizes, crop offsets, and the matching box maps."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def rescale_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(new_w, new_h) with the short side at `short_side`, aspect kept, mmcv's `int(x * s + 0.5)`."""
+    scale = short_side / min(width, height)
+    return int(width * scale + 0.5), int(height * scale + 0.5)
+
+
+@dataclass(frozen=True)
+class ClipGeometry:
+    """How a clip of original size (w, h) became the returned one.
+
+    Resize to `resized` = (w', h'), then crop `crop` = (x, y, w'', h'') from it, then optionally a
+    horizontal flip. Boxes in original pixels follow with `map_boxes`.
+    """
+
+    original: tuple[int, int]
+    resized: tuple[int, int]
+    crop: tuple[int, int, int, int]
+    flipped: bool
+
+    @property
+    def scale_factor(self) -> tuple[float, float]:
+        return self.resized[0] / self.original[0], self.resized[1] / self.original[1]
+
+    def map_boxes(self, boxes: np.ndarray) -> np.ndarray:
+        """Original-pixel boxes float32 [n, 4] -> pixels of the returned clip (reference rules).
+
+        Scale by (w'/w, h'/h); a crop subtracts its offset and clips x to [0, w''-1], y to
+        [0, h''-1] (boxes are never dropped, so one cropped away becomes degenerate); a flip maps
+        x1' = w'' - x2, x2' = w'' - x1.
+        """
+        sx, sy = self.scale_factor
+        out = boxes.astype(np.float32) * np.array([sx, sy, sx, sy], dtype=np.float32)
+        x, y, crop_w, crop_h = self.crop
+        if (x, y, crop_w, crop_h) != (0, 0, *self.resized):
+            out -= np.array([x, y, x, y], dtype=np.float32)
+            out[:, 0::2] = np.clip(out[:, 0::2], 0, crop_w - 1)
+            out[:, 1::2] = np.clip(out[:, 1::2], 0, crop_h - 1)
+        if self.flipped:
+            out = np.stack([crop_w - out[:, 2], out[:, 1], crop_w - out[:, 0], out[:, 3]], axis=1)
+        return out.astype(np.float32)
+
+    def apply(self, frames: np.ndarray) -> np.ndarray:
+        """Crops (and flips) decoded frames [T, h', w', 3] that already have the `resized` size."""
+        x, y, crop_w, crop_h = self.crop
+        frames = frames[:, y:y + crop_h, x:x + crop_w]
+        return frames[:, :, ::-1] if self.flipped else frames
+
+
+def _randint(low: int, high: int) -> int:
+    """Uniform integer in [low, high) from torch's RNG (seeded per DataLoader worker)."""
+    return int(torch.randint(low, high, ()).item())
+
+
+def train_geometry(width: int, height: int, *, scale_range: tuple[int, int], crop_size: int,
+                   flip: bool) -> ClipGeometry:
+    """RandomRescale(scale_range) -> RandomCrop(crop_size) -> Flip(0.5) as the reference draws them."""
+    resized = rescale_size(width, height, _randint(scale_range[0], scale_range[1] + 1))
+    offsets = [_randint(0, side - crop_size) if side > crop_size else 0 for side in resized]
+    flipped = flip and _randint(0, 2) == 1
+    return ClipGeometry(original=(width, height), resized=resized,
+                        crop=(offsets[0], offsets[1], crop_size, crop_size), flipped=flipped)
+
+
+def inference_geometry(width: int, height: int, *, short_side: int) -> ClipGeometry:
+    """Resize(short side `short_side`), no crop, no flip."""
+    resized = rescale_size(width, height, short_side)
+    return ClipGeometry(original=(width, height), resized=resized, crop=(0, 0, *resized),
+                        flipped=False)

@@ -1,0 +1,87 @@
+"""Where each dataset's files live in the reference (mmaction2 `tools/data/*`) layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+SPLITS = ("train", "val")
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """The files of one split. `frames` holds `<video>/img_%05d.jpg` folders; optional files are None.
+
+    `gt_pickle` (MultiSports only) is the tube ground truth the evaluator reads; `exclusions` and
+    `label_map` exist for AVA only.
+    """
+
+    root: Path
+    frames: Path
+    annotations: Path
+    proposals: Path
+    exclusions: Optional[Path]
+    label_map: Optional[Path]
+    gt_pickle: Optional[Path]
+
+
+def _ava_files(root: Path, split: str, version: str) -> DatasetFiles:
+    anno = root / "annotations"
+    label_map = ("ava_action_list_v2.1_for_activitynet_2018.pbtxt" if version == "2.1"
+                 else "ava_action_list_v2.2_for_activitynet_2019.pbtxt")
+    return DatasetFiles(
+        root=root, frames=root / "rawframes",
+        annotations=anno / f"ava_{split}_v{version}.csv",
+        proposals=anno / f"ava_dense_proposals_{split}.FAIR.recall_93.9.pkl",
+        exclusions=anno / f"ava_{split}_excluded_timestamps_v{version}.csv",
+        label_map=anno / label_map, gt_pickle=None)
+
+
+def _multisports_files(root: Path, split: str) -> DatasetFiles:
+    anno = root / "annotations"
+    # The reference decodes trainval/<sport>/<video>.mp4; without a video decoder here, frames are
+    # read from rawframes/<sport>/<video>/img_%05d.jpg (1-based frame numbers, as ffmpeg writes).
+    return DatasetFiles(
+        root=root, frames=root / "rawframes",
+        annotations=anno / f"multisports_{split}.csv",
+        proposals=anno / f"multisports_dense_proposals_{split}.recall_96.13.pkl",
+        exclusions=None, label_map=None, gt_pickle=anno / "multisports_GT.pkl")
+
+
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def dataset_files(row, data_root, split: str) -> DatasetFiles:
+    """The reference file names of `row.dataset` under `data_root` for `split` ("train"/"val")."""
+    check_split(split)
+    root = Path(data_root)
+    if row.dataset == "ava21":
+        return _ava_files(root, split, "2.1")
+    if row.dataset in ("ava22", "ava-kinetics"):
+        return _ava_files(root, split, "2.2")
+    if row.dataset == "multisports":
+        return _multisports_files(root, split)
+    raise ValueError(f"unknown dataset {row.dataset!r} of row {getattr(row, 'name', row)!r}")
+
+
+def default_data_root(row) -> Path:
+    """The reference data root of a row, relative to the working directory (e.g. `data/ava`)."""
+    names = {"ava21": "ava", "ava22": "ava", "ava-kinetics": "ava_kinetics",
+             "multisports": "multisports"}
+    if row.dataset not in names:
+        raise ValueError(f"unknown dataset {row.dataset!r} of row {getattr(row, 'name', row)!r}")
+    return Path("data") / names[row.dataset]
+
+
+def find_dataset(row, data_root) -> bool:
+    """True when the frames folder and both splits' annotations and proposals are present."""
+    for split in SPLITS:
+        files = dataset_files(row, data_root, split)
+        required = [files.annotations, files.proposals]
+        if files.gt_pickle is not None:
+            required.append(files.gt_pickle)
+        if not files.frames.is_dir() or not all(path.is_file() for path in required):
+            return False
+    return True

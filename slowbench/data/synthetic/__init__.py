@@ -1,0 +1,129 @@
+"""A small seeded synthetic dataset in the AVA or MultiSports layout, readable by `build_dataset`.
+
+`generate(out_dir, kind="ava")` writes `rawframes/`, `annotations/` and `synthetic_info.json`
+(parameters, class names and the chance-level frame-mAP of the val split) into `out_dir`;
+`python -m slowbench.data.synthetic --out DIR` does the same from the command line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..errors import DataError
+from .scene import ACTIONS, FPS, make_scene
+from .writers import (write_ava_annotations, write_frames, write_multisports_annotations,
+                      write_multisports_gt)
+
+INFO_FILE = "synthetic_info.json"
+KINDS = ("ava", "multisports")
+FORMAT_VERSION = 1
+
+
+def chance_frame_map(labels: list[np.ndarray]) -> float:
+    """Expected frame-mAP of random scores on perfect proposals: the mean over classes of the
+    fraction of GT boxes carrying the class (the AP of a random ranking is its positive rate)."""
+    matrix = np.array(labels, dtype=np.float64).reshape(-1, len(ACTIONS))
+    rates = matrix.mean(axis=0)
+    return float(rates[matrix.sum(axis=0) > 0].mean())
+
+
+def _video_names(kind: str, first: int, count: int) -> list[str]:
+    if kind == "ava":
+        return [f"synth{index:06d}" for index in range(first, first + count)]  # 11 chars, as AVA ids
+    return [f"synthetic_sport/v_synth{index:06d}" for index in range(first, first + count)]
+
+
+def _scenes(kind: str, names: list[str], first: int, *, seed: int, seconds: int, width: int,
+            height: int, persons: tuple[int, int]) -> dict:
+    scenes = {}
+    for offset, name in enumerate(names):
+        # One generator per video: a video does not change when more videos are asked for.
+        rng = np.random.default_rng([seed, first + offset])
+        scenes[name] = make_scene(rng, width=width, height=height, n_frames=seconds * FPS,
+                                  persons=persons, multilabel=kind == "ava")
+    return scenes
+
+
+def _check(kind: str, videos: int, val_videos: int, seconds: int, width: int, height: int,
+           persons: tuple[int, int]) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if videos < 1 or val_videos < 1:
+        raise ValueError(f"videos ({videos}) and val_videos ({val_videos}) must be >= 1")
+    if seconds < 5:
+        raise ValueError(f"seconds must be >= 5 (keyframes need 2 s on each side), got {seconds}")
+    if width < 48 or height < 48:
+        raise ValueError(f"frames must be at least 48x48, got {width}x{height}")
+    if not 1 <= persons[0] <= persons[1]:
+        raise ValueError(f"persons must be 1 <= min <= max, got {persons}")
+
+
+def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val_videos: int = 8,
+             seconds: int = 10, width: int = 128, height: int = 96,
+             persons: tuple[int, int] = (2, 4), progress: bool = True) -> Path:
+    """Writes the dataset into `out_dir` (created atomically) and returns its path.
+
+    AVA kind: `videos` train and `val_videos` val videos of `seconds` s at 30 fps, keyframes every
+    second from 902 to 900 + seconds - 2, multi-label actions, in the AVA v2.1 and v2.2 file names.
+    MultiSports kind: single-label action tubes annotated on every frame. An `out_dir` that already
+    holds a dataset generated with the same arguments is reused; any other non-empty one is an error.
+    """
+    persons = tuple(persons)
+    _check(kind, videos, val_videos, seconds, width, height, persons)
+    out_dir = Path(out_dir)
+    params = {"format_version": FORMAT_VERSION, "kind": kind, "seed": seed, "videos": videos,
+              "val_videos": val_videos, "seconds": seconds, "width": width, "height": height,
+              "persons": list(persons)}
+    info_path = out_dir / INFO_FILE
+    if info_path.is_file():
+        info = json.loads(info_path.read_text())
+        if info.get("params") == params:
+            return out_dir
+        raise DataError(f"{out_dir}: holds a synthetic dataset made with other arguments "
+                        f"({info.get('params')}); delete it or choose another --out")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise DataError(f"{out_dir}: exists and is not empty; delete it or choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        info = _write(staging, params, kind, seed=seed, videos=videos, val_videos=val_videos,
+                      seconds=seconds, width=width, height=height, persons=persons,
+                      progress=progress)
+        (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _write(root: Path, params: dict, kind: str, *, seed: int, videos: int, val_videos: int,
+           seconds: int, width: int, height: int, persons: tuple[int, int],
+           progress: bool) -> dict:
+    sizes = {"train": (0, videos), "val": (videos, val_videos)}
+    scenes = {split: _scenes(kind, _video_names(kind, first, count), first, seed=seed,
+                             seconds=seconds, width=width, height=height, persons=persons)
+              for split, (first, count) in sizes.items()}
+    every = [(name, scene) for split_scenes in scenes.values() for name, scene in split_scenes.items()]
+    for name, scene in tqdm(every, desc=f"synthetic {kind} frames", unit="video",
+                            disable=not progress):
+        write_frames(scene, root / "rawframes" / name)
+    labels, tubes = {}, {}
+    for index, (split, split_scenes) in enumerate(scenes.items()):
+        rng = np.random.default_rng([seed, 1_000_003, index])
+        if kind == "ava":
+            labels[split] = write_ava_annotations(split_scenes, root, split, rng)
+        else:
+            split_tubes, labels[split] = write_multisports_annotations(split_scenes, root, split, rng)
+            tubes.update(split_tubes)
+    if kind == "multisports":
+        write_multisports_gt(root, scenes, tubes)
+    return {"params": params, "classes": list(ACTIONS),
+            "chance_frame_mAP": chance_frame_map(labels["val"]),
+            "gt_boxes": {split: len(split_labels) for split, split_labels in labels.items()}}

@@ -1,0 +1,151 @@
+"""Writes synthetic scenes in the AVA and MultiSports reference layouts (see `..layout`)."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .scene import ACTIONS, FPS, Scene, person_box
+
+AVA_VERSIONS = ("2.1", "2.2")  # both file sets, so every AVA row (v2.1, v2.2, AVA-Kinetics) reads it
+AVA_LABEL_MAPS = ("ava_action_list_v2.1_for_activitynet_2018.pbtxt",
+                  "ava_action_list_v2.2_for_activitynet_2019.pbtxt")
+AVA_FIRST_SECOND = 900
+JPEG_QUALITY = 90
+
+
+def write_frames(scene: Scene, folder: Path) -> None:
+    """`folder/img_%05d.jpg`, numbered from 1 like ffmpeg's frame extraction."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(scene.seed)
+    for frame in range(scene.n_frames):
+        Image.fromarray(scene.render(frame, rng)).save(folder / f"img_{frame + 1:05d}.jpg",
+                                                       quality=JPEG_QUALITY)
+
+
+def noisy_proposals(boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Detector-like proposals float64 [N, 5] (normalised box, score) around normalised GT boxes.
+
+    Each person: its box jittered by ~4% of its size with score in [0.9, 1), or (5%) a miss
+    scored below the 0.9 threshold; plus 0-2 low-scored distractor boxes; shuffled.
+    """
+    sizes = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=0).reshape(-1, 4)
+    jittered = boxes + rng.normal(0, 0.04, size=boxes.shape) * sizes
+    scores = np.where(rng.random(len(boxes)) < 0.05, rng.uniform(0.5, 0.85, len(boxes)),
+                      rng.uniform(0.9, 1.0, len(boxes)))
+    n_false = int(rng.integers(0, 3))
+    corners = np.sort(rng.random((n_false, 2, 2)), axis=1)
+    false_boxes = np.concatenate([corners[:, 0], corners[:, 1]], axis=1)
+    rows = np.concatenate([
+        np.concatenate([jittered, scores[:, None]], axis=1),
+        np.concatenate([false_boxes, rng.uniform(0.05, 0.85, (n_false, 1))], axis=1)])
+    rows[:, :4] = np.clip(rows[:, :4], 0, 1)
+    rows[:, [0, 2]] = np.sort(rows[:, [0, 2]], axis=1)
+    rows[:, [1, 3]] = np.sort(rows[:, [1, 3]], axis=1)
+    return rows[rng.permutation(len(rows))]
+
+
+def _normalised(box: np.ndarray, scene: Scene) -> np.ndarray:
+    return box / np.array([scene.width, scene.height, scene.width, scene.height])
+
+
+def _fmt(box: np.ndarray) -> str:
+    return ",".join(f"{value:.3f}" for value in box)
+
+
+def _pickle(path: Path, value) -> None:
+    with open(path, "wb") as file:
+        pickle.dump(value, file, protocol=4)
+
+
+def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
+                    rng: np.random.Generator) -> list[np.ndarray]:
+    """CSV, exclusions, label maps and proposals of one AVA split; returns the val-side label rows
+    (one bool [len(ACTIONS)] per GT box of a kept keyframe).
+
+    Keyframes are whole seconds 902 .. 900 + duration - 2 (second 900 = img_00001), labelled
+    with the actions of the segment holding the keyframe. One keyframe of ~15% of the videos is
+    listed as excluded (its rows stay in the CSV, as the exclusion must remove them).
+    """
+    rows, excluded, proposals, labels = [], [], {}, []
+    for video, scene in scenes.items():
+        seconds = range(AVA_FIRST_SECOND + 2, AVA_FIRST_SECOND + scene.n_frames // FPS - 1)
+        dropped = int(rng.choice(seconds)) if rng.random() < 0.15 else None
+        if dropped is not None:
+            excluded.append(f"{video},{dropped:04d}")
+        for second in seconds:
+            frame = FPS * (second - AVA_FIRST_SECOND)
+            boxes = []
+            for entity, person in enumerate(scene.persons):
+                box = _normalised(person_box(person, frame, scene.width, scene.height), scene)
+                boxes.append(np.round(box, 3))
+                actions = person.segment_at(frame).actions
+                rows += [f"{video},{second:04d},{_fmt(box)},{ACTIONS.index(a) + 1},{entity}"
+                         for a in sorted(actions, key=ACTIONS.index)]
+                if second != dropped:
+                    labels.append(np.isin(ACTIONS, list(actions)))
+            proposals[f"{video},{second:04d}"] = noisy_proposals(np.array(boxes), rng)
+    annotations = root / "annotations"
+    annotations.mkdir(parents=True, exist_ok=True)
+    for version in AVA_VERSIONS:
+        (annotations / f"ava_{split}_v{version}.csv").write_text("\n".join(rows) + "\n")
+        (annotations / f"ava_{split}_excluded_timestamps_v{version}.csv").write_text(
+            "".join(line + "\n" for line in excluded))
+    _pickle(annotations / f"ava_dense_proposals_{split}.FAIR.recall_93.9.pkl", proposals)
+    label_map = "".join(f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n'
+                        for index, name in enumerate(ACTIONS))
+    for name in AVA_LABEL_MAPS:
+        (annotations / name).write_text(label_map)
+    return labels
+
+
+def write_multisports_annotations(scenes: dict[str, Scene], root: Path, split: str,
+                            rng: np.random.Generator) -> tuple[dict, list[np.ndarray]]:
+    """CSV and proposals of one MultiSports split; returns (GT tubes, one-hot label rows).
+
+    Every (person, action segment) is a tube with one label, annotated on all its frames;
+    CSV rows follow the reference conversion (`parse_anno.py`): `<video>.mp4,frame,box/(w,h),
+    label,entity` with entity counting tubes per (video, label).
+    """
+    rows, proposals, tubes, labels = [], {}, {}, []
+    for video, scene in scenes.items():
+        per_label: dict[int, list] = {}
+        for person in scene.persons:
+            for segment in person.segments:
+                label = ACTIONS.index(next(iter(segment.actions)))
+                frames = np.arange(segment.start, segment.end)
+                boxes = np.stack([person_box(person, f, scene.width, scene.height) for f in frames])
+                per_label.setdefault(label, []).append(
+                    np.concatenate([frames[:, None] + 1, boxes], axis=1).astype(np.float32))
+        tubes[video] = per_label
+        frame_boxes: dict[int, list] = {}
+        for label, label_tubes in per_label.items():
+            for entity, tube in enumerate(label_tubes):
+                for frame, *box in tube:
+                    box = _normalised(np.array(box), scene)
+                    rows.append(f"{video}.mp4,{int(frame)},{_fmt(box)},{label},{entity}")
+                    frame_boxes.setdefault(int(frame), []).append(np.round(box, 3))
+                    labels.append(np.arange(len(ACTIONS)) == label)
+        for frame, boxes in sorted(frame_boxes.items()):
+            proposals[f"{video}.mp4,{frame:04d}"] = noisy_proposals(np.array(boxes), rng)
+    annotations = root / "annotations"
+    annotations.mkdir(parents=True, exist_ok=True)
+    (annotations / f"multisports_{split}.csv").write_text("\n".join(rows) + "\n")
+    _pickle(annotations / f"multisports_dense_proposals_{split}.recall_96.13.pkl", proposals)
+    return tubes, labels
+
+
+def write_multisports_gt(root: Path, scenes: dict[str, dict[str, Scene]], tubes: dict) -> None:
+    """`annotations/multisports_GT.pkl` with the reference keys (labels, train/test video lists,
+    nframes, resolution (h, w), gttubes {video: {label: [float32 [n, 5] (frame, x1, y1, x2, y2)]}})."""
+    every = {video: scene for split in scenes.values() for video, scene in split.items()}
+    _pickle(root / "annotations" / "multisports_GT.pkl", {
+        "labels": list(ACTIONS),
+        "train_videos": [list(scenes["train"])],
+        "test_videos": [list(scenes["val"])],
+        "nframes": {video: scene.n_frames for video, scene in every.items()},
+        "resolution": {video: (scene.height, scene.width) for video, scene in every.items()},
+        "gttubes": tubes,
+    })
