@@ -5,13 +5,13 @@ also what ``slowbench.checkpoint.load_checkpoint`` reads, like an mmaction2 chec
 ``{"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}``, where ``epoch`` and
 ``iteration`` say how far training got: the next step is global iteration ``iteration``.
 """
-import os
 import pathlib
 import random
-import tempfile
 
 import numpy as np
 import torch
+
+from slowbench.checkpoint import save_checkpoint
 
 
 def rng_state() -> dict:
@@ -38,27 +38,14 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def atomic_torch_save(obj, path) -> pathlib.Path:
-    """``torch.save`` to a temp file in the target folder, then ``os.replace`` (never a torn file)."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
-
-
 def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iteration: int,
                         meta: dict) -> pathlib.Path:
     """Writes the full training state atomically (``model`` unwrapped from DDP by the caller)."""
-    return atomic_torch_save({"state_dict": model.state_dict(), "meta": meta,
-                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                              "rng": rng_state(), "epoch": epoch, "iteration": iteration}, path)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(path, model, meta=meta, optimizer=optimizer.state_dict(),
+                    scheduler=scheduler.state_dict(), rng=rng_state(), epoch=epoch, iteration=iteration)
+    return path
 
 
 def read_checkpoint(path) -> dict:

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from slowbench.engine import state
+from slowbench.engine.atomic import atomic_json, atomic_pickle
 
 
 def small_training_objects(seed=0):
@@ -48,20 +49,30 @@ def test_resume_from_saved_state_is_bit_exact(tmp_path):
 
 def test_rng_state_round_trip_through_weights_only_load(tmp_path):
     random.seed(1), np.random.seed(2), torch.manual_seed(3)
-    state.atomic_torch_save(state.rng_state(), tmp_path / "rng.pth")
+    torch.save(state.rng_state(), tmp_path / "rng.pth")
     draws = (random.random(), np.random.rand(), torch.rand(1).item())
     state.set_rng_state(torch.load(tmp_path / "rng.pth", weights_only=True))
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == draws
 
 
-def test_atomic_save_leaves_old_file_and_no_temp_when_save_fails(tmp_path):
-    target = tmp_path / "ckpt.pth"
-    state.atomic_torch_save({"state_dict": {}}, target)
+@pytest.mark.parametrize("write", [atomic_json, atomic_pickle])
+def test_atomic_write_leaves_old_file_and_no_temp_when_writing_fails(write, tmp_path):
+    target = tmp_path / "out"
+    write({"ok": 1}, target)
     before = target.read_bytes()
     with pytest.raises(Exception):
-        state.atomic_torch_save({"bad": lambda: None}, target)  # lambdas cannot be pickled
+        write({"bad": lambda: None}, target)  # neither JSON nor pickle can hold a lambda
     assert target.read_bytes() == before
-    assert os.listdir(tmp_path) == ["ckpt.pth"]
+    assert os.listdir(tmp_path) == ["out"]
+
+
+def test_training_state_file_is_an_mmaction2_style_dict(tmp_path):
+    model, opt, sched = small_training_objects()
+    state.save_training_state(tmp_path / "sub" / "c.pth", model=model, optimizer=opt, scheduler=sched,
+                              epoch=0, iteration=0, meta={})
+    ckpt = torch.load(tmp_path / "sub" / "c.pth", weights_only=True)
+    assert set(ckpt) == {"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}
+    assert set(ckpt["state_dict"]) == set(model.state_dict())
 
 
 def test_read_checkpoint_errors_are_one_line(tmp_path):
