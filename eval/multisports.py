@@ -1,0 +1,138 @@
+"""MultiSports frame-mAP and video-mAP: `python -m eval.multisports PREDS.pkl [--gt GT.pkl]`.
+
+PREDS is one of:
+- the official frame-detection array `[N, 8]` = (video index into `test_videos[0]`, frame
+  (1-based), label (0-based), score, x1, y1, x2, y2) in gt pixels, pickled or saved as `.npy`;
+- a dict pickle (the dump `slowbench.test` writes) with keys
+  `frame_dets` (that `[N, 8]` float array), optionally `video_dets` ({label: [(video name,
+  score, float32 tube `[T, 6]` (frame, x1, y1, x2, y2, score))]}) and `gt_path` (str, the gt
+  pickle the predictions were made against; used when `--gt` is not given).
+Without `--gt` or a recorded `gt_path`, the gt is `data/multisports/annotations/multisports_GT.pkl`.
+
+Without `video_dets`, tubes are linked from the frame detections (`eval.tube_linking`) with
+each box's own score; `--compat mmaction2` reproduces mmaction2's linking bug (every box gets
+the last detection's score), which its published v-mAP numbers include.
+
+Reported (fractions in 0..1 in JSON, percentages in the table): frame-mAP at `--frame-thr`,
+video-mAP at 0.2 and 0.5 and averaged over 0.1:0.9, 0.05:0.45 and 0.5:0.95, per class.
+Semantics follow the official MultiSports script: six label names are never evaluated and
+labels without gt are left out; ties are broken stably (input order).
+"""
+import argparse
+import os
+
+import numpy as np
+
+from eval.errors import InputError, run_cli
+from eval.frame_ap import frame_ap
+from eval.multisports_io import (DEFAULT_GT_PATH, check_frame_dets, check_video_dets, load_gt,
+                                 load_predictions, prepare_gt)
+from eval.report import format_table, percent, write_json_atomic
+from eval.tube_linking import link_tubes
+from eval.video_ap import video_ap
+
+__all__ = ["evaluate", "load_gt", "main", "VIDEO_THRESHOLD_SETS", "COMPAT_MODES"]
+
+COMPAT_MODES = ("mmaction2",)
+# Generated like the reference (Python floats such as 0.30000000000000004).
+VIDEO_THRESHOLD_SETS = {
+    "0.2": [0.2],
+    "0.5": [0.5],
+    "0.1:0.9": [0.1 + 0.1 * i for i in range(9)],
+    "0.05:0.45": [0.05 + 0.05 * i for i in range(9)],
+    "0.5:0.95": [0.5 + 0.05 * i for i in range(10)],
+}
+
+
+def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, keep_curves=False):
+    """Frame- and video-mAP of predictions against the official gt dict.
+
+    gt: the gt pickle's dict (or a `GroundTruth`); frame_dets: `[N, 8]`; video_dets: optional
+    tubes (else linked from frame_dets); compat: None or "mmaction2" (linking score bug).
+    Returns the `--json` structure {"frame_mAP", "frame_thr", "video_mAP": {"0.2", "0.5",
+    "0.1:0.9", "0.05:0.45", "0.5:0.95"}, "video_mAP_by_thr", "tubes", "per_class": {"<label>":
+    {"name", "frame_ap", "video_ap": {"0.2", "0.5"}, "num_gt_boxes", "num_det", "num_gt_tubes",
+    "num_tubes"}}}; per_class lists the evaluated labels. With `keep_curves`, each per-class
+    entry also holds the frame-AP "precision" and "recall" arrays.
+    """
+    if compat not in (None, *COMPAT_MODES):
+        raise InputError(f"compat: expected one of {', '.join(COMPAT_MODES)} or None, got {compat!r}")
+    if not (isinstance(frame_thr, (int, float)) and 0 < frame_thr <= 1):
+        raise InputError(f"frame_thr: expected a number in (0, 1], got {frame_thr!r}")
+    gt = prepare_gt(gt)
+    frame_dets = check_frame_dets(gt, frame_dets)
+    if video_dets is None:
+        tubes = link_tubes(gt, frame_dets, compat=compat)
+        tube_source = "linked (mmaction2 score bug)" if compat == "mmaction2" else "linked"
+    else:
+        tubes = check_video_dets(gt, video_dets)
+        tube_source = "given"
+    frame_aps, frame_counts, curves = frame_ap(gt, frame_dets, [frame_thr], keep_curves=keep_curves)
+    thresholds = sorted({t for ts in VIDEO_THRESHOLD_SETS.values() for t in ts})
+    video_aps, video_counts = video_ap(gt, tubes, thresholds)
+    by_thr = {thr: _mean(video_aps[thr].values()) for thr in thresholds}
+    per_class = {}
+    for label in gt.evaluated_labels():
+        entry = {"name": gt.labels[label], "frame_ap": frame_aps[frame_thr][label],
+                 "video_ap": {key: video_aps[ts[0]][label] for key, ts in VIDEO_THRESHOLD_SETS.items()
+                              if len(ts) == 1},
+                 "num_gt_boxes": frame_counts[label]["num_gt"],
+                 "num_det": frame_counts[label]["num_det"], **video_counts[label]}
+        if keep_curves:
+            entry["precision"], entry["recall"] = curves[frame_thr][label]
+        per_class[str(label)] = entry
+    return {
+        "frame_mAP": _mean(frame_aps[frame_thr].values()),
+        "frame_thr": frame_thr,
+        "video_mAP": {key: _mean([by_thr[t] for t in ts]) for key, ts in VIDEO_THRESHOLD_SETS.items()},
+        "video_mAP_by_thr": {f"{thr:.2f}": value for thr, value in by_thr.items()},
+        "tubes": tube_source,
+        "per_class": per_class,
+    }
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def main(argv=None):
+    """CLI entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m eval.multisports",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("preds", help="[N, 8] frame detections (.pkl/.npy) or a dict dump")
+    parser.add_argument("--gt", help=f"gt pickle (default: the dump's gt_path, else {DEFAULT_GT_PATH})")
+    parser.add_argument("--frame-thr", type=float, default=0.5, help="IoU threshold of frame-AP")
+    parser.add_argument("--compat", choices=COMPAT_MODES,
+                        help="reproduce mmaction2's linking score bug")
+    parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument("--plot", help="draw per-class frame-AP precision-recall curves here")
+    args = parser.parse_args(argv)
+    frame_dets, video_dets, recorded_gt = load_predictions(args.preds)
+    gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
+    if not os.path.isfile(gt_path):
+        raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
+    result = evaluate(load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat,
+                      keep_curves=bool(args.plot))
+    result["gt_path"] = gt_path
+    if args.plot:
+        from eval.pr_plot import plot_pr_curves
+
+        curves = {f"{k} {e['name']}": (e.pop("precision"), e.pop("recall"))
+                  for k, e in result["per_class"].items()}
+        plot_pr_curves(curves, args.plot, title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
+    rows = [(k, e["name"], e["num_gt_boxes"], e["num_det"], percent(e["frame_ap"]),
+             e["num_gt_tubes"], e["num_tubes"], percent(e["video_ap"]["0.2"]),
+             percent(e["video_ap"]["0.5"])) for k, e in result["per_class"].items()]
+    print(format_table(["label", "class", "gt boxes", "dets", f"f-AP@{args.frame_thr}",
+                        "gt tubes", "tubes", "v-AP@0.2", "v-AP@0.5"], rows))
+    summary = [(f"frame-mAP@{args.frame_thr}", percent(result["frame_mAP"]))]
+    summary += [(f"video-mAP@{key}", percent(value)) for key, value in result["video_mAP"].items()]
+    print(format_table(["metric", f"% (tubes: {result['tubes']})"], summary))
+    if args.json:
+        write_json_atomic(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
