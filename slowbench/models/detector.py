@@ -50,16 +50,16 @@ class Detector(nn.Module):
         `generator` drives the RoI sampler (default: the global torch RNG, like the reference).
         """
         x = self.normalise(clips)
-        proposals = _check_boxes("proposals", proposals, len(clips), x.device)
-        gt_boxes = _check_boxes("gt_boxes", gt_boxes, len(clips), x.device)
-        gt_labels = _check_labels(gt_labels, gt_boxes, self.num_classes, x.device)
+        proposals = _check_boxes("proposals", proposals, x)
+        gt_boxes = _check_boxes("gt_boxes", gt_boxes, x)
+        gt_labels = _check_labels(gt_labels, gt_boxes, self.num_classes)
         return self.roi_head.loss(self.backbone(x), proposals, gt_boxes, gt_labels, generator)
 
     def predict(self, clips: Tensor, proposals: list[Tensor]) -> list[Tensor]:
         """Per-clip `[n_i, num_classes]` sigmoid (softmax for single-label) scores of every
         column; a clip without proposals gives `[0, num_classes]`. Call in eval mode."""
         x = self.normalise(clips)
-        proposals = _check_boxes("proposals", proposals, len(clips), x.device)
+        proposals = _check_boxes("proposals", proposals, x)
         if sum(p.shape[0] for p in proposals) == 0:
             return [x.new_zeros((0, self.num_classes)) for _ in proposals]
         return self.roi_head.predict(self.backbone(x), proposals)
@@ -79,8 +79,9 @@ def _check_clips(clips: Tensor) -> None:
         raise ValueError(f"clips must be floating point (RGB 0..255), got {clips.dtype}")
 
 
-def _check_boxes(name: str, boxes: list[Tensor], batch: int, device: torch.device
-                 ) -> list[Tensor]:
+def _check_boxes(name: str, boxes: list[Tensor], clips: Tensor) -> list[Tensor]:
+    """Validated boxes on the device and in the dtype of `clips`."""
+    batch = len(clips)
     if not isinstance(boxes, (list, tuple)) or len(boxes) != batch:
         raise ValueError(f"{name} must be a list of {batch} tensors (one per clip), "
                          f"got {type(boxes).__name__} of length {len(boxes)}")
@@ -90,11 +91,10 @@ def _check_boxes(name: str, boxes: list[Tensor], batch: int, device: torch.devic
             raise ValueError(f"{name}[{i}] must be [n, 4] (x1, y1, x2, y2), got {shape}")
         if not torch.isfinite(box).all():
             raise ValueError(f"{name}[{i}] has non-finite values")
-    return [box.to(device=device, dtype=torch.float32) for box in boxes]
+    return [box.to(device=clips.device, dtype=clips.dtype) for box in boxes]
 
 
-def _check_labels(labels: list[Tensor], boxes: list[Tensor], num_classes: int,
-                  device: torch.device) -> list[Tensor]:
+def _check_labels(labels: list[Tensor], boxes: list[Tensor], num_classes: int) -> list[Tensor]:
     if not isinstance(labels, (list, tuple)) or len(labels) != len(boxes):
         raise ValueError(f"gt_labels must be a list of {len(boxes)} tensors (one per clip)")
     for i, (label, box) in enumerate(zip(labels, boxes)):
@@ -102,7 +102,7 @@ def _check_labels(labels: list[Tensor], boxes: list[Tensor], num_classes: int,
         if not isinstance(label, Tensor) or list(label.shape) != expected:
             shape = list(label.shape) if isinstance(label, Tensor) else type(label).__name__
             raise ValueError(f"gt_labels[{i}] must be {expected} multi-hot, got {shape}")
-    return [label.to(device=device, dtype=torch.float32) for label in labels]
+    return [label.to(device=box.device, dtype=box.dtype) for label, box in zip(labels, boxes)]
 
 
 def create_detector(*, depth: int = 50, base_channels: int = 64, num_classes: int = 81,

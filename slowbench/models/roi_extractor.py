@@ -18,6 +18,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from slowbench import ops
+
 RoiOrder = Literal["pool_then_align", "fused"]
 TemporalMode = Literal["avg", "max"]
 
@@ -39,9 +41,6 @@ class RoIExtractor3d(nn.Module):
         self.roi_order = roi_order
 
     def forward(self, features: Tensor, rois: Tensor) -> Tensor:
-        # Imported here so the backbone, head and checkpoints work without the compiled ops.
-        from slowbench import ops
-
         size = (self.output_size, self.output_size)
         pooled = None
         if self.roi_order == "fused":

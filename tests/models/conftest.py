@@ -1,24 +1,15 @@
 """Fixtures for the model tests: tiny detectors and the reference checkpoint key lists."""
-import importlib.util
-
 import pytest
 import torch
 
+from slowbench import ops
 from slowbench.models import create_detector
 
-
-def ops_available() -> bool:
-    """True when slowbench.ops and its compiled extension import."""
-    if importlib.util.find_spec("slowbench.ops") is None:
-        return False
-    try:
-        import slowbench.ops  # noqa: F401
-    except (ImportError, OSError):
-        return False
-    return True
-
-
-needs_ops = pytest.mark.skipif(not ops_available(), reason="slowbench.ops (compiled _C) not built")
+@pytest.fixture
+def require_ops():
+    """Skips a test that runs the RoI ops when the compiled extension is not built."""
+    if not ops.is_available():
+        pytest.skip("slowbench._C (the RoI ops) is not built")
 
 
 @pytest.fixture
