@@ -1,0 +1,42 @@
+// Argument checks shared by every backend (host code only).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+namespace slowbench {
+
+// Ranks, dtypes, devices and sizes of a RoIAlign call's arguments; returns nothing, throws a
+// c10::Error naming the bad argument.
+void check_roi_align_args(
+    const char* op,
+    const at::Tensor& input,
+    const at::Tensor& rois,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    double spatial_scale);
+
+// Reads the RoI values (a small device-to-host copy for CUDA tensors) and checks that every
+// batch index is an integer in [0, batch_size) and every coordinate is finite.
+void check_roi_values(const char* op, const at::Tensor& rois, int64_t batch_size);
+
+// The sizes a backward op is given: non-negative, and consistent with grad.
+void check_backward_sizes(
+    const char* op,
+    const at::Tensor& grad,
+    const at::Tensor& rois,
+    int64_t batch_size,
+    int64_t channels,
+    int64_t time,
+    int64_t height,
+    int64_t width);
+
+// "avg" -> false, "max" -> true; anything else is an error naming the argument.
+bool parse_temporal_mode(const char* op, c10::string_view mode, const char* arg_name);
+
+// Floating input of rank `rank`; float16 / bfloat16 are accepted (computed in float32).
+void check_floating(const char* op, const char* name, const at::Tensor& t);
+
+}  // namespace slowbench

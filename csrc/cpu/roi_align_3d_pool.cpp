@@ -1,0 +1,235 @@
+// CPU kernels of slowbench::roi_align_3d_pool (RoIAlign on every slice + pooling over T,
+// fused: [K, C, T, ph, pw] is never materialised) and its backward.
+//
+// avg: RoIAlign is linear in the feature map and its taps do not depend on t, so
+//   mean_t RoIAlign(x_t) = RoIAlign(sum_t x_t) / T. Each (roi, channel) task first sums the
+//   T slices over the RoI's footprint (the bounding box of its taps), then evaluates the bins
+//   once; the backward scatters once per (roi, channel) and writes the result / T to every t.
+// max: bins are evaluated per slice with a running max (NaN propagates, first index on
+//   ties); the int16 argmax over T routes the gradient back to one slice.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <limits>
+#include <vector>
+
+#include "../checks.h"
+#include "../roi_align_common.h"
+#include "roi_taps.h"
+
+namespace slowbench {
+namespace cpu {
+namespace {
+
+constexpr const char* kOp = "roi_align_3d_pool";
+constexpr const char* kBackwardOp = "roi_align_3d_pool_backward";
+
+std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
+    const at::Tensor& input,
+    const at::Tensor& rois,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    double spatial_scale,
+    int64_t sampling_ratio,
+    bool aligned,
+    c10::string_view temporal_mode) {
+  const bool is_max = parse_temporal_mode(kOp, temporal_mode, "temporal_mode");
+  check_roi_align_args(kOp, input, rois, pooled_h, pooled_w, spatial_scale);
+  const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
+  const int64_t H = input.size(3), W = input.size(4);
+  TORCH_CHECK(T >= 1, kOp, ": input must have at least one time step, got shape ", input.sizes());
+  TORCH_CHECK(!is_max || T <= std::numeric_limits<int16_t>::max(), kOp,
+              ": max pooling supports at most 32767 time steps, got ", T);
+  check_roi_values(kOp, rois, N);
+  const int64_t K = rois.size(0);
+  at::Tensor output = at::empty({K, C, 1, pooled_h, pooled_w}, input.options());
+  at::Tensor argmax = at::empty(
+      is_max ? at::IntArrayRef({K, C, 1, pooled_h, pooled_w}) : at::IntArrayRef({0}),
+      input.options().dtype(at::kShort));
+  if (output.numel() == 0) {
+    return {output, argmax};
+  }
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
+    const auto taps = build_roi_taps<acc_t>(
+        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const scalar_t* in = input.const_data_ptr<scalar_t>();
+    const int64_t sN = input.stride(0), sC = input.stride(1), sT = input.stride(2);
+    const int64_t sH = input.stride(3), sW = input.stride(4);
+    scalar_t* out = output.mutable_data_ptr<scalar_t>();
+    int16_t* arg = is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr;
+    const int64_t P = pooled_h * pooled_w;
+    const acc_t inv_T = acc_t(1) / static_cast<acc_t>(T);
+    at::parallel_for(0, K * C, grain_for(T * P * 4), [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> buf;  // avg: footprint sums over T; max: running max per bin
+      for (int64_t kc = begin; kc < end; ++kc) {
+        const int64_t k = kc / C, c = kc % C;
+        const RoiTaps<acc_t>& tk = taps[k];
+        scalar_t* o = out + kc * P;
+        int16_t* a = is_max ? arg + kc * P : nullptr;
+        if (tk.batch < 0 || tk.ymax < tk.ymin || tk.xmax < tk.xmin) {
+          // Reads nothing: every slice's bins are 0.
+          std::fill(o, o + P, scalar_t(0));
+          if (is_max) {
+            std::fill(a, a + P, int16_t(0));
+          }
+          continue;
+        }
+        const scalar_t* base = in + tk.batch * sN + c * sC;
+        if (!is_max) {
+          const int64_t fh = tk.ymax - tk.ymin + 1, fw = tk.xmax - tk.xmin + 1;
+          buf.assign(fh * fw, acc_t(0));
+          for (int64_t t = 0; t < T; ++t) {
+            const scalar_t* slice = base + t * sT + tk.ymin * sH + tk.xmin * sW;
+            for (int64_t y = 0; y < fh; ++y) {
+              const scalar_t* row = slice + y * sH;
+              acc_t* b = buf.data() + y * fw;
+              for (int64_t x = 0; x < fw; ++x) {
+                b[x] += static_cast<acc_t>(row[x * sW]);
+              }
+            }
+          }
+          for (int64_t ph = 0; ph < pooled_h; ++ph) {
+            for (int64_t pw = 0; pw < pooled_w; ++pw) {
+              const acc_t v = eval_bin<acc_t, acc_t>(buf.data(), fw, 1, tk.ymin, tk.xmin, tk, ph, pw);
+              o[ph * pooled_w + pw] = static_cast<scalar_t>(v * inv_T);
+            }
+          }
+        } else {
+          buf.resize(P);
+          for (int64_t t = 0; t < T; ++t) {
+            const scalar_t* plane = base + t * sT;
+            for (int64_t ph = 0; ph < pooled_h; ++ph) {
+              for (int64_t pw = 0; pw < pooled_w; ++pw) {
+                const int64_t p = ph * pooled_w + pw;
+                const acc_t v = eval_bin<scalar_t, acc_t>(plane, sH, sW, 0, 0, tk, ph, pw);
+                if (t == 0) {
+                  buf[p] = v;
+                  a[p] = 0;
+                } else if (replaces_max(v, buf[p])) {
+                  buf[p] = v;
+                  a[p] = static_cast<int16_t>(t);
+                }
+              }
+            }
+          }
+          for (int64_t p = 0; p < P; ++p) {
+            o[p] = static_cast<scalar_t>(buf[p]);
+          }
+        }
+      }
+    });
+  });
+  return {output, argmax};
+}
+
+at::Tensor roi_align_3d_pool_backward_cpu(
+    const at::Tensor& grad,
+    const at::Tensor& rois,
+    const at::Tensor& argmax,
+    int64_t batch_size,
+    int64_t channels,
+    int64_t time,
+    int64_t height,
+    int64_t width,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    double spatial_scale,
+    int64_t sampling_ratio,
+    bool aligned,
+    c10::string_view temporal_mode) {
+  const bool is_max = parse_temporal_mode(kBackwardOp, temporal_mode, "temporal_mode");
+  check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
+  const int64_t K = rois.size(0);
+  TORCH_CHECK(
+      grad.sizes() == at::IntArrayRef({K, channels, 1, pooled_h, pooled_w}),
+      kBackwardOp, ": grad has shape ", grad.sizes(), ", expected [", K, ", ", channels, ", 1, ",
+      pooled_h, ", ", pooled_w, "]");
+  if (is_max) {
+    TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), kBackwardOp,
+                ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ",
+                argmax.scalar_type(), " ", argmax.sizes());
+    TORCH_CHECK(argmax.device() == grad.device(), kBackwardOp, ": argmax must be on the device of grad");
+  }
+  const int64_t N = batch_size, C = channels, T = time, H = height, W = width;
+  at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());
+  if (grad_input.numel() == 0) {
+    return grad_input;
+  }
+  if (K == 0) {
+    return grad_input.zero_();
+  }
+  const at::Tensor arg_c = is_max ? argmax.contiguous() : argmax;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), kBackwardOp, [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
+    const auto taps = build_roi_taps<acc_t>(
+        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const scalar_t* g = grad.const_data_ptr<scalar_t>();
+    const int64_t gK = grad.stride(0), gC = grad.stride(1);
+    const int64_t gH = grad.stride(3), gW = grad.stride(4);
+    const int16_t* arg = is_max ? arg_c.const_data_ptr<int16_t>() : nullptr;
+    scalar_t* gi = grad_input.mutable_data_ptr<scalar_t>();
+    const int64_t HW = H * W, P = pooled_h * pooled_w;
+    // Each task owns whole planes of grad_input and walks the RoIs in order: deterministic,
+    // no atomics. avg: one task per channel (the T slices share one scatter); max: one task
+    // per (channel, time) pair.
+    const int64_t tasks = is_max ? C * T : C;
+    at::parallel_for(0, tasks, grain_for(K * P * 4 + N * HW), [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> acc(N * HW);
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t c = is_max ? task / T : task;
+        const int64_t t = is_max ? task % T : 0;
+        std::fill(acc.begin(), acc.end(), acc_t(0));
+        for (int64_t k = 0; k < K; ++k) {
+          const RoiTaps<acc_t>& tk = taps[k];
+          if (tk.batch < 0) {
+            continue;
+          }
+          acc_t* plane = acc.data() + tk.batch * HW;
+          const scalar_t* gk = g + k * gK + c * gC;
+          const int16_t* ak = is_max ? arg + (k * C + c) * P : nullptr;
+          for (int64_t ph = 0; ph < pooled_h; ++ph) {
+            for (int64_t pw = 0; pw < pooled_w; ++pw) {
+              if (is_max && ak[ph * pooled_w + pw] != t) {
+                continue;
+              }
+              scatter_bin(plane, W, tk, ph, pw, static_cast<acc_t>(gk[ph * gH + pw * gW]));
+            }
+          }
+        }
+        for (int64_t n = 0; n < N; ++n) {
+          const acc_t* src = acc.data() + n * HW;
+          if (is_max) {
+            scalar_t* dst = gi + ((n * C + c) * T + t) * HW;
+            for (int64_t i = 0; i < HW; ++i) {
+              dst[i] = static_cast<scalar_t>(src[i]);
+            }
+          } else {
+            for (int64_t tt = 0; tt < T; ++tt) {
+              scalar_t* dst = gi + ((n * C + c) * T + tt) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                dst[i] = static_cast<scalar_t>(src[i] / static_cast<acc_t>(T));
+              }
+            }
+          }
+        }
+      }
+    });
+  });
+  return grad_input;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(slowbench, CPU, m) {
+  m.impl("roi_align_3d_pool", &roi_align_3d_pool_forward_cpu);
+  m.impl("roi_align_3d_pool_backward", &roi_align_3d_pool_backward_cpu);
+}
+
+}  // namespace cpu
+}  // namespace slowbench

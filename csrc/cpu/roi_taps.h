@@ -1,0 +1,138 @@
+// CPU helpers shared by the RoIAlign kernels: per-RoI tap tables (built once per RoI and
+// bin, reused across every channel and time step), bin evaluation and gradient scatter.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "../roi_align_common.h"
+
+namespace slowbench {
+namespace cpu {
+
+// Rows and columns read by every bin of one RoI (see roi_align_common.h). Bin (ph, pw) reads
+// rows yidx[yoff[ph] .. yoff[ph + 1]) with weights yw (inv_count folded in) and columns
+// xidx[xoff[pw] .. xoff[pw + 1]) with weights xw.
+template <typename acc_t>
+struct RoiTaps {
+  int64_t batch = -1;  // -1: batch index out of range (the RoI reads nothing)
+  std::vector<int64_t> yoff, xoff;
+  std::vector<int64_t> yidx, xidx;
+  std::vector<acc_t> yw, xw;
+  // Bounding rows / columns of all taps (ymax < ymin when the RoI reads nothing).
+  int64_t ymin = 0, ymax = -1, xmin = 0, xmax = -1;
+};
+
+template <typename acc_t>
+void build_axis(
+    acc_t start,
+    acc_t bin,
+    int64_t grid,
+    int64_t pooled,
+    int64_t size,
+    acc_t scale,
+    std::vector<int64_t>& off,
+    std::vector<int64_t>& idx,
+    std::vector<acc_t>& w,
+    int64_t& lo,
+    int64_t& hi) {
+  off.assign(pooled + 1, 0);
+  std::vector<int64_t> tmp_idx(2 * grid + 1);
+  std::vector<acc_t> tmp_w(2 * grid + 1);
+  lo = size;
+  hi = -1;
+  for (int64_t p = 0; p < pooled; ++p) {
+    const int64_t n = axis_taps(start, bin, grid, p, size, tmp_idx.data(), tmp_w.data());
+    for (int64_t i = 0; i < n; ++i) {
+      idx.push_back(tmp_idx[i]);
+      w.push_back(tmp_w[i] * scale);
+      lo = std::min(lo, tmp_idx[i]);
+      hi = std::max(hi, tmp_idx[i]);
+    }
+    off[p + 1] = static_cast<int64_t>(idx.size());
+  }
+}
+
+// `rois` must be a contiguous CPU tensor of dtype acc_t.
+template <typename acc_t>
+std::vector<RoiTaps<acc_t>> build_roi_taps(
+    const at::Tensor& rois,
+    int64_t batch_size,
+    int64_t height,
+    int64_t width,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    double spatial_scale,
+    int64_t sampling_ratio,
+    bool aligned) {
+  const int64_t K = rois.size(0);
+  std::vector<RoiTaps<acc_t>> taps(K);
+  const acc_t* r = rois.const_data_ptr<acc_t>();
+  at::parallel_for(0, K, 4, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const RoiBox<acc_t> box = make_roi_box<acc_t>(
+          r + 5 * k, batch_size, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale),
+          sampling_ratio, aligned);
+      RoiTaps<acc_t>& t = taps[k];
+      t.batch = box.batch;
+      if (box.batch < 0) {
+        t.yoff.assign(pooled_h + 1, 0);
+        t.xoff.assign(pooled_w + 1, 0);
+        continue;
+      }
+      build_axis(box.start_h, box.bin_h, box.grid_h, pooled_h, height, box.inv_count,
+                 t.yoff, t.yidx, t.yw, t.ymin, t.ymax);
+      build_axis(box.start_w, box.bin_w, box.grid_w, pooled_w, width, acc_t(1),
+                 t.xoff, t.xidx, t.xw, t.xmin, t.xmax);
+    }
+  });
+  return taps;
+}
+
+// Value of bin (ph, pw) on one [H, W] plane given by strides, with the plane's origin at
+// (y0, x0) (used to evaluate on a cropped buffer).
+template <typename scalar_t, typename acc_t>
+inline acc_t eval_bin(
+    const scalar_t* plane,
+    int64_t stride_h,
+    int64_t stride_w,
+    int64_t y0,
+    int64_t x0,
+    const RoiTaps<acc_t>& t,
+    int64_t ph,
+    int64_t pw) {
+  acc_t sum = 0;
+  for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
+    const scalar_t* row = plane + (t.yidx[i] - y0) * stride_h;
+    acc_t row_sum = 0;
+    for (int64_t j = t.xoff[pw]; j < t.xoff[pw + 1]; ++j) {
+      row_sum += t.xw[j] * static_cast<acc_t>(row[(t.xidx[j] - x0) * stride_w]);
+    }
+    sum += t.yw[i] * row_sum;
+  }
+  return sum;
+}
+
+// Adds g times the weights of bin (ph, pw) into a contiguous [H, W] accumulation plane.
+template <typename acc_t>
+inline void scatter_bin(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, int64_t ph, int64_t pw, acc_t g) {
+  for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
+    acc_t* row = plane + t.yidx[i] * width;
+    const acc_t gy = g * t.yw[i];
+    for (int64_t j = t.xoff[pw]; j < t.xoff[pw + 1]; ++j) {
+      row[t.xidx[j]] += gy * t.xw[j];
+    }
+  }
+}
+
+// Grain sizes for at::parallel_for: aim at ~32k inner operations per chunk.
+inline int64_t grain_for(int64_t work_per_item) {
+  return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, work_per_item));
+}
+
+}  // namespace cpu
+}  // namespace slowbench

@@ -1,0 +1,154 @@
+// RoIAlign geometry shared by the CPU and CUDA kernels (host + device code).
+//
+// Semantics are those of torchvision / mmcv RoIAlign in average mode, applied to every
+// temporal slice of an [N, C, T, H, W] map:
+//   - the box (x1, y1, x2, y2) is scaled by spatial_scale and, when `aligned`, shifted by
+//     -0.5 (the half-pixel model); without `aligned` the box size is clamped to >= 1;
+//   - each of the pooled_h x pooled_w bins is sampled on a grid_h x grid_w grid, where
+//     grid = sampling_ratio if > 0, else ceil(roi_size / pooled_size) (adaptive);
+//   - a sample with y < -1, y > H, x < -1 or x > W contributes 0 but still counts in the
+//     average; coordinates in [-1, 0] clamp to 0 and those >= size - 1 clamp to size - 1;
+//   - the bin value is the sum of the bilinear samples divided by max(grid_h * grid_w, 1).
+//
+// Bilinear weights are separable: the weight of pixel (y, x) for sample (iy, ix) is
+// wy(iy, y) * wx(ix, x), and the out-of-range rule is separable too (a sample is dropped
+// when its y or its x is out of range). Since the samples of a bin form the full product
+// of its iy and ix positions, a bin equals
+//     inv_count * sum_i wy_i * sum_j wx_j * v[row_i, col_j]
+// over the distinct rows (and columns) its samples touch, with each row's weights summed
+// over the samples. These "taps" are built once per RoI and bin and reused over every
+// channel and time step. The set of pixels read is exactly the set the reference reads
+// (so NaN/Inf propagate the same way); only the floating-point summation order differs.
+#pragma once
+
+#include <c10/macros/Macros.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace slowbench {
+
+// Upper bound on the sampling grid per bin and axis: keeps huge (finite) boxes from
+// overflowing integer conversions. Far beyond any meaningful RoI.
+constexpr int64_t kMaxGrid = int64_t(1) << 20;
+
+// Where one RoI lies on the feature map; identical for every channel and time step.
+template <typename acc_t>
+struct RoiBox {
+  int64_t batch;  // -1 when the batch index is not in [0, N) (never read then)
+  acc_t start_h, start_w;  // top-left corner in feature-map pixels
+  acc_t bin_h, bin_w;  // bin size in feature-map pixels (may be <= 0)
+  int64_t grid_h, grid_w;  // samples per bin along each axis (>= 0)
+  acc_t inv_count;  // 1 / max(grid_h * grid_w, 1)
+};
+
+template <typename acc_t>
+C10_HOST_DEVICE inline int64_t grid_size(acc_t roi_size, int64_t pooled, int64_t sampling_ratio) {
+  if (sampling_ratio > 0) {
+    return sampling_ratio;
+  }
+  // ceil in double of the acc_t quotient: the same value as the reference's ceil.
+  const double g = ::ceil(static_cast<double>(roi_size / static_cast<acc_t>(pooled)));
+  if (!(g > 0)) {  // also catches NaN
+    return 0;
+  }
+  return g > static_cast<double>(kMaxGrid) ? kMaxGrid : static_cast<int64_t>(g);
+}
+
+// `roi` points at the 5 values (batch, x1, y1, x2, y2), already in acc_t.
+template <typename acc_t>
+C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(
+    const acc_t* roi,
+    int64_t batch_size,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    acc_t spatial_scale,
+    int64_t sampling_ratio,
+    bool aligned) {
+  RoiBox<acc_t> box;
+  const acc_t b = roi[0];
+  box.batch = (b >= 0 && b < static_cast<acc_t>(batch_size)) ? static_cast<int64_t>(b) : -1;
+  const acc_t offset = aligned ? acc_t(0.5) : acc_t(0);
+  box.start_w = roi[1] * spatial_scale - offset;
+  box.start_h = roi[2] * spatial_scale - offset;
+  const acc_t end_w = roi[3] * spatial_scale - offset;
+  const acc_t end_h = roi[4] * spatial_scale - offset;
+  acc_t roi_w = end_w - box.start_w;
+  acc_t roi_h = end_h - box.start_h;
+  if (!aligned) {  // legacy geometry: boxes are at least 1x1
+    roi_w = roi_w > acc_t(1) ? roi_w : acc_t(1);
+    roi_h = roi_h > acc_t(1) ? roi_h : acc_t(1);
+  }
+  box.bin_h = roi_h / static_cast<acc_t>(pooled_h);
+  box.bin_w = roi_w / static_cast<acc_t>(pooled_w);
+  box.grid_h = grid_size(roi_h, pooled_h, sampling_ratio);
+  box.grid_w = grid_size(roi_w, pooled_w, sampling_ratio);
+  const int64_t count = box.grid_h * box.grid_w;
+  box.inv_count = acc_t(1) / static_cast<acc_t>(count > 1 ? count : 1);
+  return box;
+}
+
+// Appends (index, weight) to a tap list, merging it into one of the last entries when the
+// index repeats. Sample positions are monotonic along a bin, so a repeated index is always
+// among the last few entries.
+template <typename acc_t>
+C10_HOST_DEVICE inline void add_tap(int64_t index, acc_t weight, int64_t* idx, acc_t* w, int64_t& n) {
+  const int64_t first = n > 4 ? n - 4 : 0;
+  for (int64_t i = n - 1; i >= first; --i) {
+    if (idx[i] == index) {
+      w[i] += weight;
+      return;
+    }
+  }
+  idx[n] = index;
+  w[n] = weight;
+  ++n;
+}
+
+// The taps of bin `p` along one axis (rows when called with the h quantities, columns
+// with the w ones): writes at most 2 * grid entries into idx / w and returns their number.
+// Weights are not yet multiplied by inv_count.
+template <typename acc_t>
+C10_HOST_DEVICE inline int64_t axis_taps(
+    acc_t start,
+    acc_t bin,
+    int64_t grid,
+    int64_t p,
+    int64_t size,
+    int64_t* idx,
+    acc_t* w) {
+  int64_t n = 0;
+  const acc_t step = bin / static_cast<acc_t>(grid > 0 ? grid : 1);
+  const acc_t bin_start = start + static_cast<acc_t>(p) * bin;
+  for (int64_t i = 0; i < grid; ++i) {
+    acc_t v = bin_start + (static_cast<acc_t>(i) + acc_t(0.5)) * step;
+    // Out of range (NaN included): contributes 0 and reads nothing.
+    if (!(v >= acc_t(-1) && v <= static_cast<acc_t>(size))) {
+      continue;
+    }
+    if (v <= 0) {
+      v = 0;
+    }
+    int64_t lo = static_cast<int64_t>(v);
+    int64_t hi;
+    if (lo >= size - 1) {
+      lo = hi = size - 1;
+      v = static_cast<acc_t>(lo);
+    } else {
+      hi = lo + 1;
+    }
+    const acc_t frac = v - static_cast<acc_t>(lo);
+    add_tap(lo, acc_t(1) - frac, idx, w, n);
+    add_tap(hi, frac, idx, w, n);
+  }
+  return n;
+}
+
+// NaN-aware "is v a new maximum" for a running max over t: the first NaN wins and stays,
+// ties keep the earliest index (torch.max semantics).
+template <typename acc_t>
+C10_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
+  return !(best != best) && (v > best || v != v);
+}
+
+}  // namespace slowbench
