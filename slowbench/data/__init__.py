@@ -4,7 +4,7 @@
 returns clips with boxes; `collate` batches them; `python -m slowbench.data.synthetic` writes a
 small synthetic dataset in the same layouts.
 """
-from .annotations import Keyframe, image_key, read_annotations, read_exclusions, read_proposals, select_proposals
+from .annotations import Keyframe, image_key, read_annotations, read_proposals, select_proposals
 from .build import build_dataset, load_split, read_multisports_gt
 from .collate import collate
 from .detection_dataset import DetectionDataset
@@ -17,5 +17,5 @@ __all__ = [
     "DataError", "DataWarning", "DatasetFiles", "DetectionDataset", "Keyframe", "PipelineConfig",
     "RGB_MEAN", "RGB_STD", "build_dataset", "collate", "dataset_files", "default_data_root",
     "find_dataset", "image_key", "load_split", "normalize_clips", "read_annotations",
-    "read_exclusions", "read_multisports_gt", "read_proposals", "select_proposals",
+    "read_multisports_gt", "read_proposals", "select_proposals",
 ]

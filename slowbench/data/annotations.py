@@ -1,4 +1,4 @@
-"""Readers for the AVA-style annotation CSV, excluded timestamps and proposal pickles."""
+"""Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava_io`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -88,23 +88,6 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
             boxes=np.array(list(boxes), dtype=np.float32).reshape(-1, 4), labels=labels,
             entity_ids=[entity for entity, _ in boxes.values()]))
     return keyframes
-
-
-def read_exclusions(path) -> set[tuple[str, int]]:
-    """The `(video, timestamp)` pairs of an excluded-timestamps CSV (`video,timestamp` lines)."""
-    path = Path(path)
-    excluded = set()
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.strip().split(",")
-        try:
-            if len(fields) != 2:
-                raise ValueError(f"expected 2 columns (video,timestamp), got {len(fields)}")
-            excluded.add((fields[0], int(fields[1])))
-        except ValueError as error:
-            raise DataError(f"{path}:{number}: {error}") from None
-    return excluded
 
 
 def read_proposals(path) -> dict[str, np.ndarray]:

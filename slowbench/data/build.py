@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Optional
 
 from eval import safe_pickle
+from eval.ava_io import read_exclusions
+from eval.errors import InputError
 
-from .annotations import read_annotations, read_exclusions, read_proposals
+from .annotations import read_annotations, read_proposals
 from .detection_dataset import DetectionDataset
 from .errors import DataError
 from .frame_decode import FrameFolders
@@ -49,7 +51,10 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
         raise DataError(f"{files.frames}: missing frames folder")
     keyframes = read_annotations(files.annotations, num_classes)
     if files.exclusions is not None and files.exclusions.is_file():
-        excluded = read_exclusions(files.exclusions)
+        try:
+            excluded = read_exclusions(files.exclusions)
+        except InputError as error:
+            raise DataError(str(error)) from None
         keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
     proposals = read_proposals(files.proposals)
     if dataset in ("ava21", "ava22"):

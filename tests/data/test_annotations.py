@@ -1,0 +1,82 @@
+"""Annotation CSV grouping/merging, proposal selection and their bad-input errors."""
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from slowbench.data import DataError, read_annotations, read_proposals, select_proposals
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
+    csv = _write(tmp_path / "a.csv", "\n".join([
+        "vidB,0903,0.1,0.2,0.3,0.4,5,7",
+        "vidA,0902,0.1,0.2,0.3,0.4,1,0",
+        "vidA,0902,0.1,0.2,0.3,0.4,3,9",   # same box, other entity: merged (reference rule)
+        "vidA,0902,0.1,0.2,0.3,0.401,3,0",  # differs in one value: its own box
+        "vidB,0903,0.1,0.2,0.3,0.4,80,7",
+    ]) + "\n")
+    first, second = read_annotations(csv, 81)
+    assert (first.video, first.timestamp, first.img_key) == ("vidB", 903, "vidB,0903")
+    assert np.flatnonzero(first.labels[0]).tolist() == [5, 80]
+    assert second.boxes.shape == (2, 4) and second.labels.shape == (2, 81)
+    assert np.flatnonzero(second.labels[0]).tolist() == [1, 3]
+    assert np.flatnonzero(second.labels[1]).tolist() == [3]
+    assert second.entity_ids == [0, 0]
+    assert second.boxes.dtype == np.float32 and second.labels.dtype == np.float32
+
+
+@pytest.mark.parametrize("line, message", [
+    ("vid,0902,0.1,0.2,0.3,0.4,1", "expected 8 comma-separated columns"),
+    ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "invalid literal"),
+    ("vid,0902,0.1,0.2,1.3,0.4,1,0", "not normalised"),
+    ("vid,0902,0.1,0.2,0.3,0.4,81,0", "label 81 outside [0, 81)"),
+])
+def test_malformed_rows_name_file_and_line(tmp_path, line, message):
+    csv = _write(tmp_path / "bad.csv", "vid,0902,0.1,0.2,0.3,0.4,1,0\n" + line + "\n")
+    with pytest.raises(DataError) as error:
+        read_annotations(csv, 81)
+    text = str(error.value)
+    assert text.startswith(f"{csv}:2: ") and message in text and "\n" not in text
+
+
+def test_select_proposals_follows_the_reference_rule():
+    rows = np.array([[0, 0, .5, .5, .95], [0, 0, .6, .6, .3], [0, 0, .7, .7, .99]])
+    boxes, scores = select_proposals(rows)
+    np.testing.assert_allclose(scores, [.95, .99])  # score >= 0.9, file order kept
+    np.testing.assert_allclose(boxes[:, 2], [.5, .7])
+    low = rows.copy()
+    low[:, 4] = [.2, .5, .4]  # all below 0.9: threshold drops to the best score
+    boxes, scores = select_proposals(low)
+    np.testing.assert_allclose(scores, [.5])
+    many = np.tile(rows[:1], (1200, 1))
+    assert len(select_proposals(many)[0]) == 1000
+    boxes, scores = select_proposals(rows[:, :4])  # no score column: only truncated
+    assert len(boxes) == 3 and (scores == 1).all()
+    boxes, scores = select_proposals(None)  # key missing: the whole frame
+    np.testing.assert_array_equal(boxes, [[0, 0, 1, 1]])
+    np.testing.assert_array_equal(scores, [1])
+
+
+def test_read_proposals_rejects_bad_files(tmp_path):
+    good = tmp_path / "good.pkl"
+    good.write_bytes(pickle.dumps({"v,0902": np.zeros((2, 5))}))
+    assert read_proposals(good)["v,0902"].shape == (2, 5)
+    for name, value in [("list.pkl", [1, 2]), ("shape.pkl", {"v,0902": np.zeros((2, 3))})]:
+        path = tmp_path / name
+        path.write_bytes(pickle.dumps(value))
+        with pytest.raises(DataError, match=f"^{path}: "):
+            read_proposals(path)
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(pickle.dumps({"v,0902": os.getcwd}))  # a function: a global reference
+    with pytest.raises(DataError, match=f"^{evil}: refusing"):
+        read_proposals(evil)
+    corrupt = tmp_path / "corrupt.pkl"
+    corrupt.write_bytes(good.read_bytes()[:20])
+    with pytest.raises(DataError, match=f"^{corrupt}"):
+        read_proposals(corrupt)

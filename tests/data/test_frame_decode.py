@@ -1,0 +1,72 @@
+"""Frame decoding: reduced-scale JPEG decode accuracy, decode-once, frame clamping, bad frames."""
+import numpy as np
+import pytest
+from conftest import write_numbered_frames
+from PIL import Image
+
+from slowbench.data import DataError
+from slowbench.data import frame_decode
+from slowbench.data.frame_decode import FrameFolders, decode_clip
+
+
+def _textured_jpeg(path, size=(640, 360)):
+    rng = np.random.default_rng(0)
+    low = rng.integers(0, 255, (size[1] // 16, size[0] // 16, 3), dtype=np.uint8)
+    Image.fromarray(low).resize(size, Image.BICUBIC).save(path, quality=92)
+
+
+def test_reduced_decode_matches_full_decode_then_resize(tmp_path):
+    path = tmp_path / "img_00001.jpg"
+    _textured_jpeg(path)
+    reduced, original = decode_clip([path], lambda w, h: (160, 90), reduced=True)
+    full, _ = decode_clip([path], lambda w, h: (160, 90), reduced=False)
+    assert original == (360, 640) and reduced.shape == full.shape == (1, 90, 160, 3)
+    difference = np.abs(reduced.astype(int) - full.astype(int))
+    assert difference.mean() < 3.0 and np.percentile(difference, 99) < 16
+
+
+def test_repeated_paths_are_decoded_once(tmp_path, monkeypatch):
+    write_numbered_frames(tmp_path, 3)
+    opened = []
+    real = frame_decode._open_rgb
+    monkeypatch.setattr(frame_decode, "_open_rgb",
+                        lambda path, size, reduced: opened.append(path) or real(path, size, reduced))
+    paths = [tmp_path / "img_00001.jpg"] * 3 + [tmp_path / "img_00002.jpg"]
+    clip, _ = decode_clip(paths)
+    assert len(opened) == 2 and clip.shape == (4, 48, 64, 3)
+    np.testing.assert_allclose(clip.reshape(4, -1).mean(axis=1), [2, 2, 2, 4], atol=1.5)
+
+
+def test_frame_folders_count_and_clamp(tmp_path):
+    write_numbered_frames(tmp_path / "vid", 5)
+    (tmp_path / "vid" / "notes.txt").write_text("not a frame")
+    folders = FrameFolders(tmp_path)
+    assert folders.count("vid") == 5
+    names = [p.name for p in folders.paths("vid", np.array([-3, 1, 5, 9]))]
+    assert names == ["img_00001.jpg", "img_00001.jpg", "img_00005.jpg", "img_00005.jpg"]
+    shifted = FrameFolders(tmp_path, number_offset=1, suffix_to_strip=".mp4")
+    assert [p.name for p in shifted.paths("vid.mp4", np.array([0, 4]))] == [
+        "img_00001.jpg", "img_00005.jpg"]
+
+
+def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path):
+    write_numbered_frames(tmp_path / "vid", 3)
+    (tmp_path / "empty").mkdir()
+    folders = FrameFolders(tmp_path)
+    with pytest.raises(DataError, match=r"empty: no img_\*\.jpg frames$"):
+        folders.count("empty")
+    with pytest.raises(DataError, match="cannot list frames"):
+        folders.count("absent")
+    missing = tmp_path / "vid" / "img_00009.jpg"
+    with pytest.raises(DataError, match=f"^{missing}: frame file is missing$"):
+        decode_clip([tmp_path / "vid" / "img_00001.jpg", missing])
+    truncated = tmp_path / "vid" / "img_00002.jpg"
+    _textured_jpeg(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    garbage = tmp_path / "vid" / "img_00003.jpg"
+    garbage.write_bytes(b"this is not a jpeg")
+    for path in (truncated, garbage):
+        with pytest.raises(DataError) as error:
+            decode_clip([tmp_path / "vid" / "img_00001.jpg", path], lambda w, h: (32, 24))
+        assert str(error.value).startswith(f"{path}: unreadable frame")
+        assert "\n" not in str(error.value)
