@@ -90,6 +90,8 @@ def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: 
     body_h = height * rng.uniform(0.30, 0.40)
     body_w = body_h * rng.uniform(0.35, 0.45)
     colors = rng.uniform(30, 230, size=(3, 3))
+    while np.abs(colors[0] - colors[1]).max() < 80:  # stripes must show, or spinning is invisible
+        colors[1] = rng.uniform(30, 230, size=3)
     person = Person(
         body_w=body_w, body_h=body_h, ground=height * rng.uniform(0.78, 0.97),
         stripe=rng.uniform(4, 8), colors=colors, arm_side=int(rng.choice([-1, 1])),
@@ -107,7 +109,10 @@ def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: 
         step = sum(velocity.get(a, 0) for a in actions) * person.speed / FPS
         x[start:end] = position + step * np.arange(1, end - start + 1)
         position = x[end - 1]
-        person.segments.append(Segment(start, end, actions))
+        if person.segments and person.segments[-1].actions == actions:
+            person.segments[-1].end = end  # one tube per continued action, as annotators mark it
+        else:
+            person.segments.append(Segment(start, end, actions))
     person.x = x
     return person
 
