@@ -33,6 +33,7 @@ from eval.ava_io import (check_columns, read_csv_gt, read_csv_pred, read_exclusi
                          read_label_map, write_csv_pred)
 from eval.errors import InputError, run_cli, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
+from eval.int_sort import descending_rank, order_by
 from eval.report import format_table, percent, write_json_atomic
 
 __all__ = [
@@ -104,29 +105,28 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     n_classes = class_ids.size
     det = np.flatnonzero(evaluated)
     det_group = pred_frame[det] * n_classes + pred_class[det]
+    score_rank = descending_rank(pred_score64[det])
     # Matching order: group, then descending score, ties in file order.
-    order = np.lexsort((-pred_score64[det], det_group))
-    det = det[order]
-    det_group = det_group[order]
+    matching = order_by(det_group, score_rank)
     gt_rows = np.flatnonzero(gt_used)
     gt_group = gt_frame[gt_rows] * n_classes + gt_class[gt_rows]
     person = gt["person"].to_numpy(dtype=np.float64) if "person" in gt else np.ones(len(gt))
     person = np.where(np.isnan(person), 1.0, person)[gt_rows]
     # gt boxes of a frame are ordered by descending 8th column (the reference reads it as a score).
-    gt_order = np.lexsort((-person, gt_group))
+    gt_order = order_by(gt_group, descending_rank(person))
     gt_rows, gt_group = gt_rows[gt_order], gt_group[gt_order]
     gt_boxes = gt[_BOX].to_numpy(dtype=np.float64)[gt_rows].astype(dtype)
-    det_boxes = pred[_BOX].to_numpy(dtype=np.float64)[det].astype(dtype)
-    gt_index, iou = best_gt_overlap(det_group, det_boxes, gt_group, gt_boxes)
-    tp = true_positives(gt_index, iou, IOU_THRESHOLD)
+    det_boxes = pred[_BOX].to_numpy(dtype=np.float64)[det[matching]].astype(dtype)
+    gt_index, iou = best_gt_overlap(det_group[matching], det_boxes, gt_group, gt_boxes)
+    tp = np.empty(det.size, dtype=bool)
+    tp[matching] = true_positives(gt_index, iou, IOU_THRESHOLD)
 
     # Per-class ranking: descending score, ties in reverse concatenation order.
-    concat = np.lexsort((-pred_score64[det], frame_rank[det]))
-    concat_pos = np.empty_like(concat)
-    concat_pos[concat] = np.arange(concat.size)
-    score = pred_score64[det].astype(dtype)
+    concat = order_by(frame_rank[det].astype(np.int64), score_rank)
+    reverse_concat = np.empty_like(concat)
+    reverse_concat[concat] = np.arange(concat.size - 1, -1, -1)
     cls = pred_class[det]
-    ranked = np.lexsort((-concat_pos, -score, cls))
+    ranked = order_by(cls, descending_rank(pred_score64[det].astype(dtype)), reverse_concat)
     return _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol,
                       keep_curves)
 

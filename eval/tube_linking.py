@@ -15,9 +15,13 @@ Speed: a frame without boxes ends every tube, so only frames with boxes are visi
 and the IoUs between consecutive frames' boxes are computed for all frames at once, leaving a
 short Python loop per frame that only picks indices.
 """
+import contextlib
+import gc
+
 import numpy as np
 
 from eval.box_iou import paired_iou
+from eval.int_sort import descending_rank, order_by
 
 __all__ = ["link_tubes", "NMS_OVERLAP", "TOP_K", "LINK_IOU", "MIN_TUBE_SCORE", "MIN_TUBE_LENGTH"]
 
@@ -52,21 +56,45 @@ def link_tubes(gt, frame_dets, *, compat=None):
     successors = _successor_candidates(box_group, boxes, group_ids, group_start, group_end,
                                        frame_span)
 
+    count = group_end - group_start
     stream_of_group = group_ids // frame_span
     frame_of_group = group_ids % frame_span
+    # A "simple" group has one box and follows, in the next frame, a group with one box:
+    # exactly one tube is open there and it either takes the box or ends.
+    simple = np.zeros(group_ids.size, dtype=bool)
+    simple[1:] = (count[1:] == 1) & (count[:-1] == 1) & (group_ids[1:] == group_ids[:-1] + 1)
+    # run_end[i]: first non-simple group after i (runs of simple groups are skipped at once).
+    boundary = np.flatnonzero(~simple)
+    run_end = np.append(boundary, group_ids.size)[np.searchsorted(boundary, np.arange(group_ids.size), "right")]
+    has_successor = np.array([bool(s) for s in successors] + [False])
+    frame_of_box = np.repeat(frame_of_group, count)
+    state = _Stream(frame_of_group.tolist(), group_start.tolist(), group_end.tolist(),
+                    simple.tolist(), run_end.tolist(), ~has_successor, frame_of_box.tolist(),
+                    successors, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist())
     stream_ids, stream_first = np.unique(stream_of_group, return_index=True)
     stream_last = np.append(stream_first[1:], group_ids.size)
-    for stream_id, first, last in zip(stream_ids.tolist(), stream_first.tolist(),
-                                      stream_last.tolist()):
-        video_index, label_index = divmod(stream_id, len(gt.labels))
-        finished = _link_stream(frame_of_group[first:last].tolist(),
-                                group_start[first:last].tolist(), group_end[first:last].tolist(),
-                                successors, box_score, int(gt.nframes[video_index]))
-        for start, members in finished:
-            tube = _build_tube(start, members, boxes, box_score)
-            if tube is not None:
-                tubes[label_index].append((gt.videos[video_index], *tube))
+    with _no_cyclic_gc():
+        for stream_id, first, last in zip(stream_ids.tolist(), stream_first.tolist(),
+                                          stream_last.tolist()):
+            video_index, label_index = divmod(stream_id, len(gt.labels))
+            for start, members in state.link(first, last, int(gt.nframes[video_index])):
+                tube = _build_tube(start, members, boxes, box_score)
+                if tube is not None:
+                    tubes[label_index].append((gt.videos[video_index], *tube))
     return tubes
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pauses the cyclic collector: the loop allocates ~10^5 small acyclic lists, and repeated
+    full collections over them cost more than the linking itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _nms_tubelets(group, boxes, score):
@@ -77,8 +105,9 @@ def _nms_tubelets(group, boxes, score):
     most TOP_K per group.
     """
     position = np.arange(group.size)
+    reverse_position = position[::-1].copy()
     # Input order of a group's rows = file order; candidates visited best first.
-    order = np.lexsort((-position, -score, group))
+    order = order_by(group, descending_rank(score), reverse_position, last_is_unique=True)
     group, boxes, score, position = group[order], boxes[order], score[order], position[order]
     weight = np.ones(group.size)
     alive = np.ones(group.size, dtype=bool)
@@ -100,7 +129,7 @@ def _nms_tubelets(group, boxes, score):
         weight[rest[suppressed]] = 1 - iou[suppressed]
         alive[rest[suppressed]] = False
     decayed = score * weight
-    final = np.lexsort((-position, -decayed, group))
+    final = order_by(group, descending_rank(decayed), group.size - 1 - position, last_is_unique=True)
     group, boxes, decayed = group[final], boxes[final], decayed[final]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     rank = np.arange(group.size) - np.repeat(starts, np.diff(np.r_[starts, group.size]))
@@ -137,60 +166,106 @@ def _successor_candidates(box_group, boxes, group_ids, group_start, group_end, f
     return successors
 
 
-def _link_stream(frames, starts, ends, successors, box_score, nframes):
-    """Greedy linking of one (video, label) stream; returns finished tubes in the reference's
-    order as (start frame, [box index per frame])."""
-    finished = []
-    current = []  # tubes in list order: [start frame, [box indices]]
-    previous = None
-    for frame, start, end in zip(frames, starts, ends):
-        if current and frame != previous + 1:
-            # The frame after `previous` has no boxes: every tube ends there.
-            finished.extend(reversed(_by_mean_score(current, box_score)))
-            current = []
-        if not current:
-            current = [[frame, [box]] for box in range(start, end)]
-        elif len(current) == 1 and end - start == 1:
-            tube = current[0]
-            if successors[tube[1][-1]]:
-                tube[1].append(start)
+class _Stream:
+    """Per-group arrays (as Python lists, for a fast loop) and the greedy linking loop.
+
+    A tube is [start frame, [box indices], running score sum].
+    """
+
+    # Means closer than this are re-ranked with numpy's exact mean (the reference's value).
+    NEAR_TIE = 1e-8
+
+    def __init__(self, frames, starts, ends, simple, run_end, breaks, frame_of_box, successors,
+                 box_score, score_prefix):
+        self.frames, self.starts, self.ends = frames, starts, ends
+        self.simple, self.run_end, self.breaks = simple, run_end, breaks
+        self.frame_of_box, self.successors = frame_of_box, successors
+        self.box_score, self.prefix = box_score, score_prefix
+
+    def link(self, first, last, nframes):
+        """Links groups first..last-1 (one video and label); returns the finished tubes in the
+        reference's order as (start frame, [box index per frame])."""
+        finished, current = [], []
+        previous = None
+        i = first
+        while i < last:
+            if self.simple[i]:
+                i = self._run(i, current, finished)
+                previous = self.frames[i - 1]
+                continue
+            frame, start, end = self.frames[i], self.starts[i], self.ends[i]
+            if current and frame != previous + 1:
+                # The frame after `previous` has no boxes: every tube ends there.
+                finished.extend(reversed(self._by_mean_score(current)))
+                current = []
+            if not current:
+                current = [self._new(b) for b in range(start, end)]
             else:
-                finished.append(tube)
-                current = [[frame, [start]]]
+                taken, kept, ended = set(), [], []
+                for tube in self._by_mean_score(current):
+                    pick = next((b for b in self.successors[tube[1][-1]] if b not in taken), None)
+                    if pick is None:
+                        ended.append(tube)
+                    else:
+                        taken.add(pick)
+                        self._extend(tube, pick, pick + 1)
+                        kept.append(tube)
+                finished.extend(reversed(ended))
+                current = kept + [self._new(b) for b in range(start, end) if b not in taken]
+            previous = frame
+            i += 1
+        if previous is not None and previous < nframes:
+            finished.extend(reversed(self._by_mean_score(current)))
         else:
-            taken = set()
-            kept, ended = [], []
-            for tube in _by_mean_score(current, box_score):
-                pick = next((b for b in successors[tube[1][-1]] if b not in taken), None)
-                if pick is None:
-                    ended.append(tube)
-                else:
-                    taken.add(pick)
-                    tube[1].append(pick)
-                    kept.append(tube)
-            finished.extend(reversed(ended))
-            current = kept + [[frame, [b]] for b in range(start, end) if b not in taken]
-        previous = frame
-    if previous is not None and previous < nframes:
-        finished.extend(reversed(_by_mean_score(current, box_score)))
-    else:
-        finished.extend(current)
-    return finished
+            finished.extend(current)
+        return [(tube[0], tube[1]) for tube in finished]
 
+    def _run(self, i, current, finished):
+        """Consumes the run of simple groups starting at i; returns the index after it."""
+        end_group = self.run_end[i]
+        first_box, end_box = self.starts[i], self.ends[end_group - 1]
+        # Boxes of a run are consecutive; box b continues the tube iff box b - 1 links to it.
+        cuts = np.flatnonzero(self.breaks[first_box - 1:end_box - 1]) + first_box
+        tube = current[0]
+        begin = first_box
+        for cut in cuts.tolist():
+            self._extend(tube, begin, cut)
+            finished.append(tube)
+            tube = self._new(cut)
+            begin = cut + 1
+        self._extend(tube, begin, end_box)
+        current[0] = tube
+        return end_group
 
-def _by_mean_score(tubes, box_score):
-    """Tubes sorted by descending mean box score (numpy's float64 mean), stable."""
-    if len(tubes) < 2:
-        return list(tubes)
-    means = [np.mean(box_score[members]) for _, members in tubes]
-    return [tubes[i] for i in sorted(range(len(tubes)), key=lambda i: -means[i])]
+    def _new(self, box):
+        return [self.frame_of_box[box], [box], self.box_score[box]]
+
+    def _extend(self, tube, begin, end):
+        """Appends boxes begin..end-1 (one per frame) to a tube."""
+        if end > begin:
+            tube[1].extend(range(begin, end))
+            tube[2] += self.prefix[end] - self.prefix[begin]
+
+    def _by_mean_score(self, tubes):
+        """Tubes sorted by descending mean box score, stable; exact numpy means on near-ties."""
+        if len(tubes) < 2:
+            return list(tubes)
+        means = [tube[2] / len(tube[1]) for tube in tubes]
+        order = sorted(range(len(tubes)), key=lambda k: -means[k])
+        ranked = [means[k] for k in order]
+        if any(a - b <= self.NEAR_TIE for a, b in zip(ranked, ranked[1:])):
+            means = [np.mean(self.box_score[tube[1]]) for tube in tubes]
+            order = sorted(range(len(tubes)), key=lambda k: -means[k])
+        return [tubes[k] for k in order]
 
 
 def _build_tube(start, members, boxes, box_score):
     """(score, float32 [T, 6]) for a kept tube, None for one too weak or too short."""
+    if len(members) < MIN_TUBE_LENGTH:
+        return None
     scores = box_score[members]
     score = float(np.mean(scores))
-    if score < MIN_TUBE_SCORE or len(members) < MIN_TUBE_LENGTH:
+    if score < MIN_TUBE_SCORE:
         return None
     tube = np.empty((len(members), 6), dtype=np.float32)
     tube[:, 0] = np.arange(start, start + len(members))
