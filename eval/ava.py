@@ -22,7 +22,6 @@ readers' DataFrames or any mapping of equal-length columns `video, timestamp, x1
 action` (+ `score` for predictions; gt may carry `person`, used only to order gt boxes like the
 reference does), timestamps integer seconds, boxes normalised (x1, y1, x2, y2) in [0, 1].
 """
-import argparse
 import heapq
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 from eval.ap import precision_recall, voc_ap
 from eval.ava_io import (check_columns, read_csv_gt, read_csv_pred, read_exclusions,
                          read_label_map, write_csv_pred)
-from eval.errors import InputError, run_cli, warn_once
+from eval.errors import ArgumentParser, InputError, run_cli, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, order_by
 from eval.report import format_table, percent, write_json_atomic
@@ -219,7 +218,7 @@ def _mean(values):
 
 def main(argv=None):
     """CLI entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m eval.ava", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m eval.ava", description=__doc__.splitlines()[0])
     parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
     parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
     parser.add_argument("--label-map", required=True, help="pbtxt or 'id: name' list")
@@ -233,11 +232,9 @@ def main(argv=None):
     result = evaluate(read_csv_gt(args.gt), read_csv_pred(args.pred), label_map, excluded,
                       args.protocol, keep_curves=bool(args.plot))
     if args.plot:
-        from eval.pr_plot import plot_pr_curves
+        from eval.pr_plot import plot_per_class
 
-        curves = {f"{k} {e['name']}": (e.pop("precision"), e.pop("recall"))
-                  for k, e in result["per_class"].items() if "precision" in e}
-        plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
+        plot_per_class(result["per_class"], args.plot, title=f"AVA ({args.protocol}) precision-recall")
     rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
             for k, e in result["per_class"].items()]
     print(format_table(["id", "class", "gt", "det", "AP %"], rows))

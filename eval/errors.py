@@ -1,8 +1,9 @@
 """Bad-input errors and the CLI wrapper that turns them into one line and exit status 2."""
+import argparse
 import sys
 import warnings
 
-__all__ = ["InputError", "InputWarning", "warn_once", "run_cli"]
+__all__ = ["InputError", "InputWarning", "ArgumentParser", "warn_once", "run_cli"]
 
 
 class InputError(ValueError):
@@ -11,6 +12,14 @@ class InputError(ValueError):
 
 class InputWarning(UserWarning):
     """Input that is ignored rather than rejected (e.g. unknown class ids in predictions)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors raise InputError (one line via `run_cli`) instead of
+    printing the usage block."""
+
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message}")
 
 
 def warn_once(message):

@@ -18,12 +18,11 @@ video-mAP at 0.2 and 0.5 and averaged over 0.1:0.9, 0.05:0.45 and 0.5:0.95, per 
 Semantics follow the official MultiSports script: six label names are never evaluated and
 labels without gt are left out; ties are broken stably (input order).
 """
-import argparse
 import os
 
 import numpy as np
 
-from eval.errors import InputError, run_cli
+from eval.errors import ArgumentParser, InputError, run_cli
 from eval.frame_ap import frame_ap
 from eval.multisports_io import (DEFAULT_GT_PATH, check_frame_dets, check_video_dets, load_gt,
                                  load_predictions, prepare_gt)
@@ -98,7 +97,7 @@ def _mean(values):
 
 def main(argv=None):
     """CLI entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m eval.multisports",
+    parser = ArgumentParser(prog="python -m eval.multisports",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("preds", help="[N, 8] frame detections (.pkl/.npy) or a dict dump")
     parser.add_argument("--gt", help=f"gt pickle (default: the dump's gt_path, else {DEFAULT_GT_PATH})")
@@ -116,11 +115,10 @@ def main(argv=None):
                       keep_curves=bool(args.plot))
     result["gt_path"] = gt_path
     if args.plot:
-        from eval.pr_plot import plot_pr_curves
+        from eval.pr_plot import plot_per_class
 
-        curves = {f"{k} {e['name']}": (e.pop("precision"), e.pop("recall"))
-                  for k, e in result["per_class"].items()}
-        plot_pr_curves(curves, args.plot, title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
+        plot_per_class(result["per_class"], args.plot,
+                       title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
     rows = [(k, e["name"], e["num_gt_boxes"], e["num_det"], percent(e["frame_ap"]),
              e["num_gt_tubes"], e["num_tubes"], percent(e["video_ap"]["0.2"]),
              percent(e["video_ap"]["0.5"])) for k, e in result["per_class"].items()]

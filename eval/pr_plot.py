@@ -3,7 +3,7 @@ import math
 
 from eval.errors import InputError
 
-__all__ = ["plot_pr_curves"]
+__all__ = ["plot_pr_curves", "plot_per_class"]
 
 
 def plot_pr_curves(curves, path, *, title):
@@ -31,3 +31,10 @@ def plot_pr_curves(curves, path, *, title):
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
+
+
+def plot_per_class(per_class, path, *, title):
+    """Plots and removes the "precision"/"recall" arrays of an evaluator's per_class dict."""
+    curves = {f"{key} {entry['name']}": (entry.pop("precision"), entry.pop("recall"))
+              for key, entry in per_class.items() if "precision" in entry}
+    plot_pr_curves(curves, path, title=title)

@@ -1,0 +1,185 @@
+"""python -m eval.ava: the mmaction2 fixture numbers, file formats and every bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from eval import ava
+from eval.errors import run_cli
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURE = "fixtures/mmaction2_tests/eval_detection"
+LABEL_MAP = 'item {\n  name: "stand"\n  id: 1\n}\nitem {\n  name: "sit"\n  id: 2\n}\n'
+GT = "vidA,0902,0.1,0.1,0.5,0.9,1,0\nvidA,0902,0.1,0.1,0.5,0.9,2,0\nvidB,0903,0.2,0.2,0.6,0.6,1,1\n"
+PRED = "vidA,0902,0.1,0.1,0.5,0.9,1,0.9\nvidB,0903,0.5,0.5,0.9,0.9,1,0.8\nvidA,0902,0.1,0.1,0.5,0.9,2,0.7\n"
+
+
+def run(*args):
+    """The CLI in a fresh interpreter (what users run)."""
+    return subprocess.run([sys.executable, "-m", "eval.ava", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def cli(capsys):
+    """The CLI in-process (same `run_cli` wrapper, no interpreter start-up)."""
+    def call(*args):
+        with pytest.raises(SystemExit) as info:
+            run_cli(ava.main, [str(a) for a in args])
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(args, info.value.code, captured.out, captured.err)
+    return call
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = {}
+    for name, text in (("map.pbtxt", LABEL_MAP), ("gt.csv", GT), ("pred.csv", PRED)):
+        paths[name] = tmp_path / name
+        paths[name].write_text(text)
+    return paths
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("protocol", ava.PROTOCOLS)
+def test_mmaction2_fixture_value(shared_file, protocol):
+    result = ava.evaluate(ava.read_csv_gt(shared_file(f"{FIXTURE}/gt.csv")),
+                          ava.read_csv_pred(shared_file(f"{FIXTURE}/pred.csv")),
+                          ava.read_label_map(shared_file(f"{FIXTURE}/action_list.txt")),
+                          protocol=protocol)
+    np.testing.assert_array_almost_equal(result["mAP"], 0.09385522)
+    assert result["mAP"] == pytest.approx(0.09385521885521886, abs=1e-12)
+    expected = {"1": (0.17045454545454547, 4, 12), "2": (0.0, 3, 9), "3": (0.1111111111111111, 5, 9)}
+    for class_id, (ap, n_gt, n_det) in expected.items():
+        entry = result["per_class"][class_id]
+        assert entry["ap"] == pytest.approx(ap, abs=1e-12)
+        assert (entry["num_gt"], entry["num_det"]) == (n_gt, n_det)
+    assert result["categories"]["person_movement"] == pytest.approx(result["mAP"], abs=1e-15)
+    assert result["categories"]["object_manipulation"] is None
+
+
+@pytest.mark.shared_data
+def test_cli_on_fixture_writes_json_and_table(shared_file, tmp_path):
+    out = tmp_path / "result.json"
+    done = run("--gt", shared_file(f"{FIXTURE}/gt.csv"), "--pred", shared_file(f"{FIXTURE}/pred.csv"),
+               "--label-map", shared_file(f"{FIXTURE}/action_list.txt"), "--json", out)
+    assert done.returncode == 0, done.stderr
+    assert "frame-mAP            9.3855" in done.stdout and "action1" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["protocol"] == "mmaction2"
+    assert data["mAP"] == pytest.approx(0.09385521885521886, abs=1e-12)
+    assert data["per_class"]["2"] == {"name": "action2", "ap": 0.0, "num_gt": 3, "num_det": 9}
+    assert data["categories"]["person_interaction"] is None
+
+
+@pytest.mark.shared_data
+def test_label_maps_in_both_forms_parse_to_the_same_60_classes(shared_file):
+    pbtxt = ava.read_label_map(shared_file("fixtures/ava_label_maps/ava_action_list_v2.1_for_activitynet_2018.pbtxt.txt"))
+    plain = ava.read_label_map(shared_file("fixtures/ava_label_maps/mmaction2_tools_data_ava_label_map.txt"))
+    assert pbtxt == plain and len(pbtxt) == 60
+    assert sum(i <= 14 for i in pbtxt) == 13 and sum(i >= 64 for i in pbtxt) == 15
+
+
+@pytest.mark.shared_data
+def test_exclusions_fixture(shared_file):
+    path = shared_file("fixtures/mmaction2_tests/ava_dataset/ava_excluded_timestamps_sample.csv")
+    assert ava.read_exclusions(path) == {("0f39OWEqJ24", 903), ("_-Z6wFjXtGQ", 902)}
+
+
+def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
+    exclude = tmp_path / "excluded.csv"
+    exclude.write_text("vidB,0903\n")
+    out, plot = tmp_path / "r.json", tmp_path / "pr.png"
+    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
+               "--exclude", exclude, "--protocol", "activitynet", "--json", out, "--plot", plot)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["protocol"] == "activitynet" and data["mAP"] == 1.0
+    assert data["per_class"]["1"]["num_gt"] == 1 and data["per_class"]["1"]["num_det"] == 1
+    assert plot.stat().st_size > 1000
+    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    # mmaction2: the vidB detection misses (IoU < 0.5): class 1 AP = 1 * 1/2.
+    assert done.returncode == 0 and "1   stand  2   2    50.0000" in done.stdout
+
+
+def test_plain_label_map_and_write_round_trip(tmp_path):
+    plain = tmp_path / "map.txt"
+    plain.write_text("1: bend/bow (at the waist)\n3: crouch/kneel\n")
+    assert ava.read_label_map(plain) == {1: "bend/bow (at the waist)", 3: "crouch/kneel"}
+    pred = ava.read_csv_pred(_write(tmp_path / "p.csv", PRED))
+    pred.loc[0, "score"] = 0.123456
+    out = tmp_path / "written.csv"
+    ava.write_csv_pred(out, pred)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "vidA,0902,0.1000,0.1000,0.5000,0.9000,1,0.1235"
+    again = ava.read_csv_pred(out)
+    assert again["score"].tolist() == [0.1235, 0.8, 0.7]
+    assert sorted(os.listdir(tmp_path)) == ["map.txt", "p.csv", "written.csv"]  # no temp left
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+BAD_INPUTS = [
+    ("pred.csv", "vidA,0902,0.1,0.1,0.5,0.9,1\n", "pred.csv:1: expected 8 columns, got 7"),
+    ("pred.csv", PRED + "vidA,0902,0.1,0.1,0.5,0.9,1,0.5,9\n", "pred.csv:4: expected 8 columns, got 9"),
+    ("pred.csv", PRED + "vidA,0902,0.1,0.1,0.5,0.9,1,0.5,9,10\n", "pred.csv:4: expected 8 columns"),
+    ("pred.csv", "vidA,0902,0.1,abc,0.5,0.9,1,0.9\n", "pred.csv:1: y1 'abc' is not a finite number"),
+    ("pred.csv", "vidA,0902,0.1,0.1,0.5,0.9,1,nan\n", "pred.csv:1: score 'nan' is not a finite number"),
+    ("pred.csv", "\nvidA,0902,0.1,0.1,0.5,0.9,1,inf\n", "pred.csv:2: score 'inf' is not a finite number"),
+    ("pred.csv", "vidA,0902,0.6,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: inverted box"),
+    ("pred.csv", PRED + "vidA,0902,0.1,0.1,0.5,1.2,1,0.9\n", "pred.csv:4: box outside [0, 1]"),
+    ("pred.csv", "vidA,09.5,0.1,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: timestamp '09.5' is not a non-negative integer"),
+    ("pred.csv", "vidA,0902,0.1,0.1,0.5,0.9,x,0.9\n", "pred.csv:1: action id 'x' is not a finite number"),
+    ("pred.csv", "vidA,0902,,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: column 3 is empty"),
+    ("gt.csv", "vidA,0902,0.1,0.1,0.5,0.9\n", "gt.csv:1: expected 7 or 8 columns, got 6"),
+    ("map.pbtxt", 'item {\n  name: "a"\n  id: one\n}\n', "map.pbtxt:3: expected an integer id"),
+    ("map.pbtxt", 'item {\n  id: 1\n}\n', "map.pbtxt:2: id 1 has no preceding name"),
+    ("map.pbtxt", "1: a\n1: b\n", "map.pbtxt:2: duplicate class id 1"),
+    ("map.pbtxt", "one: a\n", "map.pbtxt:1: expected 'id: name'"),
+    ("map.pbtxt", "\n", "map.pbtxt: no classes found"),
+]
+
+
+@pytest.mark.parametrize("name, text, message", BAD_INPUTS)
+def test_bad_input_is_one_line_exit_2(files, cli, name, text, message):
+    files[name].write_text(text)
+    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message in lines[0]
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(files):
+    files["pred.csv"].write_text("vidA,0902,0.1,0.1,0.5,0.9,1,nan\n")
+    done = run("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {files['pred.csv']}:1: score 'nan' is not a finite number"]
+
+
+def test_bad_arguments_and_missing_files_exit_2(files, tmp_path, cli):
+    for args in (["--gt", files["gt.csv"]],
+                 ["--gt", tmp_path / "absent.csv", "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]],
+                 ["--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
+                  "--protocol", "pascal"],
+                 ["--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
+                  "--exclude", files["pred.csv"]]):
+        done = cli(*args)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_prediction_class_is_reported_once(files, cli):
+    files["pred.csv"].write_text(PRED + "vidA,0902,0.1,0.1,0.5,0.9,7,0.9\nvidB,0903,0.1,0.1,0.5,0.9,7,0.9\n")
+    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    assert done.returncode == 0
+    assert done.stderr.strip().splitlines() == [
+        "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"]
