@@ -90,16 +90,21 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
     return keyframes
 
 
+def load_pickle(path):
+    """A pickle of plain data through `eval.safe_pickle`; any failure is a one-line `DataError`."""
+    try:
+        return safe_pickle.load(path)
+    except (OSError, ValueError) as error:
+        message = str(error)
+        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
 def read_proposals(path) -> dict[str, np.ndarray]:
     """The proposal pickle: `video,TTTT` -> float [N, 5] (x1, y1, x2, y2, score) or [N, 4], normalised.
 
     Read with the restricted unpickler; a value that is not such an array raises a `DataError`.
     """
-    try:
-        proposals = safe_pickle.load(path)
-    except (OSError, ValueError) as error:
-        message = str(error)
-        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    proposals = load_pickle(path)
     if not isinstance(proposals, dict):
         raise DataError(f"{path}: expected a dict of image key -> array, got "
                         f"{type(proposals).__name__}")

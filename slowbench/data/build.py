@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from eval import safe_pickle
 from eval.ava_io import read_exclusions
 from eval.errors import InputError
 
-from .annotations import read_annotations, read_proposals
+from .annotations import load_pickle, read_annotations, read_proposals
 from .detection_dataset import DetectionDataset
 from .errors import DataError
 from .frame_decode import FrameFolders
@@ -26,11 +25,7 @@ def _check_normalised(proposals: dict, path: Path) -> None:
 
 def read_multisports_gt(path) -> dict:
     """The MultiSports GT pickle (restricted unpickler), checked for the keys the data needs."""
-    try:
-        gt = safe_pickle.load(path)
-    except (OSError, ValueError) as error:
-        message = str(error)
-        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    gt = load_pickle(path)
     if not isinstance(gt, dict) or not {"nframes", "resolution"} <= gt.keys():
         raise DataError(f"{path}: not a MultiSports GT dict (needs 'nframes' and 'resolution')")
     return gt

@@ -18,7 +18,7 @@ class ClipGeometry:
     """How a clip of original size (w, h) became the returned one.
 
     Resize to `resized` = (w', h'), then crop `crop` = (x, y, w'', h'') from it, then optionally a
-    horizontal flip. Boxes in original pixels follow with `map_boxes`.
+    horizontal flip. Frames follow in `frame_decode.decode_clip`, boxes with `map_boxes`.
     """
 
     original: tuple[int, int]
@@ -48,11 +48,17 @@ class ClipGeometry:
             out = np.stack([crop_w - out[:, 2], out[:, 1], crop_w - out[:, 0], out[:, 3]], axis=1)
         return out.astype(np.float32)
 
-    def apply(self, frames: np.ndarray) -> np.ndarray:
-        """Crops (and flips) decoded frames [T, h', w', 3] that already have the `resized` size."""
-        x, y, crop_w, crop_h = self.crop
-        frames = frames[:, y:y + crop_h, x:x + crop_w]
-        return frames[:, :, ::-1] if self.flipped else frames
+    @property
+    def output_size(self) -> tuple[int, int]:
+        """(width, height) of the returned clip."""
+        return self.crop[2], self.crop[3]
+
+    @property
+    def source_box(self) -> tuple[float, float, float, float]:
+        """The crop as a region (x1, y1, x2, y2) of the original frame."""
+        sx, sy = self.scale_factor
+        x, y, width, height = self.crop
+        return x / sx, y / sy, (x + width) / sx, (y + height) / sy
 
 
 def _randint(low: int, high: int) -> int:

@@ -9,7 +9,7 @@ import torch
 from .annotations import Keyframe, select_proposals
 from .clip_geometry import ClipGeometry, inference_geometry, train_geometry
 from .errors import DataError, DataWarning
-from .frame_decode import FrameFolders, decode_clip, frame_size
+from .frame_decode import FrameFolders, decode_clip
 from .frame_sampling import sample_frame_indices
 from .pipeline_config import PipelineConfig
 
@@ -59,11 +59,8 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict:
         keyframe = self.keyframes[index]
         paths = self.frames.paths(keyframe.video, self.frame_indices(keyframe))
-        width, height = frame_size(paths[0])
-        geometry = self.geometry(width, height)
-        frames, original = decode_clip(paths, lambda w, h: geometry.resized,
-                                       reduced=self.pipeline.reduced_decode)
-        frames = geometry.apply(frames)
+        frames, (height, width), geometry = decode_clip(paths, self.geometry,
+                                                        reduced=self.pipeline.reduced_decode)
         clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))
         proposals, scores = select_proposals(
             self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp)))
@@ -71,7 +68,7 @@ class DetectionDataset(torch.utils.data.Dataset):
         meta = {
             "video": keyframe.video, "timestamp": keyframe.timestamp,
             "img_key": keyframe.img_key, "img_shape": tuple(clip.shape[2:]),
-            "original_shape": original, "scale_factor": geometry.scale_factor,
+            "original_shape": (height, width), "scale_factor": geometry.scale_factor,
             "crop": geometry.crop, "flipped": geometry.flipped,
             "frame_inds": np.array([int(path.stem[4:]) for path in paths]),
             "proposals_normalized": proposals, "proposal_scores": scores,

@@ -2,67 +2,86 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from .clip_geometry import ClipGeometry
 from .errors import DataError
 
-SizeRule = Callable[[int, int], tuple[int, int]]  # (width, height) -> (new_width, new_height)
+GeometryRule = Callable[[int, int], ClipGeometry]  # (width, height) -> what to make of the clip
 
 
-def _open_rgb(path: Path, size: tuple[int, int] | None, reduced: bool) -> np.ndarray:
-    """Decodes one frame to RGB uint8 [h, w, 3], resized (bilinear) to `size` = (w, h) when given."""
+GeometryRule = Callable[[int, int], ClipGeometry]  # (width, height) -> what to make of the clip
+
+
+@contextmanager
+def _opened(path: Path):
+    """`PIL.Image.open(path)` whose failures become one-line `DataError`s naming the file."""
     try:
         with Image.open(path) as image:
-            if size is not None and reduced and image.format == "JPEG":
-                # DCT-domain downscale by 1/2..1/8 while the result stays >= size: most of the win.
-                image.draft("RGB", size)
-            image = image.convert("RGB")
-            if size is not None and image.size != tuple(size):
-                image = image.resize(size, Image.BILINEAR)
-            return np.asarray(image)
+            yield image
     except FileNotFoundError:
         raise DataError(f"{path}: frame file is missing") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise DataError(f"{path}: unreadable frame ({error})") from None
+
+
+def _open_rgb(path: Path, geometry: ClipGeometry | None, reduced: bool) -> np.ndarray:
+    """Decodes one frame to RGB uint8 [h, w, 3]: resized and cropped as `geometry` says (not flipped).
+
+    The crop is cut while resizing (PIL `resize(box=...)`), so only output pixels are
+    interpolated; the sample positions are those of resizing the whole frame, then cropping.
+    """
+    with _opened(path) as image:
+        if geometry is None:
+            return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        box = geometry.source_box
+        if reduced and image.format == "JPEG":
+            # DCT-domain downscale by 1/2..1/8 while the frame stays >= the resized size.
+            full_w, full_h = image.size
+            image.draft("RGB", geometry.resized)
+            rx, ry = image.size[0] / full_w, image.size[1] / full_h
+            box = (box[0] * rx, box[1] * ry, box[2] * rx, box[3] * ry)
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        if image.size != geometry.output_size or box != (0, 0, *image.size):
+            image = image.resize(geometry.output_size, Image.BILINEAR, box=box)
+        return np.asarray(image)
 
 
 def frame_size(path: Path) -> tuple[int, int]:
     """(width, height) of a frame from its header, without decoding the pixels."""
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except FileNotFoundError:
-        raise DataError(f"{path}: frame file is missing") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise DataError(f"{path}: unreadable frame ({error})") from None
+    with _opened(path) as image:
+        return image.size
 
 
-def decode_clip(paths: list[Path], size_rule: SizeRule | None = None, *,
-                reduced: bool = True) -> tuple[np.ndarray, tuple[int, int]]:
-    """Decodes frames -> (uint8 [T, h, w, 3] RGB, original (height, width)).
+def decode_clip(paths: list[Path], geometry_rule: GeometryRule | None = None, *,
+                reduced: bool = True) -> tuple[np.ndarray, tuple[int, int], ClipGeometry | None]:
+    """Decodes frames -> (uint8 [T, h, w, 3] RGB, original (height, width), geometry used).
 
-    The output size is `size_rule(width, height)` of the first frame (None keeps it); every
-    frame is resized to it. A path repeated in `paths` is decoded once. `reduced` allows
-    reduced-scale JPEG decoding (see `PipelineConfig.reduced_decode`).
+    The geometry is `geometry_rule(width, height)` of the first frame (None: frames as stored);
+    every frame is resized, cropped and flipped by it. A path repeated in `paths` is decoded
+    once. `reduced` allows reduced-scale JPEG decoding (see `PipelineConfig.reduced_decode`).
     """
     width, height = frame_size(paths[0])
-    size = None if size_rule is None else size_rule(width, height)
-    if size == (width, height):
-        size = None
+    geometry = None if geometry_rule is None else geometry_rule(width, height)
     decoded: dict[Path, np.ndarray] = {}
     frames = []
     for path in paths:
         if path not in decoded:
-            decoded[path] = _open_rgb(path, size, reduced)
+            decoded[path] = _open_rgb(path, geometry, reduced)
         frames.append(decoded[path])
     shapes = {frame.shape for frame in frames}
     if len(shapes) != 1:
         raise DataError(f"{paths[0].parent}: frames of one clip differ in size {sorted(shapes)}")
-    return np.stack(frames), (height, width)
+    clip = np.stack(frames)
+    if geometry is not None and geometry.flipped:
+        clip = clip[:, :, ::-1]
+    return clip, (height, width), geometry
 
 
 class FrameFolders:

@@ -25,7 +25,8 @@ class DatasetFiles:
     gt_pickle: Optional[Path]
 
 
-def _ava_files(root: Path, split: str, version: str) -> DatasetFiles:
+def ava_files(root: Path, split: str, version: str) -> DatasetFiles:
+    """The AVA v`version` ("2.1" / "2.2") files of `split` under `root`."""
     anno = root / "annotations"
     label_map = ("ava_action_list_v2.1_for_activitynet_2018.pbtxt" if version == "2.1"
                  else "ava_action_list_v2.2_for_activitynet_2019.pbtxt")
@@ -37,7 +38,8 @@ def _ava_files(root: Path, split: str, version: str) -> DatasetFiles:
         label_map=anno / label_map, gt_pickle=None)
 
 
-def _multisports_files(root: Path, split: str) -> DatasetFiles:
+def multisports_files(root: Path, split: str) -> DatasetFiles:
+    """The MultiSports files of `split` under `root`."""
     anno = root / "annotations"
     # The reference decodes trainval/<sport>/<video>.mp4; without a video decoder here, frames are
     # read from rawframes/<sport>/<video>/img_%05d.jpg (1-based frame numbers, as ffmpeg writes).
@@ -58,11 +60,11 @@ def dataset_files(row, data_root, split: str) -> DatasetFiles:
     check_split(split)
     root = Path(data_root)
     if row.dataset == "ava21":
-        return _ava_files(root, split, "2.1")
+        return ava_files(root, split, "2.1")
     if row.dataset in ("ava22", "ava-kinetics"):
-        return _ava_files(root, split, "2.2")
+        return ava_files(root, split, "2.2")
     if row.dataset == "multisports":
-        return _multisports_files(root, split)
+        return multisports_files(root, split)
     raise ValueError(f"unknown dataset {row.dataset!r} of row {getattr(row, 'name', row)!r}")
 
 

@@ -6,6 +6,7 @@ from PIL import Image
 
 from slowbench.data import DataError
 from slowbench.data import frame_decode
+from slowbench.data.clip_geometry import ClipGeometry, inference_geometry
 from slowbench.data.frame_decode import FrameFolders, decode_clip
 
 
@@ -18,11 +19,26 @@ def _textured_jpeg(path, size=(640, 360)):
 def test_reduced_decode_matches_full_decode_then_resize(tmp_path):
     path = tmp_path / "img_00001.jpg"
     _textured_jpeg(path)
-    reduced, original = decode_clip([path], lambda w, h: (160, 90), reduced=True)
-    full, _ = decode_clip([path], lambda w, h: (160, 90), reduced=False)
+    rule = lambda w, h: inference_geometry(w, h, short_side=90)  # noqa: E731
+    reduced, original, _ = decode_clip([path], rule, reduced=True)
+    full, _, _ = decode_clip([path], rule, reduced=False)
     assert original == (360, 640) and reduced.shape == full.shape == (1, 90, 160, 3)
     difference = np.abs(reduced.astype(int) - full.astype(int))
     assert difference.mean() < 3.0 and np.percentile(difference, 99) < 16
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+def test_crop_while_resizing_equals_resize_then_crop(tmp_path, flipped):
+    path = tmp_path / "img_00001.jpg"
+    _textured_jpeg(path)
+    geometry = ClipGeometry(original=(640, 360), resized=(519, 292), crop=(37, 21, 256, 256),
+                            flipped=flipped)
+    clip, _, used = decode_clip([path], lambda w, h: geometry, reduced=False)
+    assert used is geometry and clip.shape == (1, 256, 256, 3)
+    full = np.asarray(Image.open(path).convert("RGB").resize((519, 292), Image.BILINEAR))
+    expected = full[21:277, 37:293]
+    expected = expected[:, ::-1] if flipped else expected
+    assert np.abs(clip[0].astype(int) - expected.astype(int)).max() <= 1
 
 
 def test_repeated_paths_are_decoded_once(tmp_path, monkeypatch):
@@ -30,9 +46,10 @@ def test_repeated_paths_are_decoded_once(tmp_path, monkeypatch):
     opened = []
     real = frame_decode._open_rgb
     monkeypatch.setattr(frame_decode, "_open_rgb",
-                        lambda path, size, reduced: opened.append(path) or real(path, size, reduced))
+                        lambda path, geometry, reduced: opened.append(path) or real(path, geometry, reduced))
     paths = [tmp_path / "img_00001.jpg"] * 3 + [tmp_path / "img_00002.jpg"]
-    clip, _ = decode_clip(paths)
+    clip, _, geometry = decode_clip(paths)
+    assert geometry is None
     assert len(opened) == 2 and clip.shape == (4, 48, 64, 3)
     np.testing.assert_allclose(clip.reshape(4, -1).mean(axis=1), [2, 2, 2, 4], atol=1.5)
 
@@ -67,6 +84,7 @@ def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path):
     garbage.write_bytes(b"this is not a jpeg")
     for path in (truncated, garbage):
         with pytest.raises(DataError) as error:
-            decode_clip([tmp_path / "vid" / "img_00001.jpg", path], lambda w, h: (32, 24))
+            decode_clip([tmp_path / "vid" / "img_00001.jpg", path],
+                        lambda w, h: inference_geometry(w, h, short_side=24))
         assert str(error.value).startswith(f"{path}: unreadable frame")
         assert "\n" not in str(error.value)

@@ -1,4 +1,4 @@
-"""Writes synthetic scenes in the AVA and MultiSports reference layouts (see `..layout`)."""
+"""Writes synthetic scenes in the AVA and MultiSports reference layouts (names from `..layout`)."""
 from __future__ import annotations
 
 import pickle
@@ -7,11 +7,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..layout import ava_files, multisports_files
 from .scene import ACTIONS, FPS, Scene, person_box
 
 AVA_VERSIONS = ("2.1", "2.2")  # both file sets, so every AVA row (v2.1, v2.2, AVA-Kinetics) reads it
-AVA_LABEL_MAPS = ("ava_action_list_v2.1_for_activitynet_2018.pbtxt",
-                  "ava_action_list_v2.2_for_activitynet_2019.pbtxt")
 AVA_FIRST_SECOND = 900
 JPEG_QUALITY = 90
 
@@ -87,17 +86,15 @@ def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
                 if second != dropped:
                     labels.append(np.isin(ACTIONS, list(actions)))
             proposals[f"{video},{second:04d}"] = noisy_proposals(np.array(boxes), rng)
-    annotations = root / "annotations"
-    annotations.mkdir(parents=True, exist_ok=True)
-    for version in AVA_VERSIONS:
-        (annotations / f"ava_{split}_v{version}.csv").write_text("\n".join(rows) + "\n")
-        (annotations / f"ava_{split}_excluded_timestamps_v{version}.csv").write_text(
-            "".join(line + "\n" for line in excluded))
-    _pickle(annotations / f"ava_dense_proposals_{split}.FAIR.recall_93.9.pkl", proposals)
     label_map = "".join(f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n'
                         for index, name in enumerate(ACTIONS))
-    for name in AVA_LABEL_MAPS:
-        (annotations / name).write_text(label_map)
+    for version in AVA_VERSIONS:
+        files = ava_files(root, split, version)
+        files.annotations.parent.mkdir(parents=True, exist_ok=True)
+        files.annotations.write_text("\n".join(rows) + "\n")
+        files.exclusions.write_text("".join(line + "\n" for line in excluded))
+        files.label_map.write_text(label_map)
+        _pickle(files.proposals, proposals)  # same name in both versions
     return labels
 
 
@@ -130,10 +127,10 @@ def write_multisports_annotations(scenes: dict[str, Scene], root: Path, split: s
                     labels.append(np.arange(len(ACTIONS)) == label)
         for frame, boxes in sorted(frame_boxes.items()):
             proposals[f"{video}.mp4,{frame:04d}"] = noisy_proposals(np.array(boxes), rng)
-    annotations = root / "annotations"
-    annotations.mkdir(parents=True, exist_ok=True)
-    (annotations / f"multisports_{split}.csv").write_text("\n".join(rows) + "\n")
-    _pickle(annotations / f"multisports_dense_proposals_{split}.recall_96.13.pkl", proposals)
+    files = multisports_files(root, split)
+    files.annotations.parent.mkdir(parents=True, exist_ok=True)
+    files.annotations.write_text("\n".join(rows) + "\n")
+    _pickle(files.proposals, proposals)
     return tubes, labels
 
 
@@ -141,7 +138,7 @@ def write_multisports_gt(root: Path, scenes: dict[str, dict[str, Scene]], tubes:
     """`annotations/multisports_GT.pkl` with the reference keys (labels, train/test video lists,
     nframes, resolution (h, w), gttubes {video: {label: [float32 [n, 5] (frame, x1, y1, x2, y2)]}})."""
     every = {video: scene for split in scenes.values() for video, scene in split.items()}
-    _pickle(root / "annotations" / "multisports_GT.pkl", {
+    _pickle(multisports_files(root, "val").gt_pickle, {
         "labels": list(ACTIONS),
         "train_videos": [list(scenes["train"])],
         "test_videos": [list(scenes["val"])],
