@@ -43,7 +43,8 @@ VIDEO_THRESHOLD_SETS = {
 }
 
 
-def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, keep_curves=False):
+def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, keep_curves=False,
+             source="frame_dets"):
     """Frame- and video-mAP of predictions against the official gt dict.
 
     gt: the gt pickle's dict (or a `GroundTruth`); frame_dets: `[N, 8]`; video_dets: optional
@@ -52,19 +53,20 @@ def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, kee
     "0.1:0.9", "0.05:0.45", "0.5:0.95"}, "video_mAP_by_thr", "tubes", "per_class": {"<label>":
     {"name", "frame_ap", "video_ap": {"0.2", "0.5"}, "num_gt_boxes", "num_det", "num_gt_tubes",
     "num_tubes"}}}; per_class lists the evaluated labels. With `keep_curves`, each per-class
-    entry also holds the frame-AP "precision" and "recall" arrays.
+    entry also holds the frame-AP "precision" and "recall" arrays. `source` names the
+    predictions in error messages (the CLI passes the file name).
     """
     if compat not in (None, *COMPAT_MODES):
         raise InputError(f"compat: expected one of {', '.join(COMPAT_MODES)} or None, got {compat!r}")
     if not (isinstance(frame_thr, (int, float)) and 0 < frame_thr <= 1):
         raise InputError(f"frame_thr: expected a number in (0, 1], got {frame_thr!r}")
     gt = prepare_gt(gt)
-    frame_dets = check_frame_dets(gt, frame_dets)
+    frame_dets = check_frame_dets(gt, frame_dets, source)
     if video_dets is None:
         tubes = link_tubes(gt, frame_dets, compat=compat)
         tube_source = "linked (mmaction2 score bug)" if compat == "mmaction2" else "linked"
     else:
-        tubes = check_video_dets(gt, video_dets)
+        tubes = check_video_dets(gt, video_dets, f"{source}: video_dets")
         tube_source = "given"
     frame_aps, frame_counts, curves = frame_ap(gt, frame_dets, [frame_thr], keep_curves=keep_curves)
     thresholds = sorted({t for ts in VIDEO_THRESHOLD_SETS.values() for t in ts})
@@ -112,7 +114,7 @@ def main(argv=None):
     if not os.path.isfile(gt_path):
         raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
     result = evaluate(load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat,
-                      keep_curves=bool(args.plot))
+                      keep_curves=bool(args.plot), source=args.preds)
     result["gt_path"] = gt_path
     if args.plot:
         from eval.pr_plot import plot_per_class
