@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from eval import ava
-from eval.errors import run_cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = "fixtures/mmaction2_tests/eval_detection"
@@ -24,14 +23,9 @@ def run(*args):
 
 
 @pytest.fixture
-def cli(capsys):
-    """The CLI in-process (same `run_cli` wrapper, no interpreter start-up)."""
-    def call(*args):
-        with pytest.raises(SystemExit) as info:
-            run_cli(ava.main, [str(a) for a in args])
-        captured = capsys.readouterr()
-        return subprocess.CompletedProcess(args, info.value.code, captured.out, captured.err)
-    return call
+def cli(run_main):
+    """The CLI in-process (same wrapper, no interpreter start-up)."""
+    return lambda *args: run_main(ava.main, *args)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from eval import multisports
-from eval.errors import run_cli
 from eval.multisports_io import DEFAULT_GT_PATH
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,13 +22,9 @@ def fixture(shared_file):
 
 
 @pytest.fixture
-def cli(capsys):
-    def call(*args):
-        with pytest.raises(SystemExit) as info:
-            run_cli(multisports.main, [str(a) for a in args])
-        captured = capsys.readouterr()
-        return subprocess.CompletedProcess(args, info.value.code, captured.out, captured.err)
-    return call
+def cli(run_main):
+    """The CLI in-process (same wrapper, no interpreter start-up)."""
+    return lambda *args: run_main(multisports.main, *args)
 
 
 def rounded(fraction):
