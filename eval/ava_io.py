@@ -77,6 +77,9 @@ def _parse_int(text, path, number):
 
 def read_csv_gt(path):
     """Ground-truth rows (7 or 8 columns; the 8th is the person id) as a DataFrame."""
+    frame = _read_typed(path, "person", allow_seven=True)
+    if frame is not None:
+        return frame
     fields, lines = _read_fields(path, allowed=(7, 8))
     frame = _typed_columns(fields, lines, path)
     frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
@@ -85,6 +88,9 @@ def read_csv_gt(path):
 
 def read_csv_pred(path):
     """Prediction rows (exactly 8 columns; the 8th is the score) as a DataFrame."""
+    frame = _read_typed(path, "score", allow_seven=False)
+    if frame is not None:
+        return frame
     fields, lines = _read_fields(path, allowed=(8,))
     frame = _typed_columns(fields, lines, path)
     frame["score"] = _numbers(fields[7], lines, path, "score")
@@ -164,6 +170,33 @@ def _check_boxes(frame, report):
     x1, y1, x2, y2 = (frame[c].to_numpy(dtype=np.float64) for c in _BOX)
     report((x2 < x1) | (y2 < y1), "inverted box (x2 < x1 or y2 < y1)")
     report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
+
+
+def _read_typed(path, last, *, allow_seven):
+    """Fast path: the C parser with column dtypes. Returns None when anything is off, and the
+    caller re-reads the file as text to name the first bad line."""
+    columns = ["video", "timestamp", *_BOX, "action", last, "extra"]
+    dtypes = {"video": str, "timestamp": np.int64, "action": np.int64,
+              **{c: np.float64 for c in [*_BOX, last, "extra"]}}
+    try:
+        frame = pd.read_csv(path, header=None, names=columns, dtype=dtypes, engine="c",
+                            quoting=3, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        return None
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+        return None
+    values = frame[[*_BOX]].to_numpy()
+    last_values = frame[last].to_numpy()
+    ok = (frame["extra"].isna().all() and np.isfinite(values).all()
+          and (np.isfinite(last_values).all() or (allow_seven and not np.isinf(last_values).any()))
+          and (frame["timestamp"].to_numpy() >= 0).all() and (frame["action"].to_numpy() >= 0).all()
+          and not frame["video"].isna().any())
+    x1, y1, x2, y2 = values.T if len(values) else (np.zeros(0),) * 4
+    if not ok or ((x2 < x1) | (y2 < y1) | (np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1)).any():
+        return None
+    frame = frame.drop(columns="extra")
+    frame["video"] = frame["video"].astype(str)
+    return frame
 
 
 def _read_fields(path, *, allowed):

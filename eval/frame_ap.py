@@ -10,6 +10,7 @@ import numpy as np
 
 from eval.ap import precision_recall, voc_ap
 from eval.greedy_match import best_gt_overlap, true_positives
+from eval.int_sort import descending_rank, order_by
 
 __all__ = ["frame_ap"]
 
@@ -37,13 +38,13 @@ def frame_ap(gt, frame_dets, thresholds, *, keep_curves=False):
     gt_group = np.concatenate(gt_group) if gt_group else np.zeros(0, dtype=np.int64)
     gt_boxes = np.concatenate(gt_boxes) if gt_boxes else np.zeros((0, 4))
     # Stable: boxes of one frame keep the tube order of the pickle (the argmax tie-break).
-    order = np.argsort(gt_group, kind="stable")
+    order = order_by(gt_group)
     gt_group, gt_boxes = gt_group[order], gt_boxes[order]
 
     det_label = frame_dets[:, 2].astype(np.int64)
     dets = frame_dets[np.isin(det_label, labels)]
     det_label = dets[:, 2].astype(np.int64)
-    ranked = np.lexsort((-dets[:, 3], det_label))
+    ranked = order_by(det_label, descending_rank(dets[:, 3]))
     dets, det_label = dets[ranked], det_label[ranked]
     det_group = group_of(det_label, dets[:, 0].astype(np.int64), dets[:, 1].astype(np.int64))
     gt_index, iou = best_gt_overlap(det_group, dets[:, 4:8], gt_group, gt_boxes)

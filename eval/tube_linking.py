@@ -68,9 +68,11 @@ def link_tubes(gt, frame_dets, *, compat=None):
     run_end = np.append(boundary, group_ids.size)[np.searchsorted(boundary, np.arange(group_ids.size), "right")]
     has_successor = np.array([bool(s) for s in successors] + [False])
     frame_of_box = np.repeat(frame_of_group, count)
+    changes = np.concatenate([[0], np.cumsum(box_score[1:] != box_score[:-1])])
     state = _Stream(frame_of_group.tolist(), group_start.tolist(), group_end.tolist(),
                     simple.tolist(), run_end.tolist(), ~has_successor, frame_of_box.tolist(),
-                    successors, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist())
+                    successors, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist(),
+                    changes.tolist())
     stream_ids, stream_first = np.unique(stream_of_group, return_index=True)
     stream_last = np.append(stream_first[1:], group_ids.size)
     with _no_cyclic_gc():
@@ -169,18 +171,22 @@ def _successor_candidates(box_group, boxes, group_ids, group_start, group_end, f
 class _Stream:
     """Per-group arrays (as Python lists, for a fast loop) and the greedy linking loop.
 
-    A tube is [start frame, [box indices], running score sum].
+    A tube is [start frame, [box indices], running score sum, the common score of all its
+    boxes or None]. Tubes whose boxes share one score (all of them under the mmaction2 bug)
+    get numpy's exact mean from a (score, length) cache instead of a pass over their boxes.
     """
 
     # Means closer than this are re-ranked with numpy's exact mean (the reference's value).
     NEAR_TIE = 1e-8
 
     def __init__(self, frames, starts, ends, simple, run_end, breaks, frame_of_box, successors,
-                 box_score, score_prefix):
+                 box_score, score_prefix, score_changes):
         self.frames, self.starts, self.ends = frames, starts, ends
         self.simple, self.run_end, self.breaks = simple, run_end, breaks
         self.frame_of_box, self.successors = frame_of_box, successors
         self.box_score, self.prefix = box_score, score_prefix
+        self.scores, self.changes = box_score.tolist(), score_changes
+        self.constant_means = {}
 
     def link(self, first, last, nframes):
         """Links groups first..last-1 (one video and label); returns the finished tubes in the
@@ -238,13 +244,24 @@ class _Stream:
         return end_group
 
     def _new(self, box):
-        return [self.frame_of_box[box], [box], self.box_score[box]]
+        return [self.frame_of_box[box], [box], self.scores[box], self.scores[box]]
 
     def _extend(self, tube, begin, end):
         """Appends boxes begin..end-1 (one per frame) to a tube."""
         if end > begin:
             tube[1].extend(range(begin, end))
             tube[2] += self.prefix[end] - self.prefix[begin]
+            if tube[3] != self.scores[begin] or self.changes[end - 1] != self.changes[begin]:
+                tube[3] = None
+
+    def _exact_mean(self, tube):
+        """numpy's mean of the tube's box scores (the reference's value, last bits included)."""
+        if tube[3] is None:
+            return np.mean(self.box_score[tube[1]])
+        key = (tube[3], len(tube[1]))
+        if key not in self.constant_means:
+            self.constant_means[key] = np.mean(np.full(key[1], key[0]))
+        return self.constant_means[key]
 
     def _by_mean_score(self, tubes):
         """Tubes sorted by descending mean box score, stable; exact numpy means on near-ties."""
@@ -254,7 +271,7 @@ class _Stream:
         order = sorted(range(len(tubes)), key=lambda k: -means[k])
         ranked = [means[k] for k in order]
         if any(a - b <= self.NEAR_TIE for a, b in zip(ranked, ranked[1:])):
-            means = [np.mean(self.box_score[tube[1]]) for tube in tubes]
+            means = [self._exact_mean(tube) for tube in tubes]
             order = sorted(range(len(tubes)), key=lambda k: -means[k])
         return [tubes[k] for k in order]
 
