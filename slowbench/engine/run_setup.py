@@ -1,6 +1,8 @@
 """Process-wide settings of a run (seeds, determinism) and how the CLIs word errors and metrics."""
+import dataclasses
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -47,3 +49,23 @@ def format_metrics(metrics: dict) -> str:
 
 def _fraction(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
+
+
+def run_cli(prog: str, command, args) -> int:
+    """Runs ``command(args)``; bad input becomes ``<prog>: error: <one line>`` and exit status 2."""
+    try:
+        command(args)
+    except Exception as exc:  # noqa: BLE001 - anything but bad input re-raises with its traceback
+        message = cli_error_message(exc)
+        if message is None:
+            raise
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def row_for_model(row, model_overrides: dict):
+    """The row as the data pipeline must see it: a ``num_classes`` override sizes the label vectors too."""
+    if "num_classes" in model_overrides:
+        return dataclasses.replace(row, num_classes=int(model_overrides["num_classes"]))
+    return row

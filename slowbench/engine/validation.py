@@ -16,8 +16,12 @@ def evaluate_predictions(row, files, predictions) -> dict:
         return {"frame_mAP": result["frame_mAP"], "video_mAP": result["video_mAP"]}
     excluded = (eval.ava.read_exclusions(files.exclusions)
                 if files.exclusions is not None and pathlib.Path(files.exclusions).is_file() else ())
-    result = eval.ava.evaluate(eval.ava.read_csv_gt(files.annotations), ava_detections(predictions),
-                               eval.ava.read_label_map(files.label_map), excluded=excluded)
+    label_map = eval.ava.read_label_map(files.label_map)
+    detections = ava_detections(predictions)
+    # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
+    detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
+    result = eval.ava.evaluate(eval.ava.read_csv_gt(files.annotations), detections, label_map,
+                               excluded=excluded)
     return {"mAP": result["mAP"]}
 
 

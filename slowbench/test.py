@@ -1,0 +1,93 @@
+"""Evaluate a checkpoint: ``python -m slowbench.test --row ROW --ckpt CKPT [--dump result.csv|result.pkl]``.
+
+Runs inference on the row's validation split, evaluates it with ``eval`` (AVA frame-mAP, or MultiSports
+frame-/video-mAP) and optionally dumps the predictions: the official AVA detection CSV (read by
+``python -m eval.ava``) or, for MultiSports, a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (read by
+``python -m eval.multisports``). A checkpoint written by ``slowbench.train`` carries its model overrides,
+pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained.
+"""
+import argparse
+import pathlib
+import sys
+import time
+
+from slowbench.checkpoint import load_checkpoint
+from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
+from slowbench.data.layout import dataset_files
+from slowbench.engine import distributed
+from slowbench.engine.atomic import atomic_json
+from slowbench.engine.inference import predict_split
+from slowbench.engine.run_setup import format_metrics, row_for_model, run_cli
+from slowbench.engine.state import read_checkpoint
+from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump
+from slowbench.models import build_detector
+from slowbench.zoo import get_row
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
+    p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
+    p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official .pth)")
+    p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
+    p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports)")
+    p.add_argument("--json", help="also write the metrics as JSON to this file")
+    p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
+    p.add_argument("--workers", type=int, default=2, help="data-loading worker processes")
+    args = p.parse_args(argv)
+    if args.workers < 0:
+        p.error(f"--workers must be >= 0, got {args.workers}")
+    return args
+
+
+def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConfig]:
+    """Data root and test pipeline: explicit --data-root, else the trained-on root, else the default."""
+    if args.data_root is not None:
+        root = pathlib.Path(args.data_root)
+    elif meta.get("data_root") and find_dataset(row, meta["data_root"]):
+        root = pathlib.Path(meta["data_root"])
+    else:
+        root = default_data_root(row)
+    if not find_dataset(row, root):
+        raise ValueError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
+                         f"proposals and rawframes/); give --data-root")
+    pipeline = PipelineConfig(**meta["pipeline"]) if meta.get("pipeline") else PipelineConfig.from_row(row)
+    return root, pipeline
+
+
+def test(args) -> dict:
+    started = time.perf_counter()
+    row = get_row(args.row)
+    if args.dump:
+        check_dump_path(row, args.dump)
+    info = distributed.init_distributed(args.device)
+    meta = read_checkpoint(args.ckpt).get("meta") or {}
+    if meta.get("row") not in (None, row.name):
+        raise ValueError(f"{args.ckpt}: checkpoint was trained for row {meta['row']!r}, not {row.name!r}")
+    data_root, pipeline = resolve_test_data(row, args, meta)
+    overrides = meta.get("model_overrides") or {}
+    val_set = build_dataset(row_for_model(row, overrides), data_root, "val", pipeline, test_mode=True)
+    detector = build_detector(row, **overrides)
+    load_checkpoint(detector, args.ckpt, strict=True)
+    detector.to(info.device)
+    predictions = predict_split(detector, val_set, info, collate=collate, workers=args.workers, desc="test")
+    result = None
+    if info.is_main:
+        files = dataset_files(row, data_root, "val")
+        metrics = evaluate_predictions(row, files, predictions)
+        result = {"row": row.name, **metrics, "samples": len(val_set), "data_root": str(data_root),
+                  "seconds": round(time.perf_counter() - started, 1), "device": str(info.device)}
+        print(f"{row.name} on {len(val_set)} val clips of {data_root}: {format_metrics(metrics)}")
+        if args.dump:
+            print(f"wrote {write_dump(row, files, predictions, args.dump)}")
+        if args.json:
+            atomic_json(result, args.json)
+    distributed.shutdown(info)
+    return result
+
+
+def main(argv=None) -> int:
+    return run_cli("slowbench.test", test, parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

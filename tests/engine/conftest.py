@@ -1,0 +1,25 @@
+"""Tiny synthetic datasets and the tiny-model CLI arguments shared by the engine tests."""
+import pytest
+import torch
+
+from slowbench.data.synthetic import generate
+
+TINY_ROW = "ava21-k400-r50-4x16"
+# A few-second run: R18 with 4 stem channels on 32 px crops, 2 clips per step, no worker processes.
+TINY_ARGS = ["--row", TINY_ROW, "--model-override", "depth=18", "--model-override", "base_channels=4",
+             "--short-side", "32", "--batch-size", "2", "--workers", "0", "--lr", "0.05"]
+
+
+@pytest.fixture(scope="session")
+def tiny_ava(tmp_path_factory):
+    """3 train videos (6 keyframes) and 1 val video (2 keyframes) of 48x48 frames."""
+    return generate(tmp_path_factory.mktemp("tiny") / "ava", kind="ava", seed=0, videos=3, val_videos=1,
+                    seconds=5, width=64, height=48, persons=(1, 2), progress=False)
+
+
+@pytest.fixture
+def restore_determinism():
+    """`--deterministic` flips a process-wide switch; put it back for the other tests."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.use_deterministic_algorithms(previous)
