@@ -53,8 +53,8 @@ def link_tubes(gt, frame_dets, *, compat=None):
     box_group, boxes, box_score = _nms_tubelets(group, frame_dets[:, 4:8], score)
     group_ids, group_start = np.unique(box_group, return_index=True)
     group_end = np.append(group_start[1:], box_group.size)
-    successors = _successor_candidates(box_group, boxes, group_ids, group_start, group_end,
-                                       frame_span)
+    first_candidate, candidates = _successor_candidates(box_group, boxes, group_ids, group_start,
+                                                        group_end)
 
     count = group_end - group_start
     stream_of_group = group_ids // frame_span
@@ -66,12 +66,12 @@ def link_tubes(gt, frame_dets, *, compat=None):
     # run_end[i]: first non-simple group after i (runs of simple groups are skipped at once).
     boundary = np.flatnonzero(~simple)
     run_end = np.append(boundary, group_ids.size)[np.searchsorted(boundary, np.arange(group_ids.size), "right")]
-    has_successor = np.array([bool(s) for s in successors] + [False])
+    has_successor = np.append(np.diff(first_candidate) > 0, False)
     frame_of_box = np.repeat(frame_of_group, count)
     changes = np.concatenate([[0], np.cumsum(box_score[1:] != box_score[:-1])])
     state = _Stream(frame_of_group.tolist(), group_start.tolist(), group_end.tolist(),
                     simple.tolist(), run_end.tolist(), ~has_successor, frame_of_box.tolist(),
-                    successors, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist(),
+                    first_candidate.tolist(), candidates, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist(),
                     changes.tolist())
     stream_ids, stream_first = np.unique(stream_of_group, return_index=True)
     stream_last = np.append(stream_first[1:], group_ids.size)
@@ -139,33 +139,26 @@ def _nms_tubelets(group, boxes, score):
     return group[keep], boxes[keep], decayed[keep]
 
 
-def _successor_candidates(box_group, boxes, group_ids, group_start, group_end, frame_span):
+def _successor_candidates(box_group, boxes, group_ids, group_start, group_end):
     """For every box, the boxes of the next frame (same stream) with IoU >= LINK_IOU to it,
-    in that frame's order (= preference order). Returns a list of lists indexed by box."""
+    in that frame's order (= preference order), as CSR: box b's candidates are
+    `candidates[first[b]:first[b + 1]]`. Returns (first int64 `[M + 1]`, candidates list)."""
     next_is_successor = np.zeros(group_ids.size, dtype=bool)
     next_is_successor[:-1] = group_ids[1:] == group_ids[:-1] + 1
-    pairs_prev, pairs_next = [], []
     prev_groups = np.flatnonzero(next_is_successor)
-    if prev_groups.size:
-        prev_count = group_end[prev_groups] - group_start[prev_groups]
-        next_count = group_end[prev_groups + 1] - group_start[prev_groups + 1]
-        pair_count = prev_count * next_count
-        pair_group = np.repeat(np.arange(prev_groups.size), pair_count)
-        within = np.arange(pair_count.sum()) - np.repeat(np.cumsum(pair_count) - pair_count, pair_count)
-        # Pairs ordered by previous box, then next box: candidate lists come out in frame order.
-        n_next = next_count[pair_group]
-        pairs_prev = group_start[prev_groups][pair_group] + within // n_next
-        pairs_next = group_start[prev_groups + 1][pair_group] + within % n_next
-        iou = paired_iou(boxes[pairs_next], boxes[pairs_prev])
-        valid = iou >= LINK_IOU
-        pairs_prev, pairs_next = pairs_prev[valid].tolist(), pairs_next[valid].tolist()
-    successors = [()] * box_group.size
-    for prev, nxt in zip(pairs_prev, pairs_next):
-        if successors[prev] == ():
-            successors[prev] = [nxt]
-        else:
-            successors[prev].append(nxt)
-    return successors
+    prev_count = group_end[prev_groups] - group_start[prev_groups]
+    next_count = group_end[prev_groups + 1] - group_start[prev_groups + 1]
+    pair_count = prev_count * next_count
+    pair_group = np.repeat(np.arange(prev_groups.size), pair_count)
+    within = np.arange(pair_count.sum()) - np.repeat(np.cumsum(pair_count) - pair_count, pair_count)
+    # Pairs ordered by previous box, then next box: candidate lists come out in frame order.
+    n_next = next_count[pair_group]
+    pairs_prev = group_start[prev_groups][pair_group] + within // n_next
+    pairs_next = group_start[prev_groups + 1][pair_group] + within % n_next
+    valid = paired_iou(boxes[pairs_next], boxes[pairs_prev]) >= LINK_IOU
+    pairs_prev, pairs_next = pairs_prev[valid], pairs_next[valid]
+    first = np.searchsorted(pairs_prev, np.arange(box_group.size + 1))
+    return first, pairs_next.tolist()
 
 
 class _Stream:
@@ -179,11 +172,12 @@ class _Stream:
     # Means closer than this are re-ranked with numpy's exact mean (the reference's value).
     NEAR_TIE = 1e-8
 
-    def __init__(self, frames, starts, ends, simple, run_end, breaks, frame_of_box, successors,
-                 box_score, score_prefix, score_changes):
+    def __init__(self, frames, starts, ends, simple, run_end, breaks, frame_of_box,
+                 first_candidate, candidates, box_score, score_prefix, score_changes):
         self.frames, self.starts, self.ends = frames, starts, ends
         self.simple, self.run_end, self.breaks = simple, run_end, breaks
-        self.frame_of_box, self.successors = frame_of_box, successors
+        self.frame_of_box = frame_of_box
+        self.first_candidate, self.candidates = first_candidate, candidates
         self.box_score, self.prefix = box_score, score_prefix
         self.scores, self.changes = box_score.tolist(), score_changes
         self.constant_means = {}
@@ -209,7 +203,10 @@ class _Stream:
             else:
                 taken, kept, ended = set(), [], []
                 for tube in self._by_mean_score(current):
-                    pick = next((b for b in self.successors[tube[1][-1]] if b not in taken), None)
+                    last_box = tube[1][-1]
+                    options = self.candidates[self.first_candidate[last_box]:
+                                              self.first_candidate[last_box + 1]]
+                    pick = next((b for b in options if b not in taken), None)
                     if pick is None:
                         ended.append(tube)
                     else:
