@@ -65,14 +65,16 @@ def link_tubes(gt, frame_dets, *, compat=None):
     simple[1:] = (count[1:] == 1) & (count[:-1] == 1) & (group_ids[1:] == group_ids[:-1] + 1)
     # run_end[i]: first non-simple group after i (runs of simple groups are skipped at once).
     boundary = np.flatnonzero(~simple)
-    run_end = np.append(boundary, group_ids.size)[np.searchsorted(boundary, np.arange(group_ids.size), "right")]
+    next_boundary = np.searchsorted(boundary, np.arange(group_ids.size), "right")
+    run_end = np.append(boundary, group_ids.size)[next_boundary]
     has_successor = np.append(np.diff(first_candidate) > 0, False)
     frame_of_box = np.repeat(frame_of_group, count)
-    changes = np.concatenate([[0], np.cumsum(box_score[1:] != box_score[:-1])])
+    score_prefix = np.concatenate([[0.0], np.cumsum(box_score)])
+    score_changes = np.concatenate([[0], np.cumsum(box_score[1:] != box_score[:-1])])
     state = _Stream(frame_of_group.tolist(), group_start.tolist(), group_end.tolist(),
                     simple.tolist(), run_end.tolist(), ~has_successor, frame_of_box.tolist(),
-                    first_candidate.tolist(), candidates, box_score, np.concatenate([[0.0], np.cumsum(box_score)]).tolist(),
-                    changes.tolist())
+                    first_candidate.tolist(), candidates, box_score, score_prefix.tolist(),
+                    score_changes.tolist())
     stream_ids, stream_first = np.unique(stream_of_group, return_index=True)
     stream_last = np.append(stream_first[1:], group_ids.size)
     with _no_cyclic_gc():
