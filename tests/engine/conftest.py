@@ -12,9 +12,9 @@ TINY_ARGS = ["--row", TINY_ROW, "--model-override", "depth=18", "--model-overrid
 
 @pytest.fixture(scope="session")
 def tiny_ava(tmp_path_factory):
-    """3 train videos (6 keyframes) and 1 val video (2 keyframes) of 48x48 frames."""
+    """3 train videos (8 keyframes after exclusions) and 1 val video (2 keyframes) of 64x48 frames."""
     return generate(tmp_path_factory.mktemp("tiny") / "ava", kind="ava", seed=0, videos=3, val_videos=1,
-                    seconds=5, width=64, height=48, persons=(1, 2), progress=False)
+                    seconds=6, width=64, height=48, persons=(1, 2), progress=False)
 
 
 @pytest.fixture

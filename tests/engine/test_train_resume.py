@@ -42,7 +42,7 @@ def uninterrupted(tiny_ava, tmp_path_factory):
 
 def test_stop_mid_epoch_then_resume_equals_uninterrupted(tiny_ava, uninterrupted, tmp_path,
                                                          restore_determinism):
-    assert run(tiny_ava, tmp_path / "cut", "--stop-after", "2") == 0  # epoch 0 has 3 iterations
+    assert run(tiny_ava, tmp_path / "cut", "--stop-after", "2") == 0  # epoch 0 has 4 iterations
     cut = torch.load(tmp_path / "cut" / "latest.pth", weights_only=True)
     assert (cut["epoch"], cut["iteration"]) == (0, 2)
     assert not (tmp_path / "cut" / "results.json").exists()
@@ -77,7 +77,7 @@ def test_sigkilled_run_resumes_from_its_last_atomic_checkpoint(tiny_ava, uninter
         time.sleep(0.02)
     assert proc.wait(timeout=60) == -signal.SIGKILL
     killed_at = torch.load(tmp_path / "latest.pth", weights_only=True)["iteration"]
-    assert 1 <= killed_at < 6  # 2 epochs x 3 iterations: killed part-way
+    assert 1 <= killed_at < 8  # 2 epochs x 4 iterations: killed part-way
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_same_weights(weights(uninterrupted), weights(tmp_path))
