@@ -17,20 +17,29 @@ DEBUG = os.environ.get("DEBUG", "0") == "1"
 # there (it would fail with a misleading "CUDA_HOME is not set").
 WITH_CUDA = CUDA_HOME is not None and (torch.cuda.is_available() or FORCE_CUDA)
 
+if WITH_CUDA and not torch.cuda.is_available() and not os.environ.get("TORCH_CUDA_ARCH_LIST"):
+    # No visible GPU to take the architecture from (FORCE_CUDA on a build box): default to
+    # Hopper (H100/H200); torch's arch-flag logic fails on an empty list.
+    os.environ["TORCH_CUDA_ARCH_LIST"] = "9.0"
+
 print(f"slowbench build: torch {torch.__version__}, WITH_CUDA={WITH_CUDA}, "
-      f"FORCE_CUDA={FORCE_CUDA}, DEBUG={DEBUG}, CUDA_HOME={CUDA_HOME}")
+      f"FORCE_CUDA={FORCE_CUDA}, DEBUG={DEBUG}, CUDA_HOME={CUDA_HOME}, "
+      f"TORCH_CUDA_ARCH_LIST={os.environ.get('TORCH_CUDA_ARCH_LIST')}")
 
 
 def extension():
     sources = sorted(glob.glob("csrc/*.cpp")) + sorted(glob.glob("csrc/cpu/*.cpp"))
     opt = ["-O0", "-g"] if DEBUG else ["-O3"]
     cxx = opt + ["-DPy_LIMITED_API=0x030A0000"]
+    # Headers shared by the kernels: a change to one rebuilds the extension.
+    depends = sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("csrc/**/*.cuh", recursive=True))
     if WITH_CUDA:
         sources += sorted(glob.glob("csrc/cuda/*.cu"))
         nvcc = opt + ["-lineinfo", "--expt-relaxed-constexpr"]
         return CUDAExtension("slowbench._C", sources, define_macros=[("WITH_CUDA", None)],
-                             extra_compile_args={"cxx": cxx, "nvcc": nvcc}, py_limited_api=True)
-    return CppExtension("slowbench._C", sources, extra_compile_args={"cxx": cxx},
+                             extra_compile_args={"cxx": cxx, "nvcc": nvcc}, depends=depends,
+                             py_limited_api=True)
+    return CppExtension("slowbench._C", sources, extra_compile_args={"cxx": cxx}, depends=depends,
                         py_limited_api=True)
 
 

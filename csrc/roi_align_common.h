@@ -88,11 +88,50 @@ C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(
   return box;
 }
 
+// One sampling position along one axis (torchvision's bilinear_interpolate, per axis):
+// the two neighbouring indices and their weights. `valid` is false when the position is
+// out of range (NaN included): the sample contributes 0 and reads nothing.
+template <typename acc_t>
+struct AxisSample {
+  int64_t lo, hi;
+  acc_t w_lo, w_hi;
+  bool valid;
+};
+
+template <typename acc_t>
+C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
+  AxisSample<acc_t> s{0, 0, acc_t(0), acc_t(0), false};
+  if (!(v >= acc_t(-1) && v <= static_cast<acc_t>(size))) {
+    return s;
+  }
+  if (v <= 0) {
+    v = 0;
+  }
+  s.lo = static_cast<int64_t>(v);
+  if (s.lo >= size - 1) {
+    s.lo = s.hi = size - 1;
+    v = static_cast<acc_t>(s.lo);
+  } else {
+    s.hi = s.lo + 1;
+  }
+  s.w_hi = v - static_cast<acc_t>(s.lo);
+  s.w_lo = acc_t(1) - s.w_hi;
+  s.valid = true;
+  return s;
+}
+
+// Position of sample i of bin p along one axis (the reference's exact expression).
+template <typename acc_t>
+C10_HOST_DEVICE inline acc_t sample_position(acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t i) {
+  return start + static_cast<acc_t>(p) * bin +
+      (static_cast<acc_t>(i) + acc_t(0.5)) * bin / static_cast<acc_t>(grid);
+}
+
 // Appends (index, weight) to a tap list, merging it into one of the last entries when the
 // index repeats. Sample positions are monotonic along a bin, so a repeated index is always
 // among the last few entries.
-template <typename acc_t>
-C10_HOST_DEVICE inline void add_tap(int64_t index, acc_t weight, int64_t* idx, acc_t* w, int64_t& n) {
+template <typename acc_t, typename index_t>
+C10_HOST_DEVICE inline void add_tap(index_t index, acc_t weight, index_t* idx, acc_t* w, int64_t& n) {
   const int64_t first = n > 4 ? n - 4 : 0;
   for (int64_t i = n - 1; i >= first; --i) {
     if (idx[i] == index) {
@@ -107,39 +146,25 @@ C10_HOST_DEVICE inline void add_tap(int64_t index, acc_t weight, int64_t* idx, a
 
 // The taps of bin `p` along one axis (rows when called with the h quantities, columns
 // with the w ones): writes at most 2 * grid entries into idx / w and returns their number.
-// Weights are not yet multiplied by inv_count.
-template <typename acc_t>
+// Weights are multiplied by `scale` (used to fold in inv_count).
+template <typename acc_t, typename index_t>
 C10_HOST_DEVICE inline int64_t axis_taps(
     acc_t start,
     acc_t bin,
     int64_t grid,
     int64_t p,
     int64_t size,
-    int64_t* idx,
+    acc_t scale,
+    index_t* idx,
     acc_t* w) {
   int64_t n = 0;
-  const acc_t step = bin / static_cast<acc_t>(grid > 0 ? grid : 1);
-  const acc_t bin_start = start + static_cast<acc_t>(p) * bin;
   for (int64_t i = 0; i < grid; ++i) {
-    acc_t v = bin_start + (static_cast<acc_t>(i) + acc_t(0.5)) * step;
-    // Out of range (NaN included): contributes 0 and reads nothing.
-    if (!(v >= acc_t(-1) && v <= static_cast<acc_t>(size))) {
+    const AxisSample<acc_t> s = axis_sample(sample_position(start, bin, grid, p, i), size);
+    if (!s.valid) {
       continue;
     }
-    if (v <= 0) {
-      v = 0;
-    }
-    int64_t lo = static_cast<int64_t>(v);
-    int64_t hi;
-    if (lo >= size - 1) {
-      lo = hi = size - 1;
-      v = static_cast<acc_t>(lo);
-    } else {
-      hi = lo + 1;
-    }
-    const acc_t frac = v - static_cast<acc_t>(lo);
-    add_tap(lo, acc_t(1) - frac, idx, w, n);
-    add_tap(hi, frac, idx, w, n);
+    add_tap(static_cast<index_t>(s.lo), s.w_lo * scale, idx, w, n);
+    add_tap(static_cast<index_t>(s.hi), s.w_hi * scale, idx, w, n);
   }
   return n;
 }

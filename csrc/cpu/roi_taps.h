@@ -46,10 +46,10 @@ void build_axis(
   lo = size;
   hi = -1;
   for (int64_t p = 0; p < pooled; ++p) {
-    const int64_t n = axis_taps(start, bin, grid, p, size, tmp_idx.data(), tmp_w.data());
+    const int64_t n = axis_taps(start, bin, grid, p, size, scale, tmp_idx.data(), tmp_w.data());
     for (int64_t i = 0; i < n; ++i) {
       idx.push_back(tmp_idx[i]);
-      w.push_back(tmp_w[i] * scale);
+      w.push_back(tmp_w[i]);
       lo = std::min(lo, tmp_idx[i]);
       hi = std::max(hi, tmp_idx[i]);
     }

@@ -1,0 +1,167 @@
+// CUDA kernels of slowbench::temporal_pool ([N, C, T, H, W] -> [N, C, 1, H, W]) and its
+// backward. One thread per output (forward) or per input element (backward), W fastest, so
+// reads and writes along W are coalesced; no atomics, so the backward is deterministic.
+#include <ATen/Context.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <torch/library.h>
+
+#include <limits>
+
+#include "../checks.h"
+#include "cuda_common.cuh"
+
+namespace slowbench {
+namespace cuda {
+namespace {
+
+constexpr const char* kOp = "temporal_pool";
+constexpr const char* kBackwardOp = "temporal_pool_backward";
+
+template <typename scalar_t, typename acc_t, bool kMax>
+__global__ void __launch_bounds__(kThreads) temporal_pool_forward_kernel(
+    const scalar_t* __restrict__ input,
+    Strides5 s,
+    int64_t C, int64_t T, int64_t H, int64_t W,
+    int64_t total,
+    scalar_t* __restrict__ output,
+    int16_t* __restrict__ argmax) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t w = i % W;
+    const int64_t h = (i / W) % H;
+    const int64_t c = (i / (W * H)) % C;
+    const int64_t n = i / (W * H * C);
+    const scalar_t* p = input + n * s.n + c * s.c + h * s.h + w * s.w;
+    acc_t best = static_cast<acc_t>(p[0]);
+    int64_t best_t = 0;
+    for (int64_t t = 1; t < T; ++t) {
+      const acc_t v = static_cast<acc_t>(p[t * s.t]);
+      if (kMax) {
+        if (replaces_max(v, best)) {
+          best = v;
+          best_t = t;
+        }
+      } else {
+        best += v;
+      }
+    }
+    if (kMax) {
+      output[i] = static_cast<scalar_t>(best);
+      argmax[i] = static_cast<int16_t>(best_t);
+    } else {
+      output[i] = static_cast<scalar_t>(best / static_cast<acc_t>(T));
+    }
+  }
+}
+
+template <typename scalar_t, typename acc_t, bool kMax>
+__global__ void __launch_bounds__(kThreads) temporal_pool_backward_kernel(
+    const scalar_t* __restrict__ grad,
+    Strides5 g,
+    const int16_t* __restrict__ argmax,
+    int64_t C, int64_t T, int64_t H, int64_t W,
+    int64_t total,
+    scalar_t* __restrict__ grad_input) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t w = i % W;
+    const int64_t h = (i / W) % H;
+    const int64_t t = (i / (W * H)) % T;
+    const int64_t nc = i / (W * H * T);
+    const int64_t c = nc % C;
+    const int64_t n = nc / C;
+    const acc_t v = static_cast<acc_t>(grad[n * g.n + c * g.c + h * g.h + w * g.w]);
+    acc_t r;
+    if (kMax) {
+      r = argmax[(nc * H + h) * W + w] == t ? v : acc_t(0);
+    } else {
+      r = v / static_cast<acc_t>(T);
+    }
+    grad_input[i] = static_cast<scalar_t>(r);
+  }
+}
+
+Strides5 strides_of(const at::Tensor& t) {
+  return {t.stride(0), t.stride(1), t.stride(2), t.stride(3), t.stride(4)};
+}
+
+std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(const at::Tensor& input, c10::string_view mode) {
+  const bool is_max = parse_temporal_mode(kOp, mode, "mode");
+  TORCH_CHECK(input.defined() && input.dim() == 5, kOp, ": input must have shape [N, C, T, H, W], got ",
+              input.defined() ? input.sizes() : at::IntArrayRef{});
+  check_floating(kOp, "input", input);
+  TORCH_CHECK(input.is_cuda(), kOp, ": input must be a CUDA tensor");
+  c10::cuda::CUDAGuard guard(input.device());
+  const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
+  const int64_t H = input.size(3), W = input.size(4);
+  TORCH_CHECK(T >= 1, kOp, ": input must have at least one time step, got shape ", input.sizes());
+  TORCH_CHECK(!is_max || T <= std::numeric_limits<int16_t>::max(), kOp,
+              ": max pooling supports at most 32767 time steps, got ", T);
+  at::Tensor output = at::empty({N, C, 1, H, W}, input.options());
+  at::Tensor argmax = at::empty(is_max ? at::IntArrayRef({N, C, 1, H, W}) : at::IntArrayRef({0}),
+                                input.options().dtype(at::kShort));
+  const int64_t total = output.numel();
+  if (total == 0) {
+    return {output, argmax};
+  }
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    auto kernel = is_max ? temporal_pool_forward_kernel<scalar_t, acc_t, true>
+                         : temporal_pool_forward_kernel<scalar_t, acc_t, false>;
+    kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+        input.const_data_ptr<scalar_t>(), strides_of(input), C, T, H, W, total,
+        output.mutable_data_ptr<scalar_t>(), is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+  return {output, argmax};
+}
+
+at::Tensor temporal_pool_backward_cuda(
+    const at::Tensor& grad,
+    const at::Tensor& argmax,
+    int64_t time,
+    c10::string_view mode) {
+  const bool is_max = parse_temporal_mode(kBackwardOp, mode, "mode");
+  check_floating(kBackwardOp, "grad", grad);
+  TORCH_CHECK(grad.dim() == 5 && grad.size(2) == 1, kBackwardOp,
+              ": grad must have shape [N, C, 1, H, W], got ", grad.sizes());
+  TORCH_CHECK(time >= 1, kBackwardOp, ": time must be >= 1, got ", time);
+  if (is_max) {
+    TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), kBackwardOp,
+                ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ",
+                argmax.scalar_type(), " ", argmax.sizes());
+    TORCH_CHECK(argmax.device() == grad.device(), kBackwardOp, ": argmax must be on the device of grad");
+  }
+  c10::cuda::CUDAGuard guard(grad.device());
+  const int64_t N = grad.size(0), C = grad.size(1), H = grad.size(3), W = grad.size(4), T = time;
+  at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());
+  const int64_t total = grad_input.numel();
+  if (total == 0) {
+    return grad_input;
+  }
+  const at::Tensor arg_c = is_max ? argmax.contiguous() : argmax;
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), kBackwardOp, [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    auto kernel = is_max ? temporal_pool_backward_kernel<scalar_t, acc_t, true>
+                         : temporal_pool_backward_kernel<scalar_t, acc_t, false>;
+    kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+        grad.const_data_ptr<scalar_t>(), strides_of(grad), is_max ? arg_c.const_data_ptr<int16_t>() : nullptr,
+        C, T, H, W, total, grad_input.mutable_data_ptr<scalar_t>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+  return grad_input;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(slowbench, CUDA, m) {
+  m.impl("temporal_pool", &temporal_pool_cuda);
+  m.impl("temporal_pool_backward", &temporal_pool_backward_cuda);
+}
+
+}  // namespace cuda
+}  // namespace slowbench
