@@ -67,7 +67,7 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
         raise ValueError(f"unknown dataset {dataset!r}")
     return DetectionDataset(keyframes, frames=frames, proposals=proposals, timeline=timeline,
                             pipeline=pipeline, test_mode=test_mode, num_classes=num_classes,
-                            source=str(files.annotations))
+                            source=str(files.annotations), files=files)
 
 
 def build_dataset(row, data_root, split: str, pipeline: Optional[PipelineConfig] = None, *,

@@ -11,6 +11,7 @@ from .clip_geometry import ClipGeometry, inference_geometry, train_geometry
 from .errors import DataError, DataWarning
 from .frame_decode import FrameFolders, decode_clip
 from .frame_sampling import sample_frame_indices
+from .layout import DatasetFiles
 from .pipeline_config import PipelineConfig
 
 
@@ -28,7 +29,9 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     def __init__(self, keyframes: list[Keyframe], *, frames: FrameFolders,
                  proposals: dict[str, np.ndarray], timeline, pipeline: PipelineConfig,
-                 test_mode: bool, num_classes: int, source: str):
+                 test_mode: bool, num_classes: int, source: str,
+                 files: DatasetFiles | None = None):
+        self.files = files  # where the split came from (the evaluator reads gt / label map there)
         self.frames = frames
         self.proposals = proposals
         self.timeline = timeline

@@ -102,6 +102,7 @@ def test_multisports_layout(synthetic_multisports):
     assert len(rows) == tube_frames
     pipeline = PipelineConfig.for_synthetic(MULTISPORTS_ROW, short_side=48)
     val = build_dataset(MULTISPORTS_ROW, synthetic_multisports, "val", pipeline)
+    assert val.files.gt_pickle == annotations / "multisports_GT.pkl"
     assert len(val) == gt["nframes"][val_video.split(".")[0]] == 150
     sample = val[40]
     meta = sample["meta"]
