@@ -89,7 +89,8 @@ class DetectionDataset(torch.utils.data.Dataset):
 
 def _keep_videos_with_frames(keyframes: list[Keyframe], frames: FrameFolders,
                              source: str) -> list[Keyframe]:
-    """Drops keyframes whose video has no frame folder, with one counted warning.
+    """Drops keyframes whose video has no frames (no folder, or no img_*.jpg in it), with one
+    counted warning.
 
     Real downloads often miss a few videos; training on the rest is the reference practice.
     An empty result is an error naming the annotation file.
@@ -100,12 +101,12 @@ def _keep_videos_with_frames(keyframes: list[Keyframe], frames: FrameFolders,
     kept = [keyframe for keyframe in keyframes if present[keyframe.video]]
     missing = sorted(video for video, ok in present.items() if not ok)
     if not kept:
-        raise DataError(f"{source}: none of its {len(present)} videos has a frame folder under "
+        raise DataError(f"{source}: none of its {len(present)} videos has frames under "
                         f"{frames.frames} (e.g. {frames.folder(missing[0])})")
     if missing:
         warnings.warn(
             f"{source}: skipped {len(keyframes) - len(kept)} of {len(keyframes)} annotated frames "
-            f"because {len(missing)} of {len(present)} videos have no frame folder under "
+            f"because {len(missing)} of {len(present)} videos have no frames under "
             f"{frames.frames} (first: {missing[0]})", DataWarning, stacklevel=3)
     return kept
 

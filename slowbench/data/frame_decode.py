@@ -103,7 +103,12 @@ class FrameFolders:
         return self.frames / video
 
     def has_video(self, video: str) -> bool:
-        return self.folder(video).is_dir()
+        """True when the video's folder holds at least one `img_*.jpg` (stops at the first)."""
+        try:
+            with os.scandir(self.folder(video)) as entries:
+                return any(e.name.startswith("img_") and e.name.endswith(".jpg") for e in entries)
+        except OSError:
+            return False
 
     def count(self, video: str) -> int:
         """Number of `img_*.jpg` files of the video (frames are numbered 1..count)."""

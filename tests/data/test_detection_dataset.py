@@ -88,17 +88,19 @@ def test_dataloader_workers_and_collate(tmp_path):
     assert [m["crop"] for m in first[0]["metas"]] == [m["crop"] for m in second[0]["metas"]]
 
 
-def test_missing_video_folders_are_skipped_with_a_counted_warning(tmp_path):
-    rows = ROWS + ["gone_video,0902,0.1,0.1,0.2,0.2,1,0", "gone_video,0903,0.1,0.1,0.2,0.2,1,0"]
-    _layout(tmp_path, rows)
-    with pytest.warns(DataWarning, match="skipped 2 of 4 annotated frames because 1 of 2 videos"):
+def test_videos_without_frames_are_skipped_with_a_counted_warning(tmp_path):
+    rows = ROWS + ["gone_video,0902,0.1,0.1,0.2,0.2,1,0", "gone_video,0903,0.1,0.1,0.2,0.2,1,0",
+                   "empty_video,0902,0.1,0.1,0.2,0.2,1,0"]
+    files = _layout(tmp_path, rows)
+    (files.frames / "empty_video").mkdir()
+    with pytest.warns(DataWarning, match="skipped 3 of 5 annotated frames because 2 of 3 videos"):
         dataset = _build(tmp_path, test_mode=True)
     assert {k.video for k in dataset.keyframes} == {"video_one"}
 
 
 def test_no_usable_sample_is_an_error(tmp_path):
     files = _layout(tmp_path / "a", ["other_video,0902,0.1,0.1,0.2,0.2,1,0"])
-    with pytest.raises(DataError, match=f"^{files.annotations}: none of its 1 videos has a frame"):
+    with pytest.raises(DataError, match=f"^{files.annotations}: none of its 1 videos has frames"):
         _build(tmp_path / "a", test_mode=True)
     files = _layout(tmp_path / "b", ROWS, exclusions="video_one,902\nvideo_one,0903\n")
     with pytest.raises(DataError, match=f"^{files.annotations}: the split has no annotated frames"):
