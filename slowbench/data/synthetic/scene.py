@@ -54,13 +54,13 @@ class Person:
 
 
 def _segment_bounds(n_frames: int, rng: np.random.Generator) -> list[tuple[int, int]]:
-    # Changes at whole seconds + 0.5 and segments of 2-3 s: every keyframe (whole seconds) sits
-    # >= 0.5 s from a change, so at most one sampled frame of a clip shows the neighbour action.
-    bounds, start, end_s = [], 0, rng.integers(1, 3) + 0.5
+    # Changes at whole seconds + 0.5 and segments of 3-5 s: a clip (about -1.1 s .. +0.8 s around
+    # its keyframe) mixes two actions only next to a change, i.e. for few keyframes.
+    bounds, start, end_s = [], 0, rng.integers(2, 5) + 0.5
     while start < n_frames:
         end = min(int(round(end_s * FPS)), n_frames)
         bounds.append((start, end))
-        start, end_s = end, end_s + rng.integers(2, 4)
+        start, end_s = end, end_s + rng.integers(3, 6)
     return bounds
 
 
@@ -96,8 +96,8 @@ def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: 
         body_w=body_w, body_h=body_h, ground=height * rng.uniform(0.78, 0.97),
         stripe=rng.uniform(4, 8), colors=colors, arm_side=int(rng.choice([-1, 1])),
         arm_rest=rng.uniform(40, 160), phases=rng.uniform(0, 2 * np.pi, size=3),
-        speed=width * rng.uniform(0.10, 0.14))
-    margin = body_w * 1.6
+        speed=width * rng.uniform(0.11, 0.15))
+    margin = body_w * 0.6  # the body may leave the frame by a few pixels; the box is clipped
     x = np.empty(n_frames)
     position = rng.uniform(margin, width - margin)
     for start, end in _segment_bounds(n_frames, rng):
@@ -124,7 +124,7 @@ def _pose(person: Person, frame: int):
     lift = 0.0
     squash = 1.0
     if "jump" in actions:
-        lift = 0.3 * person.body_h * abs(np.sin(np.pi * t / JUMP_PERIOD_S + person.phases[0]))
+        lift = 0.4 * person.body_h * abs(np.sin(np.pi * t / JUMP_PERIOD_S + person.phases[0]))
     if "crouch" in actions:
         squash = 1 - 0.4 * (0.5 - 0.5 * np.cos(2 * np.pi * t / CROUCH_PERIOD_S + person.phases[1]))
     angle = person.arm_rest
