@@ -56,7 +56,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"continue from CKPT (default: <work-dir>/{CHECKPOINT_NAME})")
     p.add_argument("--pretrained", metavar="CKPT", help="initial weights (Kinetics or detector checkpoint)")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
-    p.add_argument("--workers", type=int, default=2, help="data-loading worker processes per process")
+    p.add_argument("--workers", type=int, help="data-loading worker processes per process "
+                                                "(default: 2, or 0 on synthetic data)")
     p.add_argument("--val-every", type=int, default=1, help="validate every N epochs (and at the end)")
     p.add_argument("--save-every", type=int, default=0, metavar="ITERS",
                    help="also checkpoint every ITERS iterations (0: at epoch ends only)")
@@ -141,8 +142,11 @@ def plan_run(row, args, info) -> RunPlan:
     lr = args.lr if args.lr is not None else base["lr"]
     if args.auto_scale_lr:
         lr *= batch_size * info.world_size / row.batch_size
-    pipeline = (PipelineConfig.for_synthetic(row, short_side=args.short_side) if args.short_side
-                else base["pipeline"])
+    pipeline = (base["pipeline"].replace(train_scale=(args.short_side, args.short_side * 5 // 4),
+                                         crop_size=args.short_side, test_short_side=args.short_side)
+                if args.short_side else base["pipeline"])
+    if args.workers is None:
+        args.workers = 0 if chance is not None else 2
     return RunPlan(data_root=data_root, chance_mAP=chance, pipeline=pipeline,
                    model_overrides={**base["model_overrides"], **args.model_override},
                    epochs=args.epochs or base["epochs"], batch_size=batch_size, lr=lr)

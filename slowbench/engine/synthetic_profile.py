@@ -3,7 +3,9 @@
 What shrinks, and why (a full R50 at 256 px x 16 frames trains at ~1 clip/s on 2 CPU cores, far from
 a 10-minute budget):
 - data: the synthetic dataset (``slowbench.data.synthetic``) in the row's layout, frames decoded at a
-  ``SHORT_SIDE`` px short side (the reference's 256-320 rescale / 256 crop scaled to it);
+  ``SHORT_SIDE`` px short side (the reference's 256-320 rescale / 256 crop scaled to it), no flip
+  (the synthetic classes include "move left" / "move right"), loaded in the main process (a clip
+  decodes in ~10 ms; worker processes would only compete for the 2 cores);
 - model: the row's architecture (depth, bottleneck blocks, spatial strides, clip length and interval,
   RoI extractor options, head, loss) with ``BASE_CHANNELS`` instead of 64 channels in the stem, so
   every stage is ``BASE_CHANNELS / 64`` as wide, and one head column per synthetic action;
@@ -55,7 +57,9 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     """
     info = json.loads((pathlib.Path(data_root) / INFO_FILE).read_text())
     num_classes = len(info["classes"]) + (0 if row.dataset == "multisports" else 1)
-    return SyntheticProfile(pipeline=PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE),
+    # No flip: it would turn "move left" into "move right" without swapping the labels.
+    pipeline = PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE).replace(flip=False)
+    return SyntheticProfile(pipeline=pipeline,
                             model_overrides={"base_channels": BASE_CHANNELS, "num_classes": num_classes},
                             epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR,
                             chance_mAP=float(info["chance_frame_mAP"]))
