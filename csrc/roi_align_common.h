@@ -173,7 +173,7 @@ C10_HOST_DEVICE inline int64_t axis_taps(
 // ties keep the earliest index (torch.max semantics).
 template <typename acc_t>
 C10_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
-  return !(best != best) && (v > best || v != v);
+  return (best == best) & ((v > best) | (v != v));  // bitwise: no branches
 }
 
 }  // namespace slowbench

@@ -43,9 +43,12 @@ at::Tensor roi_align_3d_forward_cpu(
     scalar_t* out = output.mutable_data_ptr<scalar_t>();
     const int64_t P = pooled_h * pooled_w;
     // One task = one (roi, channel) pair: all T slices and all bins, taps shared.
-    at::parallel_for(0, K * C, grain_for(T * P * 4), [&](int64_t begin, int64_t end) {
-      for (int64_t kc = begin; kc < end; ++kc) {
-        const int64_t k = kc / C, c = kc % C;
+    at::parallel_for(0, C * K, grain_for(T * P * 4), [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> mix(W), vals(P);
+      for (int64_t ck = begin; ck < end; ++ck) {
+        // Channel-major: the RoIs of one channel run back to back and reuse its planes in cache.
+        const int64_t c = ck / K, k = ck % K;
+        const int64_t kc = k * C + c;
         const RoiTaps<acc_t>& tk = taps[k];
         scalar_t* o = out + kc * T * P;
         if (tk.batch < 0) {
@@ -54,11 +57,9 @@ at::Tensor roi_align_3d_forward_cpu(
         }
         for (int64_t t = 0; t < T; ++t) {
           const scalar_t* plane = in + tk.batch * sN + c * sC + t * sT;
-          for (int64_t ph = 0; ph < pooled_h; ++ph) {
-            for (int64_t pw = 0; pw < pooled_w; ++pw) {
-              o[t * P + ph * pooled_w + pw] =
-                  static_cast<scalar_t>(eval_bin<scalar_t, acc_t>(plane, sH, sW, 0, 0, tk, ph, pw));
-            }
+          eval_plane<scalar_t, acc_t>(plane, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(), vals.data());
+          for (int64_t p = 0; p < P; ++p) {
+            o[t * P + p] = static_cast<scalar_t>(vals[p]);
           }
         }
       }
@@ -107,7 +108,7 @@ at::Tensor roi_align_3d_backward_cpu(
     // One task = one (channel, time) pair, i.e. the N planes grad_input[:, c, t]: it walks
     // the RoIs in order, so the result is deterministic and needs no atomics.
     at::parallel_for(0, C * T, grain_for(K * pooled_h * pooled_w * 4 + N * HW), [&](int64_t begin, int64_t end) {
-      std::vector<acc_t> acc(N * HW);
+      std::vector<acc_t> acc(N * HW), mix(W);
       for (int64_t ct = begin; ct < end; ++ct) {
         const int64_t c = ct / T, t = ct % T;
         std::fill(acc.begin(), acc.end(), acc_t(0));
@@ -118,11 +119,9 @@ at::Tensor roi_align_3d_backward_cpu(
           }
           acc_t* plane = acc.data() + tk.batch * HW;
           const scalar_t* gk = g + k * gK + c * gC + t * gT;
-          for (int64_t ph = 0; ph < pooled_h; ++ph) {
-            for (int64_t pw = 0; pw < pooled_w; ++pw) {
-              scatter_bin(plane, W, tk, ph, pw, static_cast<acc_t>(gk[ph * gH + pw * gW]));
-            }
-          }
+          scatter_plane(plane, W, tk, pooled_h, pooled_w,
+                        [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
+                        mix.data());
         }
         for (int64_t n = 0; n < N; ++n) {
           scalar_t* dst = gi + ((n * C + c) * T + t) * HW;

@@ -64,10 +64,13 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
     int16_t* arg = is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr;
     const int64_t P = pooled_h * pooled_w;
     const acc_t inv_T = acc_t(1) / static_cast<acc_t>(T);
-    at::parallel_for(0, K * C, grain_for(T * P * 4), [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, C * K, grain_for(T * P * 4), [&](int64_t begin, int64_t end) {
       std::vector<acc_t> buf;  // avg: footprint sums over T; max: running max per bin
-      for (int64_t kc = begin; kc < end; ++kc) {
-        const int64_t k = kc / C, c = kc % C;
+      std::vector<acc_t> mix(W), vals(P);
+      for (int64_t ck = begin; ck < end; ++ck) {
+        // Channel-major: the RoIs of one channel run back to back and reuse its planes in cache.
+        const int64_t c = ck / K, k = ck % K;
+        const int64_t kc = k * C + c;
         const RoiTaps<acc_t>& tk = taps[k];
         scalar_t* o = out + kc * P;
         int16_t* a = is_max ? arg + kc * P : nullptr;
@@ -93,27 +96,24 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
               }
             }
           }
-          for (int64_t ph = 0; ph < pooled_h; ++ph) {
-            for (int64_t pw = 0; pw < pooled_w; ++pw) {
-              const acc_t v = eval_bin<acc_t, acc_t>(buf.data(), fw, 1, tk.ymin, tk.xmin, tk, ph, pw);
-              o[ph * pooled_w + pw] = static_cast<scalar_t>(v * inv_T);
-            }
+          eval_plane<acc_t, acc_t>(buf.data(), fw, 1, tk.ymin, tk.xmin, tk, pooled_h, pooled_w, mix.data(),
+                                   vals.data());
+          for (int64_t p = 0; p < P; ++p) {
+            o[p] = static_cast<scalar_t>(vals[p] * inv_T);
           }
         } else {
           buf.resize(P);
           for (int64_t t = 0; t < T; ++t) {
-            const scalar_t* plane = base + t * sT;
-            for (int64_t ph = 0; ph < pooled_h; ++ph) {
-              for (int64_t pw = 0; pw < pooled_w; ++pw) {
-                const int64_t p = ph * pooled_w + pw;
-                const acc_t v = eval_bin<scalar_t, acc_t>(plane, sH, sW, 0, 0, tk, ph, pw);
-                if (t == 0) {
-                  buf[p] = v;
-                  a[p] = 0;
-                } else if (replaces_max(v, buf[p])) {
-                  buf[p] = v;
-                  a[p] = static_cast<int16_t>(t);
-                }
+            eval_plane<scalar_t, acc_t>(base + t * sT, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(),
+                                        vals.data());
+            for (int64_t p = 0; p < P; ++p) {
+              const acc_t v = vals[p];
+              if (t == 0) {
+                buf[p] = v;
+                a[p] = 0;
+              } else if (replaces_max(v, buf[p])) {
+                buf[p] = v;
+                a[p] = static_cast<int16_t>(t);
               }
             }
           }
@@ -178,40 +178,46 @@ at::Tensor roi_align_3d_pool_backward_cpu(
     // Each task owns whole planes of grad_input and walks the RoIs in order: deterministic,
     // no atomics. avg: one task per channel (the T slices share one scatter); max: one task
     // per (channel, time) pair.
-    const int64_t tasks = is_max ? C * T : C;
-    at::parallel_for(0, tasks, grain_for(K * P * 4 + N * HW), [&](int64_t begin, int64_t end) {
-      std::vector<acc_t> acc(N * HW);
-      for (int64_t task = begin; task < end; ++task) {
-        const int64_t c = is_max ? task / T : task;
-        const int64_t t = is_max ? task % T : 0;
+    // One task per channel: it owns the planes grad_input[:, c] and walks the RoIs in
+    // order, so the result is deterministic and needs no atomics. avg: one scatter per
+    // (roi, channel), shared by the T slices; max: each bin scatters into its argmax slice.
+    const int64_t planes = is_max ? N * T : N;
+    at::parallel_for(0, C, grain_for(K * P * 4 + N * T * HW), [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> acc(planes * HW), mix(W);
+      for (int64_t c = begin; c < end; ++c) {
         std::fill(acc.begin(), acc.end(), acc_t(0));
         for (int64_t k = 0; k < K; ++k) {
           const RoiTaps<acc_t>& tk = taps[k];
           if (tk.batch < 0) {
             continue;
           }
-          acc_t* plane = acc.data() + tk.batch * HW;
           const scalar_t* gk = g + k * gK + c * gC;
-          const int16_t* ak = is_max ? arg + (k * C + c) * P : nullptr;
-          for (int64_t ph = 0; ph < pooled_h; ++ph) {
-            for (int64_t pw = 0; pw < pooled_w; ++pw) {
-              if (is_max && ak[ph * pooled_w + pw] != t) {
-                continue;
+          if (is_max) {
+            const int16_t* ak = arg + (k * C + c) * P;
+            for (int64_t ph = 0; ph < pooled_h; ++ph) {
+              for (int64_t pw = 0; pw < pooled_w; ++pw) {
+                const int64_t t = ak[ph * pooled_w + pw];
+                TORCH_CHECK(t >= 0 && t < T, kBackwardOp, ": argmax value ", t, " is outside [0, ", T, ")");
+                scatter_bin(acc.data() + (tk.batch * T + t) * HW, W, tk, ph, pw,
+                            static_cast<acc_t>(gk[ph * gH + pw * gW]));
               }
-              scatter_bin(plane, W, tk, ph, pw, static_cast<acc_t>(gk[ph * gH + pw * gW]));
             }
+          } else {
+            scatter_plane(acc.data() + tk.batch * HW, W, tk, pooled_h, pooled_w,
+                          [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
+                          mix.data());
           }
         }
         for (int64_t n = 0; n < N; ++n) {
-          const acc_t* src = acc.data() + n * HW;
-          if (is_max) {
+          for (int64_t t = 0; t < T; ++t) {
             scalar_t* dst = gi + ((n * C + c) * T + t) * HW;
-            for (int64_t i = 0; i < HW; ++i) {
-              dst[i] = static_cast<scalar_t>(src[i]);
-            }
-          } else {
-            for (int64_t tt = 0; tt < T; ++tt) {
-              scalar_t* dst = gi + ((n * C + c) * T + tt) * HW;
+            if (is_max) {
+              const acc_t* src = acc.data() + (n * T + t) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                dst[i] = static_cast<scalar_t>(src[i]);
+              }
+            } else {
+              const acc_t* src = acc.data() + n * HW;
               for (int64_t i = 0; i < HW; ++i) {
                 dst[i] = static_cast<scalar_t>(src[i] / static_cast<acc_t>(T));
               }

@@ -129,6 +129,84 @@ inline void scatter_bin(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, in
   }
 }
 
+// All bins of one [H, W] plane (strides stride_h / stride_w, origin at (y0, x0)) into
+// out[pooled_h * pooled_w], two passes per bin row: mix the bin's rows over the RoI's column
+// footprint (contiguous along W, vectorisable), then combine the column taps of each bin.
+// Reads exactly the pixels eval_bin reads. `mix` is scratch of at least footprint-width entries.
+template <typename scalar_t, typename acc_t>
+inline void eval_plane(
+    const scalar_t* plane,
+    int64_t stride_h,
+    int64_t stride_w,
+    int64_t y0,
+    int64_t x0,
+    const RoiTaps<acc_t>& t,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    acc_t* mix,
+    acc_t* out) {
+  const int64_t fw = t.xmax - t.xmin + 1;
+  if (fw <= 0) {
+    std::fill(out, out + pooled_h * pooled_w, acc_t(0));
+    return;
+  }
+  const int64_t col0 = t.xmin - x0;
+  for (int64_t ph = 0; ph < pooled_h; ++ph) {
+    std::fill(mix, mix + fw, acc_t(0));
+    for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
+      const scalar_t* row = plane + (t.yidx[i] - y0) * stride_h + col0 * stride_w;
+      const acc_t w = t.yw[i];
+      if (stride_w == 1) {
+        for (int64_t x = 0; x < fw; ++x) {
+          mix[x] += w * static_cast<acc_t>(row[x]);
+        }
+      } else {
+        for (int64_t x = 0; x < fw; ++x) {
+          mix[x] += w * static_cast<acc_t>(row[x * stride_w]);
+        }
+      }
+    }
+    for (int64_t pw = 0; pw < pooled_w; ++pw) {
+      acc_t v = 0;
+      for (int64_t j = t.xoff[pw]; j < t.xoff[pw + 1]; ++j) {
+        v += t.xw[j] * mix[t.xidx[j] - t.xmin];
+      }
+      out[ph * pooled_w + pw] = v;
+    }
+  }
+}
+
+// Adds the gradient of every bin (g(ph, pw), scaled by the taps) into a contiguous [H, W]
+// accumulation plane: per bin row, first gather the column taps into `mix` over the column
+// footprint, then add mix times each row weight to the rows (contiguous, vectorisable).
+template <typename acc_t, typename G>
+inline void scatter_plane(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, int64_t pooled_h, int64_t pooled_w,
+                          G g, acc_t* mix) {
+  const int64_t fw = t.xmax - t.xmin + 1;
+  if (fw <= 0) {
+    return;
+  }
+  for (int64_t ph = 0; ph < pooled_h; ++ph) {
+    if (t.yoff[ph] == t.yoff[ph + 1]) {
+      continue;
+    }
+    std::fill(mix, mix + fw, acc_t(0));
+    for (int64_t pw = 0; pw < pooled_w; ++pw) {
+      const acc_t gv = g(ph, pw);
+      for (int64_t j = t.xoff[pw]; j < t.xoff[pw + 1]; ++j) {
+        mix[t.xidx[j] - t.xmin] += gv * t.xw[j];
+      }
+    }
+    for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
+      acc_t* row = plane + t.yidx[i] * width + t.xmin;
+      const acc_t w = t.yw[i];
+      for (int64_t x = 0; x < fw; ++x) {
+        row[x] += w * mix[x];
+      }
+    }
+  }
+}
+
 // Grain sizes for at::parallel_for: aim at ~32k inner operations per chunk.
 inline int64_t grain_for(int64_t work_per_item) {
   return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, work_per_item));

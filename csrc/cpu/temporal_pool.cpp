@@ -48,22 +48,33 @@ std::tuple<at::Tensor, at::Tensor> temporal_pool_cpu(const at::Tensor& input, c1
       std::vector<int16_t> best_t(HW);
       for (int64_t nc = begin; nc < end; ++nc) {
         const scalar_t* base = in + (nc / C) * sN + (nc % C) * sC;
-        for (int64_t t = 0; t < T; ++t) {
-          const scalar_t* slice = base + t * sT;
+        // t = 0 initialises, then one pass per slice; rows are contiguous when sW == 1.
+        for (int64_t h = 0; h < H; ++h) {
+          const scalar_t* row = base + h * sH;
+          for (int64_t w = 0; w < W; ++w) {
+            best[h * W + w] = static_cast<acc_t>(row[w * sW]);
+          }
+        }
+        std::fill(best_t.begin(), best_t.end(), int16_t(0));
+        for (int64_t t = 1; t < T; ++t) {
           for (int64_t h = 0; h < H; ++h) {
-            const scalar_t* row = slice + h * sH;
+            const scalar_t* row = base + t * sT + h * sH;
             acc_t* b = best.data() + h * W;
-            int16_t* bt = best_t.data() + h * W;
-            for (int64_t w = 0; w < W; ++w) {
-              const acc_t v = static_cast<acc_t>(row[w * sW]);
-              if (t == 0) {
-                b[w] = v;
-                bt[w] = 0;
-              } else if (!is_max) {
-                b[w] += v;
-              } else if (replaces_max(v, b[w])) {
-                b[w] = v;
-                bt[w] = static_cast<int16_t>(t);
+            if (is_max) {
+              int16_t* bt = best_t.data() + h * W;
+              for (int64_t w = 0; w < W; ++w) {  // branch-free select: vectorisable
+                const acc_t v = static_cast<acc_t>(row[w * sW]);
+                const bool take = replaces_max(v, b[w]);
+                b[w] = take ? v : b[w];
+                bt[w] = take ? static_cast<int16_t>(t) : bt[w];
+              }
+            } else if (sW == 1) {
+              for (int64_t w = 0; w < W; ++w) {
+                b[w] += static_cast<acc_t>(row[w]);
+              }
+            } else {
+              for (int64_t w = 0; w < W; ++w) {
+                b[w] += static_cast<acc_t>(row[w * sW]);
               }
             }
           }
@@ -118,17 +129,20 @@ at::Tensor temporal_pool_backward_cpu(
       for (int64_t nc = begin; nc < end; ++nc) {
         const scalar_t* gp = g + (nc / C) * gN + (nc % C) * gC;
         scalar_t* dst = gi + nc * T * HW;
-        for (int64_t t = 0; t < T; ++t) {
-          for (int64_t h = 0; h < H; ++h) {
-            for (int64_t w = 0; w < W; ++w) {
-              const acc_t v = static_cast<acc_t>(gp[h * gH + w * gW]);
-              acc_t r;
-              if (is_max) {
-                r = arg[nc * HW + h * W + w] == t ? v : acc_t(0);
-              } else {
-                r = v / static_cast<acc_t>(T);
+        const int16_t* a = is_max ? arg + nc * HW : nullptr;
+        for (int64_t h = 0; h < H; ++h) {
+          for (int64_t w = 0; w < W; ++w) {
+            const acc_t v = static_cast<acc_t>(gp[h * gH + w * gW]);
+            const int64_t i = h * W + w;
+            if (is_max) {
+              for (int64_t t = 0; t < T; ++t) {
+                dst[t * HW + i] = static_cast<scalar_t>(a[i] == t ? v : acc_t(0));
               }
-              dst[t * HW + h * W + w] = static_cast<scalar_t>(r);
+            } else {
+              const scalar_t r = static_cast<scalar_t>(v / static_cast<acc_t>(T));
+              for (int64_t t = 0; t < T; ++t) {
+                dst[t * HW + i] = r;
+              }
             }
           }
         }

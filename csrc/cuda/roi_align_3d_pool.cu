@@ -119,6 +119,9 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_atomic_ke
     acc_t* planes = grad_acc + (box.batch * C + c) * T * HW;  // the T slices of (n, c)
     if (kMax) {
       const int64_t t = argmax[(k * C + c) * P + ph * pooled_w + pw];
+      if (t < 0 || t >= T) {
+        continue;  // not a valid argmax: never write out of bounds
+      }
       acc_t* plane = planes + t * HW;
       auto add = [plane](int64_t offset, acc_t v) { gpuAtomicAdd(plane + offset, v); };
       if (table) {
