@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import AVA_ROW, write_numbered_frames
+from data_helpers import AVA_ROW, write_numbered_frames
 
 from slowbench.data import (DataError, DataWarning, PipelineConfig, build_dataset, collate,
                             dataset_files)

@@ -1,7 +1,7 @@
 """Frame decoding: reduced-scale JPEG decode accuracy, decode-once, frame clamping, bad frames."""
 import numpy as np
 import pytest
-from conftest import write_numbered_frames
+from data_helpers import write_numbered_frames
 from PIL import Image
 
 from slowbench.data import DataError

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW, Row
+from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW, Row
 
 from slowbench.data import (PipelineConfig, collate, dataset_files, default_data_root,
                             find_dataset, normalize_clips)

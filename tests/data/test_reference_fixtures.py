@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_linked_frames
+from data_helpers import write_linked_frames
 
 from eval.ava_io import read_label_map
 from slowbench.data import DatasetFiles, PipelineConfig, load_split, read_annotations

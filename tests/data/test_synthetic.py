@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
+from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
 
 from eval.ava import evaluate, read_csv_gt, read_exclusions, read_label_map
 from eval.multisports_io import load_gt
