@@ -15,6 +15,19 @@ Data flow of ``roi_align_3d_pool`` (what the SlowOnly RoI head uses)::
     rois  [K, 5] -----------+          |
                                        v
                              avg / max over T  -->  [K, C, 1, oh, ow]
+
+Conventions shared by the ops:
+
+- dtypes: float32 / float64, and float16 / bfloat16 (accumulated in float32); ``rois`` may be
+  any floating dtype (converted to the accumulation type).
+- Every RoI is validated before the kernel runs: the batch index must be an integer in
+  ``[0, N)`` and the coordinates finite, else a ``RuntimeError`` names the offending entry.
+  On CUDA this costs one small device-to-host copy of ``rois`` (a synchronisation).
+- Non-contiguous inputs and gradients are read through their strides (no copies).
+- Backward: deterministic on CPU. On CUDA the default backward uses float atomics; with
+  ``torch.use_deterministic_algorithms(True)`` a deterministic kernel (no atomics) is used.
+- ``temporal_pool`` / ``roi_align_3d_pool`` in ``"max"`` mode save an int16 argmax over T
+  (so T <= 32767); NaN propagates and ties go to the first time step, as with ``torch.max``.
 """
 from __future__ import annotations
 

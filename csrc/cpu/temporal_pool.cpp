@@ -130,19 +130,14 @@ at::Tensor temporal_pool_backward_cpu(
         const scalar_t* gp = g + (nc / C) * gN + (nc % C) * gC;
         scalar_t* dst = gi + nc * T * HW;
         const int16_t* a = is_max ? arg + nc * HW : nullptr;
-        for (int64_t h = 0; h < H; ++h) {
-          for (int64_t w = 0; w < W; ++w) {
-            const acc_t v = static_cast<acc_t>(gp[h * gH + w * gW]);
-            const int64_t i = h * W + w;
-            if (is_max) {
-              for (int64_t t = 0; t < T; ++t) {
-                dst[t * HW + i] = static_cast<scalar_t>(a[i] == t ? v : acc_t(0));
-              }
-            } else {
-              const scalar_t r = static_cast<scalar_t>(v / static_cast<acc_t>(T));
-              for (int64_t t = 0; t < T; ++t) {
-                dst[t * HW + i] = r;
-              }
+        for (int64_t t = 0; t < T; ++t) {  // contiguous writes, one slice at a time
+          scalar_t* d = dst + t * HW;
+          for (int64_t h = 0; h < H; ++h) {
+            const scalar_t* grow = gp + h * gH;
+            for (int64_t w = 0; w < W; ++w) {
+              const acc_t v = static_cast<acc_t>(grow[w * gW]);
+              const int64_t i = h * W + w;
+              d[i] = static_cast<scalar_t>(is_max ? (a[i] == t ? v : acc_t(0)) : v / static_cast<acc_t>(T));
             }
           }
         }

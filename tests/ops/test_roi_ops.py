@@ -323,3 +323,33 @@ def test_matches_torchvision_when_installed():
     for t in range(x.shape[2]):
         ref = tv_ops.roi_align(x[:, :, t].contiguous(), rois, size, scale, sr, aligned)
         torch.testing.assert_close(ours[:, :, t], ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_huge_sampling_grid(device):
+    # ~850 samples per bin and axis: exercises tap merging (CPU) and the direct path (CUDA).
+    x = make_features((1, 2, 2, 16, 16), generator=torch.Generator().manual_seed(9)).to(device)
+    rois = torch.tensor([[0, -500.0, -400.0, 1200.0, 1300.0], [0, -3.0, 2.0, 30.0, 12.0]],
+                        dtype=torch.float64, device=device)
+    for mode in MODES:
+        torch.testing.assert_close(ops.roi_align_3d_pool(x, rois, 2, 1.0, 0, True, mode),
+                                   roi_align_3d_pool_ref(x, rois, 2, 1.0, 0, True, mode))
+    got = _grad(lambda z: ops.roi_align_3d(z, rois, 2, 1.0), x)
+    torch.testing.assert_close(got, _grad(lambda z: roi_align_3d_ref(z, rois, 2, 1.0), x))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_cpu(dtype):
+    # float16 / bfloat16 also run on CPU, accumulating in float32.
+    x, rois, size, scale, sr, aligned = _inputs(CASES[0], "cpu", torch.float32)
+    xh = x.to(dtype)
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype == torch.bfloat16 else dict(rtol=2e-3, atol=2e-3)
+    for mode in MODES:
+        out = ops.roi_align_3d_pool(xh, rois, size, scale, sr, aligned, mode)
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.float(), roi_align_3d_pool_ref(xh.double(), rois.double(), size, scale, sr,
+                                                                      aligned, mode).float(), **tol)
+        got = _grad(lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), xh)
+        assert got.dtype == dtype
+        ref = _grad(lambda z: roi_align_3d_pool_ref(z, rois.double(), size, scale, sr, aligned, mode), xh.double())
+        torch.testing.assert_close(got.float(), ref.float(), **tol)
