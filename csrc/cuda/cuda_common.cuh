@@ -10,6 +10,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <c10/macros/Macros.h>
+#include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -31,6 +32,13 @@ inline int64_t ceil_div(int64_t a, int64_t b) {
 // Blocks for a grid-stride loop over `n` items.
 inline unsigned int blocks_for(int64_t n) {
   return static_cast<unsigned int>(std::min<int64_t>(std::max<int64_t>(ceil_div(n, kThreads), 1), int64_t(1) << 20));
+}
+
+// Grid of the RoI kernels: one block per (RoI, channel chunk).
+inline unsigned int roi_grid(int64_t num_rois, int64_t num_chunks, const char* op) {
+  const int64_t blocks = num_rois * num_chunks;
+  TORCH_CHECK(blocks < (int64_t(1) << 31), op, ": too many RoIs x channel chunks for one launch (", blocks, ")");
+  return static_cast<unsigned int>(blocks);
 }
 
 // Channels per block for the RoI kernels: about 4 outputs per thread, so that the tap table

@@ -172,7 +172,7 @@ at::Tensor roi_align_3d_forward_cuda(
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
     const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    roi_align_3d_forward_kernel<scalar_t, acc_t><<<K * num_chunks, kThreads, kTapSmemBytes, stream>>>(
+    roi_align_3d_forward_kernel<scalar_t, acc_t><<<roi_grid(K, num_chunks, kOp), kThreads, kTapSmemBytes, stream>>>(
         input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(),
         N, C, T, H, W, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale), sampling_ratio, aligned,
         chunk, num_chunks, output.mutable_data_ptr<scalar_t>());
@@ -220,7 +220,7 @@ at::Tensor roi_align_3d_backward_cuda(
     } else {
       const int64_t chunk = channels_per_block(C, T * pooled_h * pooled_w);
       const int64_t num_chunks = ceil_div(C, chunk);
-      roi_align_3d_backward_atomic_kernel<scalar_t, acc_t><<<K * num_chunks, kThreads, kTapSmemBytes, stream>>>(
+      roi_align_3d_backward_atomic_kernel<scalar_t, acc_t><<<roi_grid(K, num_chunks, kBackwardOp), kThreads, kTapSmemBytes, stream>>>(
           grad.const_data_ptr<scalar_t>(), strides_of(grad), rois_acc.const_data_ptr<acc_t>(),
           N, C, T, H, W, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale), sampling_ratio, aligned,
           chunk, num_chunks, grad_acc.mutable_data_ptr<acc_t>());

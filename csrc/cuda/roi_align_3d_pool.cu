@@ -228,7 +228,7 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cuda(
     const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
     auto kernel = is_max ? roi_align_3d_pool_forward_kernel<scalar_t, acc_t, true>
                          : roi_align_3d_pool_forward_kernel<scalar_t, acc_t, false>;
-    kernel<<<K * num_chunks, kThreads, kTapSmemBytes, stream>>>(
+    kernel<<<roi_grid(K, num_chunks, kOp), kThreads, kTapSmemBytes, stream>>>(
         input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(),
         N, C, T, H, W, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale), sampling_ratio, aligned,
         chunk, num_chunks, output.mutable_data_ptr<scalar_t>(),
@@ -292,7 +292,7 @@ at::Tensor roi_align_3d_pool_backward_cuda(
       const int64_t num_chunks = ceil_div(C, chunk);
       auto kernel = is_max ? roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, true>
                            : roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, false>;
-      kernel<<<K * num_chunks, kThreads, kTapSmemBytes, stream>>>(
+      kernel<<<roi_grid(K, num_chunks, kBackwardOp), kThreads, kTapSmemBytes, stream>>>(
           grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(),
           N, C, T, H, W, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale), sampling_ratio, aligned,
           chunk, num_chunks, grad_acc.mutable_data_ptr<acc_t>());
