@@ -1,0 +1,32 @@
+"""It must learn: a small SlowOnly trained from scratch on synthetic videos beats chance on held-out videos.
+
+Setup (a few CPU minutes on 2 cores, fixed seeds): the synthetic AVA layout with one person per
+video (48 train / 8 held-out val videos, 128x96 frames), row `ava21-k400-r50-4x16` (4x16 clips, the
+row's warm-up + step schedule rescaled to 20 epochs, SGD, grad clip 40) with a ResNet3d-18 SlowOnly
+backbone of 8 stem channels at the synthetic profile's pipeline (96 px short side, no flip), batch 8,
+lr 0.1. The metric is the AVA frame-mAP of the val split. Chance is the mAP of random scores on
+perfect proposals, recorded by the generator (0.273 for this data). Measured: 0.425 (runs of other
+settings: 0.35-0.54). The issue's goal of 0.5 is NOT asserted: this setup does not reach it reliably.
+"""
+import json
+
+import pytest
+
+from slowbench import train as train_cli
+from slowbench.data.synthetic import generate
+
+LEARN_ARGS = ["--row", "ava21-k400-r50-4x16", "--model-override", "depth=18", "--short-side", "96",
+              "--epochs", "20", "--batch-size", "8", "--lr", "0.1", "--val-every", "100", "--seed", "0"]
+MARGIN_OVER_CHANCE = 0.07
+
+
+@pytest.mark.slow
+def test_small_model_learns_actions_from_motion(tmp_path, capsys):
+    data = generate(tmp_path / "ava", kind="ava", seed=0, videos=48, persons=(1, 1), progress=False)
+    assert train_cli.main([*LEARN_ARGS, "--data-root", str(data), "--work-dir", str(tmp_path / "run")]) == 0
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    chance = json.loads((data / "synthetic_info.json").read_text())["chance_frame_mAP"]
+    with capsys.disabled():
+        print(f"\nsynthetic frame-mAP {result['mAP']:.3f} (chance {chance:.3f}) in {result['seconds']:.0f} s")
+    assert result["chance_mAP"] == chance < 0.3
+    assert result["mAP"] >= chance + MARGIN_OVER_CHANCE
