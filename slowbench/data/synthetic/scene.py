@@ -37,7 +37,7 @@ class Person:
     body_w: float
     body_h: float
     ground: float  # y of the feet
-    stripe: float  # texture period in pixels
+    stripe: float  # texture period in pixels (wide enough to survive the stride-16 features)
     colors: np.ndarray  # [3, 3] body colour A, body colour B, head colour
     arm_side: int  # -1 left, +1 right
     arm_rest: float  # arm angle (degrees from pointing down) when not waving
@@ -87,14 +87,15 @@ def _choose_actions(rng: np.random.Generator, multilabel: bool, can_move: dict) 
 def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: int,
                 multilabel: bool) -> Person:
     """A random person with an action timeline that keeps it inside the frame."""
-    body_h = height * rng.uniform(0.30, 0.40)
-    body_w = body_h * rng.uniform(0.35, 0.45)
+    # Tall enough to span 2-3 feature cells at the detector's stride 16 on 96 px frames.
+    body_h = height * rng.uniform(0.45, 0.6)
+    body_w = body_h * rng.uniform(0.38, 0.48)
     colors = rng.uniform(30, 230, size=(3, 3))
     while np.abs(colors[0] - colors[1]).max() < 80:  # stripes must show, or spinning is invisible
         colors[1] = rng.uniform(30, 230, size=3)
     person = Person(
-        body_w=body_w, body_h=body_h, ground=height * rng.uniform(0.78, 0.97),
-        stripe=rng.uniform(4, 8), colors=colors, arm_side=int(rng.choice([-1, 1])),
+        body_w=body_w, body_h=body_h, ground=height * rng.uniform(0.86, 0.99),
+        stripe=body_w * rng.uniform(0.4, 0.6), colors=colors, arm_side=int(rng.choice([-1, 1])),
         arm_rest=rng.uniform(40, 160), phases=rng.uniform(0, 2 * np.pi, size=3),
         speed=width * rng.uniform(0.11, 0.15))
     margin = body_w * 0.6  # the body may leave the frame by a few pixels; the box is clipped
@@ -124,7 +125,7 @@ def _pose(person: Person, frame: int):
     lift = 0.0
     squash = 1.0
     if "jump" in actions:
-        lift = 0.4 * person.body_h * abs(np.sin(np.pi * t / JUMP_PERIOD_S + person.phases[0]))
+        lift = 0.3 * person.body_h * abs(np.sin(np.pi * t / JUMP_PERIOD_S + person.phases[0]))
     if "crouch" in actions:
         squash = 1 - 0.4 * (0.5 - 0.5 * np.cos(2 * np.pi * t / CROUCH_PERIOD_S + person.phases[1]))
     angle = person.arm_rest
@@ -160,7 +161,7 @@ def _fill(canvas: np.ndarray, box, color) -> None:
         canvas[y1:y2, x1:x2] = color(x1, x2) if callable(color) else color
 
 
-def _draw_arm(canvas: np.ndarray, start: np.ndarray, end: np.ndarray, color, thickness=1.4):
+def _draw_arm(canvas: np.ndarray, start: np.ndarray, end: np.ndarray, color, thickness: float):
     height, width = canvas.shape[:2]
     x1, y1 = np.floor(np.minimum(start, end) - thickness).astype(int)
     x2, y2 = np.ceil(np.maximum(start, end) + thickness).astype(int) + 1
@@ -184,7 +185,7 @@ def draw_person(canvas: np.ndarray, person: Person, frame: int) -> None:
 
     _fill(canvas, body, stripes)
     _fill(canvas, head, person.colors[2])
-    _draw_arm(canvas, shoulder, hand, person.colors[0] * 0.7)
+    _draw_arm(canvas, shoulder, hand, person.colors[0] * 0.7, thickness=max(1.4, 0.07 * person.body_h))
 
 
 @dataclass
