@@ -1,13 +1,16 @@
 """It must learn: a small SlowOnly trained from scratch on synthetic videos beats chance on held-out videos.
 
 Setup (a few CPU minutes on 2 cores, fixed seeds): the synthetic AVA layout with one person per
-video (48 train / 8 held-out val videos, 128x96 frames), row `ava21-k400-r50-4x16` (4x16 clips, the
-row's warm-up + step schedule rescaled to 20 epochs, SGD, grad clip 40) with a ResNet3d-18 SlowOnly
-backbone of 8 stem channels at the synthetic profile's pipeline (96 px short side, no flip), batch 8,
-lr 0.1. The metric is the AVA frame-mAP of the val split. Chance is the mAP of random scores on
-perfect proposals, recorded by the generator (0.273 for this data). Measured: 0.339 in this test
-(3.6 min on the shared 2-core CPU), 0.425 for the same command under OMP_NUM_THREADS=1, 0.35-0.54
-in other settings. Only a margin over chance is asserted: the issue's goal of 0.5 is NOT reached.
+video (48 train / 8 held-out val videos, 128x96 frames, persons 45-60% of the frame height),
+row `ava21-k400-r50-4x16` (4x16 clips, the row's warm-up + step schedule rescaled to 20 epochs,
+SGD, grad clip 40) with a ResNet3d-18 SlowOnly backbone of 8 stem channels at the synthetic
+profile's pipeline (96 px short side, no flip), batch 8, lr 0.1. The metric is the AVA frame-mAP
+of the val split. Chance is the evaluator's mAP of random scores on perfect proposals, recorded by
+the generator (0.254 for this data). Measured: 0.423 (5.3 min on the shared, busy 2-core CPU,
+generation included; per class: jump 0.76, crouch 0.62, spin 0.43, move right 0.40, stand still
+0.37, move left 0.22, wave 0.17); 64 train videos x 16 epochs gave 0.396, 96 seven-second videos
+0.411. The model overfits (train loss ~0.13): the issue's goal of 0.5 is NOT reached; the assert
+is chance + 0.10.
 """
 import json
 
@@ -19,7 +22,7 @@ from slowbench.data.synthetic import generate
 
 LEARN_ARGS = ["--row", "ava21-k400-r50-4x16", "--model-override", "depth=18", "--short-side", "96",
               "--epochs", "20", "--batch-size", "8", "--lr", "0.1", "--val-every", "100", "--seed", "0"]
-MARGIN_OVER_CHANCE = 0.05
+MARGIN_OVER_CHANCE = 0.10
 
 
 @pytest.fixture
