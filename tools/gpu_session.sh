@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The one script a GPU session runs through the device tool, one stage per call:
+#
+#   bash tools/gpu_session.sh build-test [PYTEST_ARGS]  # build, then the whole test suite (CUDA tests too)
+#   bash tools/gpu_session.sh sanitize                  # compute-sanitizer memcheck / racecheck on the op tests
+#   bash tools/gpu_session.sh bench [PYTEST_ARGS]       # bench_gpu.py, bench_ops.py (CUDA cases), bench_model.py
+#   bash tools/gpu_session.sh zoo [ZOO_ARGS]            # python -m benchmarks.zoo --device cuda (e.g. --rows a,b)
+#   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
+#
+# Device machines start bare: build-test always builds (pip install -e with FORCE_CUDA=1), the
+# other stages build first unless slowbench._C already has CUDA kernels. Every stage prints the
+# device, driver and torch version first, writes at most 8 files (all the tool returns) to
+# ${OUT:-/tmp/gpu_out}, and cuts its steps off BUDGET_S seconds (default 540) after it started, so
+# that it ends, logs included, inside the tool's 10-minute call. Exit status: 0 when every step
+# passed, 1 otherwise (summary.txt lists each step's status and duration).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+STAGE=${1:-}
+shift || true
+OUT=${OUT:-/tmp/gpu_out}
+PY=${PYTHON:-python3}
+BUDGET_S=${BUDGET_S:-540}
+LOG="$OUT/$STAGE.log"
+export PYTHONUNBUFFERED=1
+mkdir -p "$OUT"
+failed=0
+
+usage() {
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+}
+
+# step NAME MAX_S CMD...: runs CMD for at most MAX_S seconds and what is left of the budget,
+# output to the screen and to $LOG; SIGINT first (pytest still prints its summary), KILL 20 s later.
+step() {
+  local name=$1 max_s=$2
+  shift 2
+  local limit=$((BUDGET_S - SECONDS))
+  ((max_s < limit)) && limit=$max_s
+  if ((limit < 20)); then
+    echo "== $name: not run, the stage's time budget is spent" | tee -a "$OUT/summary.txt"
+    failed=1
+    return 1
+  fi
+  echo "== $name ($(date -u +%H:%M:%S), limit ${limit}s): $*" | tee -a "$LOG"
+  local start=$SECONDS rc=0
+  timeout -s INT -k 20 "$limit" "$@" 2>&1 | tee -a "$LOG" || rc=$?
+  local verdict="ok"
+  if ((rc == 124 || rc == 137)); then
+    verdict="TIMED OUT after ${limit} s"
+  elif ((rc != 0)); then
+    verdict="FAILED (exit $rc)"
+  fi
+  echo "== $name: $verdict in $((SECONDS - start)) s" | tee -a "$OUT/summary.txt" "$LOG"
+  ((rc == 0)) || failed=1
+  return "$rc"
+}
+
+header() {
+  {
+    echo "stage: $STAGE   $(date -u +%Y-%m-%dT%H:%M:%SZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv \
+      || echo "nvidia-smi failed"
+    "$PY" -c 'import torch; print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, device {torch.cuda.get_device_name() if torch.cuda.is_available() else None}")'
+    "$PY" -c 'import torchvision; print(f"torchvision {torchvision.__version__}")' || echo "torchvision missing"
+    echo "nvcc: $(nvcc --version 2>&1 | tail -n 1)"
+    echo "python: $("$PY" --version 2>&1) at $(command -v "$PY")"
+  } 2>&1 | tee "$OUT/env.txt"
+}
+
+# Exit 0 when slowbench._C loads and registers a CUDA kernel for the fused op.
+cuda_ops_built() {
+  "$PY" -c '
+import sys, torch
+import slowbench.ops
+sys.exit(0 if torch._C._dispatch_has_kernel_for_dispatch_key("slowbench::roi_align_3d_pool", "CUDA") else 1)
+' >/dev/null 2>&1
+}
+
+build() {
+  export FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} MAX_JOBS=${MAX_JOBS:-16}
+  # --no-deps: the machine has no network, and its image already holds the dependencies.
+  step build 420 "$PY" -m pip install --no-build-isolation --no-deps -e .
+  if ! cuda_ops_built; then
+    # An older setuptools may leave the editable build outside the source tree.
+    step "build in place" 420 "$PY" setup.py build_ext --inplace
+  fi
+  if ! cuda_ops_built; then
+    echo "error: slowbench._C has no CUDA kernels after the build (see $LOG)" | tee -a "$OUT/summary.txt"
+    exit 1
+  fi
+}
+
+ensure_built() {
+  if cuda_ops_built; then
+    echo "== slowbench._C already has CUDA kernels: no rebuild" | tee -a "$LOG"
+  else
+    build
+  fi
+}
+
+PYTEST=("$PY" -m pytest -q -rfEs -p no:cacheprovider --durations=15)
+
+stage_build_test() {
+  build
+  # The ops first, so that their CUDA results come back even if the rest runs out of time.
+  step "tests/ops" 240 "${PYTEST[@]}" tests/ops "$@"
+  step "tests (all but ops)" 540 "${PYTEST[@]}" tests --ignore=tests/ops "$@"
+}
+
+stage_sanitize() {
+  ensure_built
+  # One cudaMalloc per tensor, so that memcheck sees a read past a tensor's end (the caching
+  # allocator would hide it inside a larger block).
+  export PYTORCH_NO_CUDA_MEMORY_CACHING=1
+  local sanitizer=(compute-sanitizer --error-exitcode 99 --print-limit 50 --target-processes all)
+  step memcheck 300 "${sanitizer[@]}" --tool memcheck --leak-check no \
+    "${PYTEST[@]}" tests/ops -k "cuda and not compile"
+  step racecheck 240 "${sanitizer[@]}" --tool racecheck --racecheck-report all \
+    "${PYTEST[@]}" tests/ops -k "cuda and not compile and (backward or parity or reproducible)"
+}
+
+stage_bench() {
+  ensure_built
+  step bench_gpu 300 "${PYTEST[@]}" benchmarks/bench_gpu.py --benchmark-only \
+    --benchmark-json="$OUT/bench_gpu.json" "$@"
+  step "bench_ops (cuda)" 120 "${PYTEST[@]}" benchmarks/bench_ops.py --benchmark-only -k cuda \
+    --benchmark-json="$OUT/bench_ops_cuda.json"
+  step bench_model 180 "${PYTEST[@]}" benchmarks/bench_model.py --benchmark-only \
+    --benchmark-json="$OUT/bench_model.json"
+}
+
+stage_zoo() {
+  ensure_built
+  step zoo 540 "$PY" -m benchmarks.zoo --device cuda --out "$OUT/model_zoo.md" "$@"
+}
+
+# Runs each fused kernel once at the bench_gpu shape: forward, atomic and deterministic
+# backward, for float32 / bfloat16 and avg / max (12 kernels).
+NCU_DRIVER='
+import torch
+from benchmarks.bench_gpu import deterministic_algorithms, fused, op_case
+for dtype in (torch.float32, torch.bfloat16):
+    for mode in ("avg", "max"):
+        x, rois = op_case(dtype)
+        leaf = x.requires_grad_()
+        out = fused(rois, mode)(leaf)
+        grad_out = torch.randn_like(out)
+        torch.autograd.grad(out, leaf, grad_out, retain_graph=True)
+        with deterministic_algorithms(True):
+            torch.autograd.grad(out, leaf, grad_out)
+torch.cuda.synchronize()
+print("ran the fused kernels: fp32/bf16 x avg/max x forward/atomic backward/deterministic backward")
+'
+
+stage_ncu() {
+  ensure_built
+  local report="$OUT/roi_align_3d_pool"
+  # --clock-control none: leave the GPU's clocks as they are (the default locks them to base).
+  step "ncu profile" 360 ncu --target-processes all --kernel-name regex:roi_align_3d_pool \
+    --launch-count 12 --set full --import-source yes --clock-control none -f -o "$report" \
+    "$PY" -c "$NCU_DRIVER"
+  # Compulsory traffic vs what the kernels moved (DRAM bytes against §6.2's model), time, and
+  # where the limit is (DRAM, L1/L2, SM issue).
+  step "ncu summary" 60 bash -c "ncu --import '$report.ncu-rep' --page raw --csv --metrics \
+gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,\
+dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_bytes.sum,l1tex__t_bytes.sum,\
+lts__t_sector_hit_rate.pct,sm__throughput.avg.pct_of_peak_sustained_elapsed,\
+sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread \
+> '$OUT/ncu_summary.csv'"
+  step "ncu details" 60 bash -c "ncu --import '$report.ncu-rep' --page details > '$OUT/ncu_details.txt'"
+}
+
+case "$STAGE" in
+  build-test | sanitize | bench | zoo | ncu) ;;
+  *)
+    echo "error: unknown stage '${STAGE}'" >&2
+    usage
+    exit 2
+    ;;
+esac
+: >"$OUT/summary.txt"
+header
+case "$STAGE" in
+  build-test) stage_build_test "$@" ;;
+  sanitize) stage_sanitize ;;
+  bench) stage_bench "$@" ;;
+  zoo) stage_zoo "$@" ;;
+  ncu) stage_ncu ;;
+esac
+echo "== summary ($STAGE, ${SECONDS} s)"
+cat "$OUT/summary.txt"
+exit "$failed"
