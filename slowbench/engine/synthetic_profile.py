@@ -12,6 +12,13 @@ would be hours per epoch):
   every stage is ``BASE_CHANNELS / 64`` as wide, and one head column per synthetic action;
 - schedule: the row's shape (warm-up, step or cosine decay) rescaled to ``EPOCHS`` epochs, with
   ``BATCH_SIZE`` clips per step and ``LR``.
+
+Measured on the synthetic data (persons 45-60% of the frame height, chance from the evaluator):
+this profile on ``ava22-k700-16x4`` stays at chance (val mAP 0.254 vs 0.286, 3.3 min of training
+on one busy core). Also at chance: 96 px (0.300 vs 0.286, 5.3 min), ResNet-18 at 96 px x 12
+epochs (~0.27), 32 videos of 1-2 persons x 8 epochs (0.290 vs 0.281; the head ends up scoring
+every box alike). The R18 4x16 setting of ``tests/engine/test_it_learns.py`` does learn (0.423 vs
+0.254), so the 16x4 clips / R50 depth at this width and iteration count are the open problem.
 """
 import dataclasses
 import json
