@@ -5,7 +5,7 @@
 Every published column is kept; per row it adds parameters, GFLOPs at the row's test shape,
 inference latency and clips/s, training-step time and peak memory (CUDA max allocated on a GPU,
 otherwise the measuring process's peak RSS), and a "reproduced" metric read from the user's own
-`results.json` files (written by `slowbench.train` / `slowbench.test`). Each row is measured in
+result files (`results.json` of `slowbench.train`, `--json` of `slowbench.test`). Each row is measured in
 a fresh process so that peak memory belongs to that row alone. `--quick` uses small clips and
 batches so a CPU finishes in minutes; the header says which shapes were used.
 """
@@ -284,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small shapes and batches, for a CPU")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs/model_zoo.md"))
     parser.add_argument("--results", type=pathlib.Path, nargs="*", default=None,
-                        help="results.json files for the 'reproduced' column "
-                             "(default: every work_dirs/**/results.json)")
+                        help="result files for the 'reproduced' column: slowbench.train's "
+                             "results.json or slowbench.test --json output "
+                             "(default: every work_dirs/**/*.json that names a row and a metric)")
     args = parser.parse_args(argv)
     try:
         rows = parse_rows(args.rows)
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in result:
             tqdm.write(f"warning: row {row.name} failed: {result['error']}")
     results = args.results if args.results is not None else sorted(
-        pathlib.Path("work_dirs").glob("**/results.json"))
+        pathlib.Path("work_dirs").glob("**/*.json"))
     tables = build_tables(rows, measured, reproduced_metrics(results))
 
     if device == "cuda":
