@@ -91,6 +91,10 @@ void check_backward_sizes(
       op, ": rois must be on the same device as grad, got ", rois.device(), " and ", grad.device());
 }
 
+void check_grad_shape(const char* op, const at::Tensor& grad, at::IntArrayRef expected) {
+  TORCH_CHECK(grad.sizes() == expected, op, ": grad has shape ", grad.sizes(), ", expected ", expected);
+}
+
 bool parse_temporal_mode(const char* op, c10::string_view mode, const char* arg_name) {
   if (mode == "max") {
     return true;

@@ -33,6 +33,9 @@ void check_backward_sizes(
     int64_t height,
     int64_t width);
 
+// grad must have exactly the shape `expected` (the forward output's shape).
+void check_grad_shape(const char* op, const at::Tensor& grad, at::IntArrayRef expected);
+
 // "avg" -> false, "max" -> true; anything else is an error naming the argument.
 bool parse_temporal_mode(const char* op, c10::string_view mode, const char* arg_name);
 

@@ -83,10 +83,7 @@ at::Tensor roi_align_3d_backward_cpu(
     bool aligned) {
   check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
   const int64_t K = rois.size(0);
-  TORCH_CHECK(
-      grad.sizes() == at::IntArrayRef({K, channels, time, pooled_h, pooled_w}),
-      kBackwardOp, ": grad has shape ", grad.sizes(), ", expected [", K, ", ", channels, ", ", time, ", ",
-      pooled_h, ", ", pooled_w, "]");
+  check_grad_shape(kBackwardOp, grad, {K, channels, time, pooled_h, pooled_w});
   const int64_t N = batch_size, C = channels, T = time, H = height, W = width;
   at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());
   if (grad_input.numel() == 0) {

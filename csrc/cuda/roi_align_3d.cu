@@ -196,10 +196,7 @@ at::Tensor roi_align_3d_backward_cuda(
     bool aligned) {
   check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
   const int64_t K = rois.size(0);
-  TORCH_CHECK(
-      grad.sizes() == at::IntArrayRef({K, channels, time, pooled_h, pooled_w}),
-      kBackwardOp, ": grad has shape ", grad.sizes(), ", expected [", K, ", ", channels, ", ", time, ", ",
-      pooled_h, ", ", pooled_w, "]");
+  check_grad_shape(kBackwardOp, grad, {K, channels, time, pooled_h, pooled_w});
   c10::cuda::CUDAGuard guard(grad.device());
   const int64_t N = batch_size, C = channels, T = time, H = height, W = width;
   const auto acc_type = at::toOpMathType(grad.scalar_type());

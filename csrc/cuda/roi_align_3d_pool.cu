@@ -256,10 +256,7 @@ at::Tensor roi_align_3d_pool_backward_cuda(
   const bool is_max = parse_temporal_mode(kBackwardOp, temporal_mode, "temporal_mode");
   check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
   const int64_t K = rois.size(0);
-  TORCH_CHECK(
-      grad.sizes() == at::IntArrayRef({K, channels, 1, pooled_h, pooled_w}),
-      kBackwardOp, ": grad has shape ", grad.sizes(), ", expected [", K, ", ", channels, ", 1, ",
-      pooled_h, ", ", pooled_w, "]");
+  check_grad_shape(kBackwardOp, grad, {K, channels, 1, pooled_h, pooled_w});
   if (is_max) {
     TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), kBackwardOp,
                 ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ",
