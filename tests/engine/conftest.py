@@ -1,14 +1,10 @@
-"""Tiny synthetic datasets and the tiny-model CLI arguments shared by the engine tests."""
+"""Tiny synthetic datasets shared by the engine tests (the CLI arguments live in engine_helpers)."""
 import pytest
 import torch
 
 from slowbench.data.synthetic import generate
 
-TINY_ROW = "ava21-k400-r50-4x16"
-# A few-second run: R18 with 4 stem channels on 32 px crops, 2 clips per step, no worker processes.
-TINY_MODEL_ARGS = ["--model-override", "depth=18", "--model-override", "base_channels=4",
-                   "--short-side", "32", "--batch-size", "2", "--workers", "0", "--lr", "0.05"]
-TINY_ARGS = ["--row", TINY_ROW, *TINY_MODEL_ARGS]
+from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW  # noqa: F401 - re-exported for older tests
 
 
 @pytest.fixture(scope="session")
