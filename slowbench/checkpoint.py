@@ -4,7 +4,9 @@ Key names are mmaction2's (`backbone.*`, `roi_head.bbox_head.*`), so an official
 `.pth` (a dict with `state_dict`, `meta`, ...) loads strictly. A recognition checkpoint
 (`backbone.*` + `cls_head.*`) loads into the detector's backbone; its classifier is reported and
 skipped and the RoI head keeps its initialisation. Files are read with
-`torch.load(weights_only=True)` only.
+`torch.load(weights_only=True)` only. `load_pretrained` is the fine-tuning variant behind
+`slowbench.train --pretrained`: it also keeps the initialisation of a classifier trained for
+another class count, and refuses a checkpoint of another architecture.
 """
 from __future__ import annotations
 
@@ -23,12 +25,23 @@ class CheckpointError(ValueError):
 
 @dataclass
 class LoadReport:
-    """What `load_checkpoint` did: keys loaded, checkpoint keys skipped (not in the model, e.g. a
-    recogniser's `cls_head.*`), model keys left at their initial values."""
+    """What a load did: model keys loaded, checkpoint keys skipped (not loaded, e.g. a
+    recogniser's `cls_head.*`), model keys left at their initial values, and why (`notes`)."""
 
     loaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self, path: str | os.PathLike) -> str:
+        """One line: `loaded 120/122 tensors from X; kept init for: a, b; ignored from the
+        checkpoint: c, d (why)`."""
+        parts = [f"loaded {len(self.loaded)}/{len(self.loaded) + len(self.missing)} tensors from {path}"]
+        if self.missing:
+            parts.append(f"kept init for: {', '.join(self.missing)}")
+        if self.skipped:
+            parts.append(f"ignored from the checkpoint: {', '.join(self.skipped)}")
+        return "; ".join(parts) + (f" ({'; '.join(self.notes)})" if self.notes else "")
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
@@ -92,6 +105,71 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = Tr
     report.missing += [k for k in model_state if k not in required]
     loadable = {k.removeprefix(prefix): state[k] for k in report.loaded}
     model.load_state_dict(loadable, strict=False)
+    return report
+
+
+def _classifier_keys(model: nn.Module) -> list[str]:
+    """The RoI head's last linear layer (its rows are the classes): `weight` and `bias` keys."""
+    names = [name for name, module in model.named_modules()
+             if name.startswith("roi_head.") and isinstance(module, nn.Linear)]
+    if not names:
+        return []
+    return [key for key in model.state_dict() if key.rpartition(".")[0] == names[-1]]
+
+
+def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
+    """Initial weights for fine-tuning a detector (`slowbench.train --pretrained`).
+
+    Accepted: a detection checkpoint of the same architecture (a classifier for another class
+    count keeps its init: the usual fine-tuning case), or a recognition / backbone-only one
+    (`backbone.*`, optionally `cls_head.*`, which is ignored; the RoI head keeps its init).
+    Refused with a one-line `CheckpointError` naming the file, and nothing loaded: no key of the
+    model's names, a backbone tensor missing or of another shape (another depth or width),
+    another RoI head design, or a tensor the model has no place for.
+    """
+    state = read_state_dict(path)
+    model_state = detector.state_dict()
+    if not set(state) & set(model_state):
+        first = next(iter(state), None)
+        raise CheckpointError(f"{path}: no tensor matches this model's names (backbone.*, roi_head.*)"
+                              + (f"; first checkpoint key {first!r}" if first else "; it is empty"))
+    with_head = any(k.startswith("roi_head.") for k in state)
+    classifier = set(_classifier_keys(detector))
+    report, reshaped, class_counts = LoadReport(), [], []
+    for key, target in model_state.items():
+        value = state.get(key)
+        if value is None:
+            if key.startswith("roi_head.") and not with_head:
+                report.missing.append(key)
+                continue
+            part = "backbone" if key.startswith("backbone.") else "RoI head"
+            absent = [k for k in model_state if k not in state and k.startswith(key.split(".")[0])]
+            raise CheckpointError(f"{path}: does not fit this model (another architecture?): "
+                                  f"{len(absent)} {part} tensors are missing, first {key!r}")
+        if value.shape == target.shape:
+            report.loaded.append(key)
+        elif key in classifier and value.shape[1:] == target.shape[1:]:
+            report.missing.append(key)
+            report.skipped.append(key)
+            class_counts.append((value.shape[0], target.shape[0]))
+        else:
+            reshaped.append((key, value.shape, target.shape))
+    if reshaped:
+        key, have, want = reshaped[0]
+        raise CheckpointError(f"{path}: does not fit this model (another depth or width?): "
+                              f"{len(reshaped)} tensors have another shape, first {key!r}: "
+                              f"{list(have)} in the checkpoint, {list(want)} in the model")
+    extra = [k for k in state if k not in model_state and not k.startswith("cls_head.")]
+    if extra:
+        raise CheckpointError(f"{path}: does not fit this model (another architecture?): "
+                              f"{len(extra)} checkpoint tensors have no place in it, first {extra[0]!r}")
+    report.skipped += [k for k in state if k.startswith("cls_head.")]
+    if class_counts:
+        have, want = class_counts[0]
+        report.notes.append(f"the checkpoint's classifier has {have} classes, this model {want}")
+    if not with_head:
+        report.notes.append("no RoI head in the checkpoint")
+    detector.load_state_dict({k: state[k] for k in report.loaded}, strict=False)
     return report
 
 

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from slowbench.checkpoint import load_checkpoint
+from slowbench.checkpoint import load_pretrained
 from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
 from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
@@ -54,7 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="deterministic algorithms (bit-exact reruns and resume)")
     p.add_argument("--resume", nargs="?", const="auto", metavar="CKPT",
                    help=f"continue from CKPT (default: <work-dir>/{CHECKPOINT_NAME})")
-    p.add_argument("--pretrained", metavar="CKPT", help="initial weights (Kinetics or detector checkpoint)")
+    p.add_argument("--pretrained", metavar="CKPT",
+                   help="initial weights: a detector checkpoint of this architecture (a classifier for "
+                        "another class count keeps its init) or a Kinetics recogniser (backbone only)")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--workers", type=int, help="data-loading worker processes per process "
                                                 "(default: 2, or 0 on synthetic data)")
@@ -180,7 +182,10 @@ def train(args) -> dict:
     val_set = build_dataset(data_row, plan.data_root, "val", plan.pipeline, test_mode=True)
     detector = build_detector(row, **plan.model_overrides).to(info.device)
     if args.pretrained:
-        load_checkpoint(detector, args.pretrained, strict=False)
+        report = load_pretrained(detector, args.pretrained)
+        say(f"pretrained: {report.summary(args.pretrained)}")
+        log.log("pretrained", path=str(args.pretrained), loaded=len(report.loaded), kept_init=report.missing,
+                ignored=report.skipped)
     schedule = schedule_from_row(row).rescaled(epochs=plan.epochs, base_lr=plan.lr)
     sampler = EpochSampler(len(train_set), seed=args.seed, rank=info.rank, world_size=info.world_size)
     iters_per_epoch = math.ceil(len(sampler) / plan.batch_size)
