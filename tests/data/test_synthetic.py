@@ -12,6 +12,7 @@ from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
 from eval.ava import evaluate, read_csv_gt, read_exclusions, read_label_map
 from eval.multisports_io import load_gt
 from slowbench.data import DataError, PipelineConfig, build_dataset, find_dataset
+from slowbench.data import synthetic
 from slowbench.data.synthetic import INFO_FILE, generate
 from slowbench.data.synthetic.scene import ACTIONS, draw_person, make_scene, person_box
 
@@ -39,6 +40,29 @@ def test_generation_is_seeded_and_reused(tmp_path):
     with pytest.raises(DataError, match="exists and is not empty"):
         generate(tmp_path / "busy", **SMALL)
     assert not list(tmp_path.glob(".*tmp-*"))  # no staging folders left behind
+
+
+def test_worker_processes_write_the_same_files(tmp_path, monkeypatch):
+    sequential = generate(tmp_path / "one", seed=4, **{**SMALL, "videos": 3})
+    monkeypatch.setattr(synthetic, "PARALLEL_FROM_VIDEOS", 2)
+    monkeypatch.setattr(synthetic.os, "cpu_count", lambda: 2)
+    spawned = []
+    real_pool = synthetic.ProcessPoolExecutor
+    monkeypatch.setattr(synthetic, "ProcessPoolExecutor",
+                        lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    parallel = generate(tmp_path / "two", seed=4, **{**SMALL, "videos": 3})
+    assert spawned and spawned[0][0] == 2
+    assert _digest(parallel) == _digest(sequential)
+
+
+def test_excluded_keyframes_are_left_unannotated(tmp_path):
+    root = generate(tmp_path / "ava", seed=0, **{**SMALL, "videos": 12, "val_videos": 12, "seconds": 6})
+    for split in ("train", "val"):
+        annotations = root / "annotations"
+        excluded = read_exclusions(annotations / f"ava_{split}_excluded_timestamps_v2.1.csv")
+        assert excluded, "the seed should exclude some keyframe"
+        gt = read_csv_gt(annotations / f"ava_{split}_v2.1.csv")
+        assert not set(zip(gt["video"], gt["timestamp"])) & set(excluded)
 
 
 def test_cli_reports_bad_arguments_in_one_line(tmp_path):

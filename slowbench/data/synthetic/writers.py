@@ -66,7 +66,8 @@ def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
 
     Keyframes are whole seconds 902 .. 900 + duration - 2 (second 900 = img_00001), labelled
     with the actions of the segment holding the keyframe. One keyframe of ~15% of the videos is
-    listed as excluded (its rows stay in the CSV, as the exclusion must remove them).
+    listed as excluded and, as in AVA, left unannotated (it keeps its proposals): under the
+    reference metric, GT rows on an excluded keyframe would still count as misses.
     """
     rows, excluded, proposals, labels = [], [], {}, []
     for video, scene in scenes.items():
@@ -80,11 +81,12 @@ def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
             for entity, person in enumerate(scene.persons):
                 box = _normalised(person_box(person, frame, scene.width, scene.height), scene)
                 boxes.append(np.round(box, 3))
+                if second == dropped:
+                    continue
                 actions = person.segment_at(frame).actions
                 rows += [f"{video},{second:04d},{_fmt(box)},{ACTIONS.index(a) + 1},{entity}"
                          for a in sorted(actions, key=ACTIONS.index)]
-                if second != dropped:
-                    labels.append(np.isin(ACTIONS, list(actions)))
+                labels.append(np.isin(ACTIONS, list(actions)))
             proposals[f"{video},{second:04d}"] = noisy_proposals(np.array(boxes), rng)
     label_map = "".join(f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n'
                         for index, name in enumerate(ACTIONS))
