@@ -1,0 +1,26 @@
+"""With no dataset at the row's default data root, train generates the synthetic one and says so."""
+import json
+
+from engine_helpers import TINY_MODEL_ARGS
+
+from slowbench import train as train_cli
+from slowbench.engine import synthetic_profile
+
+
+def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the default root data/ava does not exist here
+    monkeypatch.setitem(synthetic_profile.DATASET_SIZE, "ava",
+                        dict(videos=2, val_videos=1, seconds=5, width=64, height=48, persons=(1, 1)))
+    args = ["--row", "ava21-k400-r50-4x16", *TINY_MODEL_ARGS, "--epochs", "1", "--work-dir", "run"]
+    assert train_cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "NOTICE: no ava21 dataset at data/ava" in out and "synthetic" in out
+    info = json.loads((tmp_path / "run" / "synthetic" / "ava" / "synthetic_info.json").read_text())
+    assert info["params"]["videos"] == 2
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert result["synthetic"] and result["chance_mAP"] == info["chance_frame_mAP"]
+    assert 0 <= result["mAP"] <= 1
+    # A second run in the same work dir reuses the generated data.
+    stamp = (tmp_path / "run" / "synthetic" / "ava" / "synthetic_info.json").stat().st_mtime_ns
+    assert train_cli.main(args) == 0
+    assert (tmp_path / "run" / "synthetic" / "ava" / "synthetic_info.json").stat().st_mtime_ns == stamp
