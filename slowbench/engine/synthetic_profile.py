@@ -15,9 +15,9 @@ would be hours per epoch):
 - schedule: the row's shape (warm-up, step or cosine decay) rescaled to ``EPOCHS`` epochs, with
   ``BATCH_SIZE`` clips per step and ``LR``.
 
-Measured on the default AVA dataset (chance 0.277), ``ava22-k700-16x4``, 2 epochs at 64 px: 0.56
-with this profile; with the row's context + MLP head 0.32 (with or without the focal loss), 0.28
-after 1 epoch at 96 px. The small R18 4x16 of ``tests/engine/test_it_learns.py``: 0.73 after 3 epochs.
+Measured on the default AVA dataset (chance 0.277), ``ava22-k700-16x4``, 2 epochs at 64 px: 0.54
+with this profile; 0.32 with the row's context + MLP head (with or without the focal loss). The
+small R18 4x16 of ``tests/engine/test_it_learns.py``: 0.73 after 3 epochs.
 """
 import dataclasses
 import json
@@ -73,7 +73,7 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     overrides = {"base_channels": BASE_CHANNELS, "num_classes": num_classes}
     if row.with_global or row.mlp_head:
         # The context + MLP head learns far more slowly from scratch: in this schedule R50 16x4 stays
-        # near chance with it (0.32 vs 0.28) and reaches 0.56 with the linear head on the RoI feature.
+        # near chance with it (0.32 vs 0.28) and reaches 0.54 with the linear head on the RoI feature.
         overrides.update(with_global=False, mlp_head=False)
     return SyntheticProfile(pipeline=pipeline,
                             model_overrides=overrides,

@@ -1,7 +1,24 @@
-"""Tiny-model CLI arguments shared by the engine tests (a module, so test files never import conftest)."""
+"""Tiny-model CLI arguments and helpers shared by the engine tests (a module, so test files never
+import conftest)."""
+import contextlib
+
+import torch
 
 TINY_ROW = "ava21-k400-r50-4x16"
 # A few-second run: R18 with 4 stem channels on 32 px crops, 2 clips per step, no worker processes.
 TINY_MODEL_ARGS = ["--model-override", "depth=18", "--model-override", "base_channels=4",
                    "--short-side", "32", "--batch-size", "2", "--workers", "0", "--lr", "0.05"]
 TINY_ARGS = ["--row", TINY_ROW, *TINY_MODEL_ARGS]
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Small models here are bound by per-op overhead: one compute thread costs little on an idle
+    2-core machine, leaves the other core to a data-loading worker, and avoids two OpenMP threads
+    spinning against other jobs on a shared one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

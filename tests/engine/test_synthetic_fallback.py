@@ -4,7 +4,9 @@ import json
 from engine_helpers import TINY_MODEL_ARGS
 
 from slowbench import train as train_cli
+from slowbench.data.synthetic import INFO_FILE
 from slowbench.engine import synthetic_profile
+from slowbench.zoo import get_row
 
 
 def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch, capsys):
@@ -27,9 +29,6 @@ def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch
 
 
 def test_profile_uses_a_linear_head_for_the_context_mlp_rows(tmp_path):
-    from slowbench.data.synthetic import INFO_FILE
-    from slowbench.zoo import get_row
-
     (tmp_path / INFO_FILE).write_text(json.dumps({"classes": ["a", "b"], "chance_frame_mAP": 0.3}))
     tricks = synthetic_profile.synthetic_profile(get_row("ava22-k700-16x4"), tmp_path).model_overrides
     assert tricks == {"base_channels": 8, "num_classes": 3, "with_global": False, "mlp_head": False}

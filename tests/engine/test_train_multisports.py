@@ -12,21 +12,10 @@ from eval.report import percent
 from eval.safe_pickle import load as safe_load
 from slowbench import test as test_cli
 from slowbench import train as train_cli
-from engine_helpers import TINY_MODEL_ARGS
+from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 ROW = "multisports-k400-r50-4x16"
 VIDEO_KEYS = ["0.2", "0.5", "0.1:0.9", "0.05:0.45", "0.5:0.95"]
-
-
-@contextlib.contextmanager
-def one_thread():
-    """The CPU is shared: the tiny model is overhead-bound, one thread costs little."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def run_quietly(main, argv) -> tuple[int, str]:
