@@ -18,9 +18,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or does not fit the model; the message is one line."""
+from slowbench.errors import CheckpointError
 
 
 @dataclass

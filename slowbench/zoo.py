@@ -15,6 +15,8 @@ from typing import Literal
 
 from tabulate import tabulate
 
+from slowbench.errors import InputError
+
 _RECOGNITION = "https://download.openmmlab.com/mmaction/v1.0/recognition/slowonly"
 _RECOGNITION_0X = "https://download.openmmlab.com/mmaction/recognition/slowonly"
 _DETECTION = "https://download.openmmlab.com/mmaction/v1.0/detection/slowonly"
@@ -197,8 +199,8 @@ ROWS: tuple[ZooRow, ...] = (
 _BY_KEY: dict[str, ZooRow] = {key: row for row in ROWS for key in (row.name, row.config)}
 
 
-class UnknownRowError(KeyError, ValueError):
-    """An unknown row name; caught as KeyError or ValueError, printed as one plain line."""
+class UnknownRowError(KeyError, InputError):
+    """An unknown row name; caught as KeyError or InputError, printed as one plain line."""
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -1,13 +1,7 @@
-"""The one exception type of the data package."""
+"""The data package's error (defined with the package's other input errors) and warning."""
+from slowbench.errors import DataError
 
-
-class DataError(ValueError):
-    """Bad dataset input; the message is one line that starts with the offending file (and line).
-
-    Raised for malformed annotation rows, unreadable or corrupt frames, proposal files that do not
-    follow the reference format and splits that end up empty. Inside a DataLoader worker, torch
-    re-raises it in the main process as a `DataError` whose message ends with this line.
-    """
+__all__ = ["DataError", "DataWarning"]
 
 
 class DataWarning(UserWarning):
