@@ -11,6 +11,12 @@ Two protocols (see `../shared/spec/evaluation_reference.md` §2 for the referenc
   other frame without gt are false positives; detections without positive area are dropped;
   a class with gt but no detection scores 0 and is in the mean; concatenation in
   detection-file frame order.
+- `activitynet-2020` = the current ActivityNet evaluator (`get_ava_performance.py` since 2020, the
+  AVA-Kinetics challenge's): as `activitynet`, but a frame is keyed by its timestamp rounded to
+  6 decimals (fractional seconds), there are no exclusions, the gt file may declare annotated
+  frames without any action (2-column rows, `empty_keyframes`), and detections on frames that
+  are not in the gt file at all are ignored (on frames in the file without evaluated gt they
+  are false positives).
 
 Both: greedy matching at IoU >= 0.5 (no +1), VOC all-point AP, classes without gt give no AP.
 Ties are broken stably: within a frame by descending score then file order; in the per-class
@@ -20,7 +26,8 @@ sort reversed, the reference's idiom made deterministic).
 In-memory use: `evaluate(gt, pred, label_map, excluded, protocol)` where `gt` / `pred` are the
 readers' DataFrames or any mapping of equal-length columns `video, timestamp, x1, y1, x2, y2,
 action` (+ `score` for predictions; gt may carry `person`, used only to order gt boxes like the
-reference does), timestamps integer seconds, boxes normalised (x1, y1, x2, y2) in [0, 1].
+reference does), timestamps integer seconds (any seconds >= 0 for `activitynet-2020`), boxes
+normalised (x1, y1, x2, y2) in [0, 1].
 """
 import heapq
 
@@ -28,19 +35,20 @@ import numpy as np
 import pandas as pd
 
 from eval.ap import precision_recall, voc_ap
-from eval.ava_io import (check_columns, read_csv_gt, read_csv_pred, read_exclusions,
-                         read_label_map, write_csv_pred)
+from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
+                         read_exclusions, read_label_map, write_csv_pred)
 from eval.errors import ArgumentParser, InputError, run_cli, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, order_by
 from eval.report import format_table, percent, write_json_atomic
 
 __all__ = [
-    "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_pred", "read_exclusions",
-    "write_csv_pred", "PROTOCOLS", "CATEGORIES",
+    "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred",
+    "read_exclusions", "write_csv_pred", "PROTOCOLS", "CATEGORIES",
 ]
 
-PROTOCOLS = ("mmaction2", "activitynet")
+PROTOCOLS = ("mmaction2", "activitynet", "activitynet-2020")
+FRACTIONAL = "activitynet-2020"  # the protocol whose frames are keyed by fractional seconds
 IOU_THRESHOLD = 0.5
 ACTIVITYNET_MAX_DETECTIONS = 50
 # Category -> inclusive id range, as in mmaction2's `ava_eval`.
@@ -52,11 +60,14 @@ CATEGORIES = {
 _BOX = ["x1", "y1", "x2", "y2"]
 
 
-def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_curves=False):
+def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_curves=False,
+             empty_keyframes=()):
     """Frame-mAP of `pred` against `gt` over the classes of `label_map`.
 
     gt, pred: DataFrames (or column mappings) as described in the module docstring.
-    label_map: {class id: name}; excluded: iterable of (video, timestamp).
+    label_map: {class id: name}; excluded: iterable of (video, timestamp) (not for
+    `activitynet-2020`); empty_keyframes (`activitynet-2020` only): (video, timestamp) of frames
+    the gt file lists without an action, e.g. `read_csv_gt_2020(path)[1]`.
     Returns the `--json` structure: {"mAP", "protocol", "per_class": {"<id>": {"name", "ap",
     "num_gt", "num_det"}}, "categories": {name: mean AP}}; APs are fractions, None when a
     class is not scored. With `keep_curves`, each per-class entry also holds "precision" and
@@ -66,10 +77,20 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     """
     if protocol not in PROTOCOLS:
         raise InputError(f"protocol: expected one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    gt = check_columns(gt, "gt", with_score=False)
-    pred = check_columns(pred, "pred", with_score=True)
+    fractional = protocol == FRACTIONAL
+    excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
+    if fractional and excluded:
+        raise InputError(f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists "
+                         "the evaluated frames)")
+    if empty_keyframes and not fractional:
+        raise InputError(f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} "
+                         f"protocol, not in {protocol}")
+    gt = check_columns(gt, "gt", with_score=False, integer_timestamps=not fractional)
+    pred = check_columns(pred, "pred", with_score=True, integer_timestamps=not fractional)
     class_ids = np.array(sorted(label_map), dtype=np.int64)
     gt_action = gt["action"].to_numpy(dtype=np.int64)
+    # 2020: a frame counts as in the gt file with any row, whatever its class.
+    listed = _key_list(gt) + empty_keyframes if fractional else []
     gt = gt[np.isin(gt_action, class_ids)]
     pred_action = pred["action"].to_numpy(dtype=np.int64)
     known = np.isin(pred_action, class_ids)
@@ -80,7 +101,8 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
                   f"label map ({shown})")
         pred = pred[known]
 
-    gt_frame, pred_frame, excluded_frame = _frame_ids(gt, pred, excluded)
+    gt_frame, pred_frame, (excluded_frame, listed_frame) = _frame_ids(
+        gt, pred, [excluded, listed], fractional)
     gt_is_excluded = np.isin(gt_frame, excluded_frame)
     pred_is_excluded = np.isin(pred_frame, excluded_frame)
     gt_class = np.searchsorted(class_ids, gt["action"].to_numpy(dtype=np.int64))
@@ -97,8 +119,11 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
         dtype = np.float64
         gt_used = ~gt_is_excluded
         num_gt = np.bincount(gt_class[gt_used], minlength=class_ids.size)
-        evaluated = ~pred_is_excluded & _positive_area(pred)
-        evaluated &= _activitynet_top(pred_frame, pred, evaluated)
+        # The top 50 of a frame are chosen among all its rows, before invalid boxes are dropped.
+        evaluated = _activitynet_top(pred_frame, pred, np.ones(len(pred), dtype=bool))
+        evaluated &= ~pred_is_excluded & _positive_area(pred)
+        if fractional:
+            evaluated &= np.isin(pred_frame, listed_frame)
         frame_rank, _ = pd.factorize(pred_frame)  # numbered by first appearance in the file
 
     n_classes = class_ids.size
@@ -130,20 +155,31 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
                       keep_curves)
 
 
-def _frame_ids(gt, pred, excluded):
-    """Integer frame ids for gt rows, prediction rows and excluded keys (shared numbering)."""
-    excluded = list(excluded)
-    videos = np.concatenate([
-        gt["video"].to_numpy(dtype=object), pred["video"].to_numpy(dtype=object),
-        np.array([str(v) for v, _ in excluded], dtype=object)])
-    video_code, _ = pd.factorize(videos)
-    timestamps = np.concatenate([
-        gt["timestamp"].to_numpy(dtype=np.int64), pred["timestamp"].to_numpy(dtype=np.int64),
-        np.array([int(t) for _, t in excluded], dtype=np.int64)])
-    key = video_code.astype(np.int64) * (timestamps.max(initial=0) + 1) + timestamps
+def _key_list(keys):
+    """(video, timestamp) pairs from an iterable of pairs or a DataFrame with those columns."""
+    if isinstance(keys, pd.DataFrame):
+        return list(zip(keys["video"].astype(str), keys["timestamp"]))
+    return [(str(video), timestamp) for video, timestamp in keys]
+
+
+def _frame_ids(gt, pred, key_lists, fractional):
+    """Integer frame ids for gt rows, prediction rows and each list of (video, timestamp) keys
+    (shared numbering). A frame is (video, whole seconds), or with `fractional` (video, the
+    timestamp printed with 6 decimals) as the 2020 evaluator keys it."""
+    videos = [gt["video"].to_numpy(dtype=object), pred["video"].to_numpy(dtype=object)]
+    stamps = [gt["timestamp"].to_numpy(), pred["timestamp"].to_numpy()]
+    for keys in key_lists:
+        videos.append(np.array([v for v, _ in keys], dtype=object))
+        stamps.append(np.array([t for _, t in keys], dtype=np.float64 if fractional else np.int64))
+    video_code, _ = pd.factorize(np.concatenate(videos))
+    stamps = np.concatenate([s.astype(np.float64 if fractional else np.int64) for s in stamps])
+    if fractional:
+        stamps, _ = pd.factorize(pd.Series(stamps).map("{:.6f}".format).to_numpy())
+    key = video_code.astype(np.int64) * (int(stamps.max(initial=0)) + 1) + stamps
     frame, _ = pd.factorize(key)
-    n_gt, n_pred = len(gt), len(pred)
-    return frame[:n_gt], frame[n_gt:n_gt + n_pred], frame[n_gt + n_pred:]
+    bounds = np.cumsum([0] + [len(v) for v in videos])
+    parts = [frame[begin:end] for begin, end in zip(bounds[:-1], bounds[1:])]
+    return parts[0], parts[1], parts[2:]
 
 
 def _positive_area(pred):
@@ -196,7 +232,7 @@ def _summarise(label_map, class_ids, num_gt, cls, tp, protocol, keep_curves):
         flags = tp[bounds[index]:bounds[index + 1]]
         n_gt = int(num_gt[index])
         entry = {"name": label_map[class_id], "ap": None, "num_gt": n_gt, "num_det": int(flags.size)}
-        scored = n_gt > 0 and (flags.size > 0 or protocol == "activitynet")
+        scored = n_gt > 0 and (flags.size > 0 or protocol != "mmaction2")
         if scored:
             precision, recall = precision_recall(flags, n_gt)
             entry["ap"] = voc_ap(precision, recall)
@@ -222,15 +258,25 @@ def main(argv=None):
     parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
     parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
     parser.add_argument("--label-map", required=True, help="pbtxt or 'id: name' list")
-    parser.add_argument("--exclude", help="excluded timestamps CSV (video,timestamp)")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="mmaction2")
+    parser.add_argument("--exclude", help="excluded timestamps CSV (video,timestamp); not with "
+                                          f"--protocol {FRACTIONAL}")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="mmaction2",
+                        help=f"{FRACTIONAL}: the AVA-Kinetics challenge's evaluator (fractional "
+                             "timestamps, 2-column gt rows for frames without actions)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw per-class precision-recall curves to this image")
     args = parser.parse_args(argv)
+    if args.exclude and args.protocol == FRACTIONAL:
+        raise InputError(f"--exclude: the {FRACTIONAL} protocol has no exclusions")
     label_map = read_label_map(args.label_map)
     excluded = read_exclusions(args.exclude) if args.exclude else ()
-    result = evaluate(read_csv_gt(args.gt), read_csv_pred(args.pred), label_map, excluded,
-                      args.protocol, keep_curves=bool(args.plot))
+    if args.protocol == FRACTIONAL:
+        gt, empty_keyframes = read_csv_gt_2020(args.gt)
+        pred = read_csv_pred(args.pred, fractional=True)
+    else:
+        gt, empty_keyframes, pred = read_csv_gt(args.gt), (), read_csv_pred(args.pred)
+    result = evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=bool(args.plot),
+                      empty_keyframes=empty_keyframes)
     if args.plot:
         from eval.pr_plot import plot_per_class
 

@@ -1,9 +1,14 @@
 """AVA file formats: label maps, gt / prediction CSVs, excluded timestamps, prediction writer.
 
 CSV rows are `video,timestamp,x1,y1,x2,y2,action[,person|score]` with boxes normalised to
-[0, 1]. Readers return a `pandas.DataFrame` with columns `video` (str), `timestamp` (int64),
-`x1, y1, x2, y2` (float64), `action` (int64) and `person` (gt, NaN for 7-column rows) or
-`score` (predictions). Every malformed row raises `InputError("<file>:<line>: <problem>")`.
+[0, 1]. Readers return a `pandas.DataFrame` with columns `video` (str), `timestamp` (int64, or
+float64 for `fractional` files), `x1, y1, x2, y2` (float64), `action` (int64) and `person` (gt,
+NaN for 7-column rows) or `score` (predictions). Every malformed row raises
+`InputError("<file>:<line>: <problem>")`.
+
+The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may carry decimals
+(`6.5`, up to 6 are significant), and the gt may hold 2-column rows `video,timestamp` for an
+annotated frame without any action (`read_csv_gt_2020`).
 """
 import os
 import re
@@ -15,8 +20,8 @@ import pandas as pd
 from eval.errors import InputError
 
 __all__ = [
-    "read_label_map", "read_csv_gt", "read_csv_pred", "read_exclusions", "write_csv_pred",
-    "check_columns",
+    "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred", "read_exclusions",
+    "write_csv_pred", "check_columns",
 ]
 
 _BOX = ["x1", "y1", "x2", "y2"]
@@ -75,24 +80,46 @@ def _parse_int(text, path, number):
         raise InputError(f"{path}:{number}: expected an integer id, got {text!r}") from None
 
 
-def read_csv_gt(path):
-    """Ground-truth rows (7 or 8 columns; the 8th is the person id) as a DataFrame."""
-    frame = _read_typed(path, "person", allow_seven=True)
+def read_csv_gt(path, *, fractional=False):
+    """Ground-truth rows (7 or 8 columns; the 8th is the person id) as a DataFrame.
+
+    `fractional`: timestamps may have decimals (float64 column).
+    """
+    frame = _read_typed(path, "person", allow_seven=True, fractional=fractional)
     if frame is not None:
         return frame
     fields, lines = _read_fields(path, allowed=(7, 8))
-    frame = _typed_columns(fields, lines, path)
+    frame = _typed_columns(fields, lines, path, fractional)
     frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
     return frame
 
 
-def read_csv_pred(path):
-    """Prediction rows (exactly 8 columns; the 8th is the score) as a DataFrame."""
-    frame = _read_typed(path, "score", allow_seven=False)
+def read_csv_gt_2020(path):
+    """An ActivityNet 2020 gt file -> (gt rows as `read_csv_gt(fractional=True)`, empty
+    keyframes: DataFrame `video`, `timestamp` of its 2-column rows)."""
+    frame = _read_typed(path, "person", allow_seven=True, fractional=True)
+    if frame is not None:
+        return frame, frame[["video", "timestamp"]].iloc[:0]
+    fields, lines = _read_fields(path, allowed=(2, 7, 8))
+    empty = fields[2] == ""
+    keys = pd.DataFrame({"video": fields[0][empty].astype(str),
+                         "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)})
+    fields, lines = [column[~empty] for column in fields], lines[~empty]
+    frame = _typed_columns(fields, lines, path, True)
+    frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
+    return frame, keys
+
+
+def read_csv_pred(path, *, fractional=False):
+    """Prediction rows (exactly 8 columns; the 8th is the score) as a DataFrame.
+
+    `fractional`: timestamps may have decimals (float64 column).
+    """
+    frame = _read_typed(path, "score", allow_seven=False, fractional=fractional)
     if frame is not None:
         return frame
     fields, lines = _read_fields(path, allowed=(8,))
-    frame = _typed_columns(fields, lines, path)
+    frame = _typed_columns(fields, lines, path, fractional)
     frame["score"] = _numbers(fields[7], lines, path, "score")
     return frame
 
@@ -109,14 +136,15 @@ def write_csv_pred(path, df, *, decimals=4):
 
     `df` has columns video, timestamp, x1, y1, x2, y2, action, score. Floats are printed with
     `decimals` digits (4, like mmaction2, so scores written here tie exactly as in mmaction2);
-    timestamps as 4-digit integers.
+    whole-second timestamps as 4-digit integers (AVA's form), others with their decimals
+    (at most 6, what the ActivityNet 2020 evaluator keys on).
     """
-    check_columns(df, "predictions", with_score=True)
-    out = pd.DataFrame({
-        "video": df["video"].astype(str),
-        "timestamp": np.asarray(df["timestamp"], dtype=np.int64),
-    })
-    text = out["video"] + "," + out["timestamp"].map("{:04d}".format)
+    df = check_columns(df, "predictions", with_score=True, integer_timestamps=False)
+    timestamps = pd.Series(np.asarray(df["timestamp"], dtype=np.float64))
+    whole = (timestamps == np.floor(timestamps)).all()
+    text = df["video"].astype(str).reset_index(drop=True) + "," + (
+        timestamps.astype(np.int64).map("{:04d}".format) if whole
+        else timestamps.map(_format_timestamp))
     for column in _BOX:
         text = text + "," + pd.Series(np.asarray(df[column], dtype=np.float64)).map(
             f"{{:.{decimals}f}}".format).to_numpy()
@@ -135,10 +163,16 @@ def write_csv_pred(path, df, *, decimals=4):
         raise
 
 
-def check_columns(df, source, *, with_score):
+def _format_timestamp(value):
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if "." in text else f"{int(text):04d}"
+
+
+def check_columns(df, source, *, with_score, integer_timestamps=True):
     """Validates an in-memory AVA table (the readers' DataFrame or a dict of column arrays).
 
     Returns it as a DataFrame. Raises InputError naming `source` and the first bad row.
+    Without `integer_timestamps`, timestamps need only be finite and >= 0.
     """
     if not isinstance(df, pd.DataFrame):
         try:
@@ -154,6 +188,10 @@ def check_columns(df, source, *, with_score):
         _first_bad(~np.isfinite(values), source, f"{column} is not a finite number")
     for column in ("timestamp", "action"):
         values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+        if column == "timestamp" and not integer_timestamps:
+            _first_bad(~np.isfinite(values) | (values < 0), source,
+                       "timestamp is not a finite number >= 0")
+            continue
         _first_bad(~np.isfinite(values) | (values != np.round(values)), source,
                    f"{column} is not an integer")
     _check_boxes(df, lambda bad, problem: _first_bad(bad, source, problem))
@@ -172,11 +210,11 @@ def _check_boxes(frame, report):
     report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
 
 
-def _read_typed(path, last, *, allow_seven):
+def _read_typed(path, last, *, allow_seven, fractional):
     """Fast path: the C parser with column dtypes. Returns None when anything is off, and the
     caller re-reads the file as text to name the first bad line."""
     columns = ["video", "timestamp", *_BOX, "action", last, "extra"]
-    dtypes = {"video": str, "timestamp": np.int64, "action": np.int64,
+    dtypes = {"video": str, "timestamp": np.float64 if fractional else np.int64, "action": np.int64,
               **{c: np.float64 for c in [*_BOX, last, "extra"]}}
     try:
         frame = pd.read_csv(path, header=None, names=columns, dtype=dtypes, engine="c",
@@ -189,6 +227,7 @@ def _read_typed(path, last, *, allow_seven):
     last_values = frame[last].to_numpy()
     ok = (frame["extra"].isna().all() and np.isfinite(values).all()
           and (np.isfinite(last_values).all() or (allow_seven and not np.isinf(last_values).any()))
+          and np.isfinite(frame["timestamp"].to_numpy(dtype=np.float64)).all()
           and (frame["timestamp"].to_numpy() >= 0).all() and (frame["action"].to_numpy() >= 0).all()
           and not frame["video"].isna().any())
     x1, y1, x2, y2 = values.T if len(values) else (np.zeros(0),) * 4
@@ -255,10 +294,20 @@ def _integers(column, lines, path, what):
     return values.astype(np.int64)
 
 
-def _typed_columns(fields, lines, path):
+def _timestamps(column, lines, path, fractional):
+    if not fractional:
+        return _integers(column, lines, path, "timestamp")
+    values = _numbers(column, lines, path, "timestamp")
+    if (values < 0).any():
+        first = np.flatnonzero(values < 0)[0]
+        raise InputError(f"{path}:{lines[first]}: timestamp {column[first]!r} is negative")
+    return values
+
+
+def _typed_columns(fields, lines, path, fractional):
     frame = pd.DataFrame({
         "video": fields[0].astype(str),
-        "timestamp": _integers(fields[1], lines, path, "timestamp"),
+        "timestamp": _timestamps(fields[1], lines, path, fractional),
     })
     for i, column in enumerate(_BOX, start=2):
         frame[column] = _numbers(fields[i], lines, path, column)
