@@ -11,14 +11,15 @@ from eval import safe_pickle
 
 from .errors import DataError
 
-WHOLE_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], dtype=np.float32)
+WHOLE_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], dtype=np.float64)
 
 
 @dataclass
 class Keyframe:
     """The merged ground truth of one annotated frame (one `video,timestamp` key).
 
-    boxes: float32 [m, 4] normalised (x1, y1, x2, y2); labels: float32 [m, num_classes] multi-hot
+    boxes: float64 [m, 4] normalised (x1, y1, x2, y2), exactly as parsed (the reference scales
+    them to pixels in float64 and rounds once); labels: float32 [m, num_classes] multi-hot
     with the CSV's integer label as the column; entity_ids: the first row's person id per box.
     """
 
@@ -85,7 +86,7 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
             labels[index, box_labels] = 1.0
         keyframes.append(Keyframe(
             video=video, timestamp=timestamp,
-            boxes=np.array(list(boxes), dtype=np.float32).reshape(-1, 4), labels=labels,
+            boxes=np.array(list(boxes), dtype=np.float64).reshape(-1, 4), labels=labels,
             entity_ids=[entity for entity, _ in boxes.values()]))
     return keyframes
 
@@ -118,7 +119,7 @@ def read_proposals(path) -> dict[str, np.ndarray]:
 
 def select_proposals(proposals: Optional[np.ndarray], *, score_thr: float = 0.9,
                      max_proposals: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """The reference proposal filter -> (boxes float32 [n, 4], scores float32 [n]).
+    """The reference proposal filter -> (boxes float64 [n, 4] normalised, scores float32 [n]).
 
     None (key missing) gives the whole frame with score 1. With scores, the threshold is
     min(score_thr, best score), so the best proposal always survives; order is kept, then at most
@@ -132,5 +133,5 @@ def select_proposals(proposals: Optional[np.ndarray], *, score_thr: float = 0.9,
         scores = proposals[:max_proposals, 4]
     else:
         scores = np.ones(len(proposals))
-    return (proposals[:max_proposals, :4].astype(np.float32),
+    return (proposals[:max_proposals, :4].astype(np.float64),
             scores[:max_proposals].astype(np.float32))

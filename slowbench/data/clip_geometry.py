@@ -18,29 +18,38 @@ class ClipGeometry:
     """How a clip of original size (w, h) became the returned one.
 
     Resize to `resized` = (w', h'), then crop `crop` = (x, y, w'', h'') from it, then optionally a
-    horizontal flip. Frames follow in `frame_decode.decode_clip`, boxes with `map_boxes`.
+    horizontal flip. `random_crop`: the crop is a `RandomCrop` step (training), whose box clipping
+    applies even when the crop spans the whole resized frame; at test time there is no crop step
+    (`crop` is the whole frame, boxes are not clipped). Frames follow in `resize_crop_flip` (or
+    the fast path of `frame_decode`), boxes with `map_boxes`.
     """
 
     original: tuple[int, int]
     resized: tuple[int, int]
     crop: tuple[int, int, int, int]
     flipped: bool
+    random_crop: bool
 
     @property
     def scale_factor(self) -> tuple[float, float]:
         return self.resized[0] / self.original[0], self.resized[1] / self.original[1]
 
-    def map_boxes(self, boxes: np.ndarray) -> np.ndarray:
-        """Original-pixel boxes float32 [n, 4] -> pixels of the returned clip (reference rules).
+    def map_boxes(self, normalised: np.ndarray) -> np.ndarray:
+        """Normalised boxes [n, 4] (any float dtype, as stored) -> float32 pixels of the returned clip.
 
-        Scale by (w'/w, h'/h); a crop subtracts its offset and clips x to [0, w''-1], y to
-        [0, h''-1] (boxes are never dropped, so one cropped away becomes degenerate); a flip maps
-        x1' = w'' - x2, x2' = w'' - x1.
+        The reference's arithmetic: `normalised * (w, h, w, h)` in float64, rounded to float32
+        once; times the float32 scale factors (w'/w, h'/h); a random crop subtracts its offset
+        and clips x to [0, w''-1], y to [0, h''-1] (boxes are never dropped, so one cropped away
+        becomes degenerate); a flip maps x1' = w'' - x2, x2' = w'' - x1. Each float32 step is
+        correctly rounded, as numpy's are in the reference.
         """
+        width, height = self.original
+        pixels = np.asarray(normalised, dtype=np.float64).reshape(-1, 4) * np.array(
+            [width, height, width, height], dtype=np.float64)
         sx, sy = self.scale_factor
-        out = boxes.astype(np.float32) * np.array([sx, sy, sx, sy], dtype=np.float32)
+        out = pixels.astype(np.float32) * np.array([sx, sy, sx, sy], dtype=np.float32)
         x, y, crop_w, crop_h = self.crop
-        if (x, y, crop_w, crop_h) != (0, 0, *self.resized):
+        if self.random_crop:
             out -= np.array([x, y, x, y], dtype=np.float32)
             out[:, 0::2] = np.clip(out[:, 0::2], 0, crop_w - 1)
             out[:, 1::2] = np.clip(out[:, 1::2], 0, crop_h - 1)
@@ -73,11 +82,12 @@ def train_geometry(width: int, height: int, *, scale_range: tuple[int, int], cro
     offsets = [_randint(0, side - crop_size) if side > crop_size else 0 for side in resized]
     flipped = flip and _randint(0, 2) == 1
     return ClipGeometry(original=(width, height), resized=resized,
-                        crop=(offsets[0], offsets[1], crop_size, crop_size), flipped=flipped)
+                        crop=(offsets[0], offsets[1], crop_size, crop_size), flipped=flipped,
+                        random_crop=True)
 
 
 def inference_geometry(width: int, height: int, *, short_side: int) -> ClipGeometry:
     """Resize(short side `short_side`), no crop, no flip."""
     resized = rescale_size(width, height, short_side)
     return ClipGeometry(original=(width, height), resized=resized, crop=(0, 0, *resized),
-                        flipped=False)
+                        flipped=False, random_crop=False)

@@ -21,7 +21,7 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     `meta`: video, timestamp, img_key, img_shape (h, w) of the clip, original_shape (h, w),
     scale_factor (sx, sy), crop (x, y, w, h) in the resized frame, flipped, frame_inds [T] (file
-    numbers read), proposals_normalized float32 [n, 4] and proposal_scores [n] (for mapping
+    numbers read), proposals_normalized float64 [n, 4] and proposal_scores [n] (for mapping
     predictions back: at test time boxes / (w, h, w, h) of img_shape are normalised), entity_ids,
     plus `timeline.extra_meta(keyframe)` (MultiSports: video_index, frame, resolution).
     `timeline` is one of `slowbench.data.timelines` (frame indexing rules of the dataset).
@@ -63,11 +63,10 @@ class DetectionDataset(torch.utils.data.Dataset):
         keyframe = self.keyframes[index]
         paths = self.frames.paths(keyframe.video, self.frame_indices(keyframe))
         frames, (height, width), geometry = decode_clip(paths, self.geometry,
-                                                        reduced=self.pipeline.reduced_decode)
+                                                        fast=self.pipeline.fast_decode)
         clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))
         proposals, scores = select_proposals(
             self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp)))
-        to_pixels = np.array([width, height, width, height], dtype=np.float32)
         meta = {
             "video": keyframe.video, "timestamp": keyframe.timestamp,
             "img_key": keyframe.img_key, "img_shape": tuple(clip.shape[2:]),
@@ -80,8 +79,8 @@ class DetectionDataset(torch.utils.data.Dataset):
         meta.update(self.timeline.extra_meta(keyframe))
         return {
             "clip": clip,
-            "proposals": torch.from_numpy(geometry.map_boxes(proposals * to_pixels)),
-            "gt_boxes": torch.from_numpy(geometry.map_boxes(keyframe.boxes * to_pixels)),
+            "proposals": torch.from_numpy(geometry.map_boxes(proposals)),
+            "gt_boxes": torch.from_numpy(geometry.map_boxes(keyframe.boxes)),
             "gt_labels": torch.from_numpy(keyframe.labels.copy()),
             "meta": meta,
         }

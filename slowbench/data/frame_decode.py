@@ -1,4 +1,10 @@
-"""JPEG frame folders: counting frames, and decoding a clip straight to its target size."""
+"""JPEG frame folders: counting frames, and decoding a clip as the reference does (or faster).
+
+Faithful (the default): every distinct frame is decoded in full by OpenCV (`cv2.imdecode` with
+`IMREAD_COLOR`, mmcv's `imfrombytes`), then `resize_crop_flip` makes the reference's pixels.
+Fast (`PipelineConfig.fast_decode`): Pillow decodes JPEGs at a reduced DCT scale and resizes
+only the crop, which is several times faster and differs by a few grey levels.
+"""
 from __future__ import annotations
 
 import os
@@ -6,16 +12,44 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from .clip_geometry import ClipGeometry
 from .errors import DataError
+from .resize_crop_flip import resize_crop_flip
 
 GeometryRule = Callable[[int, int], ClipGeometry]  # (width, height) -> what to make of the clip
 
 
-GeometryRule = Callable[[int, int], ClipGeometry]  # (width, height) -> what to make of the clip
+def _read_bgr(path: Path) -> np.ndarray:
+    """One frame as mmcv's cv2 backend decodes it: uint8 [H, W, 3] BGR (grey and CMYK JPEGs are
+    converted by OpenCV, EXIF orientation applied). Unreadable files raise a `DataError`."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except FileNotFoundError:
+        raise DataError(f"{path}: frame file is missing") from None
+    except OSError as error:
+        raise DataError(f"{path}: unreadable frame ({error.strerror})") from None
+    frame = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if frame is None:  # OpenCV returns None for unknown formats and truncated JPEGs
+        raise DataError(f"{path}: unreadable frame (OpenCV cannot decode it: corrupt or truncated)")
+    return frame
+
+
+def _decode_faithful(paths: list[Path], geometry_rule: GeometryRule | None):
+    """`decode_clip` on the faithful path: BGR decode, reference resize, channels reversed last."""
+    distinct = list(dict.fromkeys(paths))
+    frames = [_read_bgr(path) for path in distinct]
+    _check_same_size(paths, [frame.shape for frame in frames])
+    height, width = frames[0].shape[:2]
+    geometry = None if geometry_rule is None else geometry_rule(width, height)
+    clip = np.stack(frames) if geometry is None else resize_crop_flip(frames, geometry)
+    if len(distinct) != len(paths):
+        position = {path: index for index, path in enumerate(distinct)}
+        clip = clip[[position[path] for path in paths]]
+    return clip[..., ::-1], (height, width), geometry
 
 
 @contextmanager
@@ -30,18 +64,17 @@ def _opened(path: Path):
         raise DataError(f"{path}: unreadable frame ({error})") from None
 
 
-def _open_rgb(path: Path, geometry: ClipGeometry | None, reduced: bool) -> np.ndarray:
-    """Decodes one frame to RGB uint8 [h, w, 3]: resized and cropped as `geometry` says (not flipped).
-
-    The crop is cut while resizing (PIL `resize(box=...)`), so only output pixels are
-    interpolated; the sample positions are those of resizing the whole frame, then cropping.
+def _open_rgb_fast(path: Path, geometry: ClipGeometry | None) -> np.ndarray:
+    """Pillow decode of one frame to RGB uint8 [h, w, 3], resized and cropped as `geometry` says
+    (not flipped): the JPEG decoder works at 1/2..1/8 scale while the frame stays >= the resized
+    size, and the crop is cut while resizing (PIL `resize(box=...)`), so only output pixels are
+    interpolated at the positions of resizing the whole frame, then cropping.
     """
     with _opened(path) as image:
         if geometry is None:
             return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
         box = geometry.source_box
-        if reduced and image.format == "JPEG":
-            # DCT-domain downscale by 1/2..1/8 while the frame stays >= the resized size.
+        if image.format == "JPEG":
             full_w, full_h = image.size
             image.draft("RGB", geometry.resized)
             rx, ry = image.size[0] / full_w, image.size[1] / full_h
@@ -53,35 +86,37 @@ def _open_rgb(path: Path, geometry: ClipGeometry | None, reduced: bool) -> np.nd
         return np.asarray(image)
 
 
-def frame_size(path: Path) -> tuple[int, int]:
-    """(width, height) of a frame from its header, without decoding the pixels."""
-    with _opened(path) as image:
-        return image.size
+def _decode_fast(paths: list[Path], geometry_rule: GeometryRule | None):
+    """`decode_clip` on the fast path (Pillow, reduced-scale JPEG decoding, crop while resizing)."""
+    with _opened(paths[0]) as image:
+        width, height = image.size
+    geometry = None if geometry_rule is None else geometry_rule(width, height)
+    decoded: dict[Path, np.ndarray] = {}
+    for path in paths:
+        if path not in decoded:
+            decoded[path] = _open_rgb_fast(path, geometry)
+    _check_same_size(paths, [frame.shape for frame in decoded.values()])
+    clip = np.stack([decoded[path] for path in paths])
+    if geometry is not None and geometry.flipped:
+        clip = clip[:, :, ::-1]
+    return clip, (height, width), geometry
+
+
+def _check_same_size(paths: list[Path], shapes: list[tuple]) -> None:
+    if len(set(shapes)) != 1:
+        raise DataError(f"{paths[0].parent}: frames of one clip differ in size {sorted(set(shapes))}")
 
 
 def decode_clip(paths: list[Path], geometry_rule: GeometryRule | None = None, *,
-                reduced: bool = True) -> tuple[np.ndarray, tuple[int, int], ClipGeometry | None]:
+                fast: bool = False) -> tuple[np.ndarray, tuple[int, int], ClipGeometry | None]:
     """Decodes frames -> (uint8 [T, h, w, 3] RGB, original (height, width), geometry used).
 
     The geometry is `geometry_rule(width, height)` of the first frame (None: frames as stored);
     every frame is resized, cropped and flipped by it. A path repeated in `paths` is decoded
-    once. `reduced` allows reduced-scale JPEG decoding (see `PipelineConfig.reduced_decode`).
+    once. `fast` selects the Pillow path (see the module docstring); the default gives
+    mmaction2's pixels exactly. The clip may be a strided view.
     """
-    width, height = frame_size(paths[0])
-    geometry = None if geometry_rule is None else geometry_rule(width, height)
-    decoded: dict[Path, np.ndarray] = {}
-    frames = []
-    for path in paths:
-        if path not in decoded:
-            decoded[path] = _open_rgb(path, geometry, reduced)
-        frames.append(decoded[path])
-    shapes = {frame.shape for frame in frames}
-    if len(shapes) != 1:
-        raise DataError(f"{paths[0].parent}: frames of one clip differ in size {sorted(shapes)}")
-    clip = np.stack(frames)
-    if geometry is not None and geometry.flipped:
-        clip = clip[:, :, ::-1]
-    return clip, (height, width), geometry
+    return (_decode_fast if fast else _decode_faithful)(paths, geometry_rule)
 
 
 class FrameFolders:

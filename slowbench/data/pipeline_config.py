@@ -11,8 +11,10 @@ class PipelineConfig:
 
     Train: random short side in `train_scale` (inclusive), random `crop_size` square crop,
     horizontal flip with probability 0.5 when `flip`. Test: short side `test_short_side`, no crop,
-    no flip. `reduced_decode` lets the JPEG decoder work at 1/2, 1/4 or 1/8 scale when the target
-    is at least that much smaller (pixels then differ slightly from a full decode + bilinear resize).
+    no flip. Frames are decoded and resized exactly as mmaction2 does (OpenCV), unless
+    `fast_decode`: Pillow then decodes JPEGs at 1/2, 1/4 or 1/8 scale when the target is at least
+    that much smaller and resizes only the crop, several times faster but a few grey levels off
+    the reference's pixels (official checkpoints then no longer see their training inputs).
     """
 
     clip_len: int
@@ -21,7 +23,7 @@ class PipelineConfig:
     crop_size: int = 256
     test_short_side: int = 256
     flip: bool = True
-    reduced_decode: bool = True
+    fast_decode: bool = False
 
     def __post_init__(self):
         if self.clip_len < 1 or self.frame_interval < 1:

@@ -28,7 +28,7 @@ def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
     assert np.flatnonzero(second.labels[0]).tolist() == [1, 3]
     assert np.flatnonzero(second.labels[1]).tolist() == [3]
     assert second.entity_ids == [0, 0]
-    assert second.boxes.dtype == np.float32 and second.labels.dtype == np.float32
+    assert second.boxes.dtype == np.float64 and second.labels.dtype == np.float32
 
 
 @pytest.mark.parametrize("line, message", [
@@ -49,7 +49,8 @@ def test_select_proposals_follows_the_reference_rule():
     rows = np.array([[0, 0, .5, .5, .95], [0, 0, .6, .6, .3], [0, 0, .7, .7, .99]])
     boxes, scores = select_proposals(rows)
     np.testing.assert_allclose(scores, [.95, .99])  # score >= 0.9, file order kept
-    np.testing.assert_allclose(boxes[:, 2], [.5, .7])
+    np.testing.assert_array_equal(boxes, rows[[0, 2], :4])  # float64, not rounded to float32
+    assert boxes.dtype == np.float64
     low = rows.copy()
     low[:, 4] = [.2, .5, .4]  # all below 0.9: threshold drops to the best score
     boxes, scores = select_proposals(low)

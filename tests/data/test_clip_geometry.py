@@ -22,16 +22,26 @@ def test_rescale_size_rounds_like_mmcv(size, short, expected):
 
 def test_map_boxes_scale_crop_clip_flip():
     geometry = ClipGeometry(original=(200, 100), resized=(400, 200), crop=(50, 20, 160, 160),
-                            flipped=False)
-    boxes = np.array([[10, 10, 50, 60], [150, 90, 199, 99]], dtype=np.float32)
+                            flipped=False, random_crop=True)
+    boxes = np.array([[10, 10, 50, 60], [150, 90, 199, 99]]) / [200, 100, 200, 100]
     # x2: scale 2 -> minus offset (50, 20) -> clip to [0, 159]
     np.testing.assert_allclose(geometry.map_boxes(boxes), [[0, 0, 50, 100], [159, 159, 159, 159]])
     flipped = ClipGeometry(original=(200, 100), resized=(400, 200), crop=(50, 20, 160, 160),
-                           flipped=True)
+                           flipped=True, random_crop=True)
     np.testing.assert_allclose(flipped.map_boxes(boxes), [[110, 0, 160, 100], [1, 159, 1, 159]])
     resize_only = inference_geometry(200, 100, short_side=50)
     np.testing.assert_allclose(resize_only.map_boxes(boxes), [[5, 5, 25, 30], [75, 45, 99.5, 49.5]])
     assert resize_only.crop == (0, 0, 100, 50) and not resize_only.flipped
+
+
+def test_a_random_crop_clips_boxes_even_when_it_keeps_the_whole_frame():
+    """RandomCrop always clips to [0, size - 1]; the test-time Resize never clips."""
+    whole = np.array([[0.0, 0.0, 1.0, 1.0]])
+    train = ClipGeometry(original=(128, 128), resized=(256, 256), crop=(0, 0, 256, 256),
+                         flipped=False, random_crop=True)
+    np.testing.assert_array_equal(train.map_boxes(whole), [[0, 0, 255, 255]])
+    test = inference_geometry(128, 128, short_side=256)
+    np.testing.assert_array_equal(test.map_boxes(whole), [[0, 0, 256, 256]])
 
 
 def test_train_geometry_draws_the_reference_ranges():
@@ -52,7 +62,7 @@ def test_train_geometry_draws_the_reference_ranges():
 
 def test_boxes_follow_the_pixels_through_resize_crop_flip(tmp_path):
     width, height = 160, 120
-    box = np.array([[40, 30, 90, 100]], dtype=np.float32)
+    box = np.array([[40, 30, 90, 100]]) / [width, height, width, height]
     image = np.zeros((height, width, 3), np.uint8)
     image[30:100, 40:90] = 255
     path = tmp_path / "frame.png"  # lossless, so the edges are exact

@@ -1,4 +1,7 @@
-"""Frame decoding: reduced-scale JPEG decode accuracy, decode-once, frame clamping, bad frames."""
+"""Frame decoding: the fast path's accuracy, decode-once, frame clamping, bad frames.
+
+The faithful path's pixels are checked for equality in test_reference_pixels.py.
+"""
 import numpy as np
 import pytest
 from data_helpers import write_numbered_frames
@@ -16,14 +19,14 @@ def _textured_jpeg(path, size=(640, 360)):
     Image.fromarray(low).resize(size, Image.BICUBIC).save(path, quality=92)
 
 
-def test_reduced_decode_matches_full_decode_then_resize(tmp_path):
+def test_fast_decode_is_close_to_the_faithful_pixels(tmp_path):
     path = tmp_path / "img_00001.jpg"
     _textured_jpeg(path)
     rule = lambda w, h: inference_geometry(w, h, short_side=90)  # noqa: E731
-    reduced, original, _ = decode_clip([path], rule, reduced=True)
-    full, _, _ = decode_clip([path], rule, reduced=False)
-    assert original == (360, 640) and reduced.shape == full.shape == (1, 90, 160, 3)
-    difference = np.abs(reduced.astype(int) - full.astype(int))
+    fast, original, _ = decode_clip([path], rule, fast=True)
+    faithful, _, _ = decode_clip([path], rule)
+    assert original == (360, 640) and fast.shape == faithful.shape == (1, 90, 160, 3)
+    difference = np.abs(fast.astype(int) - faithful.astype(int))
     assert difference.mean() < 3.0 and np.percentile(difference, 99) < 16
 
 
@@ -32,8 +35,8 @@ def test_crop_while_resizing_equals_resize_then_crop(tmp_path, flipped):
     path = tmp_path / "img_00001.jpg"
     _textured_jpeg(path)
     geometry = ClipGeometry(original=(640, 360), resized=(519, 292), crop=(37, 21, 256, 256),
-                            flipped=flipped)
-    clip, _, used = decode_clip([path], lambda w, h: geometry, reduced=False)
+                            flipped=flipped, random_crop=True)
+    clip, _, used = decode_clip([path], lambda w, h: geometry, fast=True)  # no DCT scaling here
     assert used is geometry and clip.shape == (1, 256, 256, 3)
     full = np.asarray(Image.open(path).convert("RGB").resize((519, 292), Image.BILINEAR))
     expected = full[21:277, 37:293]
@@ -41,14 +44,15 @@ def test_crop_while_resizing_equals_resize_then_crop(tmp_path, flipped):
     assert np.abs(clip[0].astype(int) - expected.astype(int)).max() <= 1
 
 
-def test_repeated_paths_are_decoded_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fast", [False, True])
+def test_repeated_paths_are_decoded_once(tmp_path, monkeypatch, fast):
     write_numbered_frames(tmp_path, 3)
     opened = []
-    real = frame_decode._open_rgb
-    monkeypatch.setattr(frame_decode, "_open_rgb",
-                        lambda path, geometry, reduced: opened.append(path) or real(path, geometry, reduced))
+    name = "_open_rgb_fast" if fast else "_read_bgr"
+    real = getattr(frame_decode, name)
+    monkeypatch.setattr(frame_decode, name, lambda path, *rest: opened.append(path) or real(path, *rest))
     paths = [tmp_path / "img_00001.jpg"] * 3 + [tmp_path / "img_00002.jpg"]
-    clip, _, geometry = decode_clip(paths)
+    clip, _, geometry = decode_clip(paths, fast=fast)
     assert geometry is None
     assert len(opened) == 2 and clip.shape == (4, 48, 64, 3)
     np.testing.assert_allclose(clip.reshape(4, -1).mean(axis=1), [2, 2, 2, 4], atol=1.5)
@@ -66,7 +70,8 @@ def test_frame_folders_count_and_clamp(tmp_path):
         "img_00001.jpg", "img_00005.jpg"]
 
 
-def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path):
+@pytest.mark.parametrize("fast", [False, True])
+def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path, fast):
     write_numbered_frames(tmp_path / "vid", 3)
     (tmp_path / "empty").mkdir()
     folders = FrameFolders(tmp_path)
@@ -76,7 +81,7 @@ def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path):
         folders.count("absent")
     missing = tmp_path / "vid" / "img_00009.jpg"
     with pytest.raises(DataError, match=f"^{missing}: frame file is missing$"):
-        decode_clip([tmp_path / "vid" / "img_00001.jpg", missing])
+        decode_clip([tmp_path / "vid" / "img_00001.jpg", missing], fast=fast)
     truncated = tmp_path / "vid" / "img_00002.jpg"
     _textured_jpeg(truncated)
     truncated.write_bytes(truncated.read_bytes()[:2000])
@@ -85,6 +90,6 @@ def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path):
     for path in (truncated, garbage):
         with pytest.raises(DataError) as error:
             decode_clip([tmp_path / "vid" / "img_00001.jpg", path],
-                        lambda w, h: inference_geometry(w, h, short_side=24))
+                        lambda w, h: inference_geometry(w, h, short_side=24), fast=fast)
         assert str(error.value).startswith(f"{path}: unreadable frame")
         assert "\n" not in str(error.value)
