@@ -77,7 +77,7 @@ def _median_seconds(fn, rounds):
 def test_clip_loading_speed(benchmark, tmp_path, frame_size, goal, clip):
     clip_len, interval = map(int, clip.split("x"))
     row = _write_layout(tmp_path, frame_size)
-    pipeline = PipelineConfig(clip_len=clip_len, frame_interval=interval)
+    pipeline = PipelineConfig(clip_len=clip_len, frame_interval=interval, fast_decode=True)
     dataset = build_dataset(row, tmp_path, "train", pipeline)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one DataLoader worker's view

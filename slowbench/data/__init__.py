@@ -1,7 +1,8 @@
 """Datasets (AVA v2.1/v2.2, AVA-Kinetics, MultiSports), clip pipeline, collate and synthetic data.
 
 `build_dataset(row, data_root, split)` reads a split in the reference (mmaction2) layout and
-returns clips with boxes; `collate` batches them; `python -m slowbench.data.synthetic` writes a
+returns clips with boxes (pixels as mmaction2 makes them; `resize_crop_flip` is that transform for
+frames from any decoder); `collate` batches them; `python -m slowbench.data.synthetic` writes a
 small synthetic dataset in the same layouts.
 """
 from .annotations import Keyframe, image_key, read_annotations, read_proposals, select_proposals
@@ -12,10 +13,11 @@ from .errors import DataError, DataWarning
 from .layout import DatasetFiles, dataset_files, default_data_root, find_dataset
 from .normalize import RGB_MEAN, RGB_STD, normalize_clips
 from .pipeline_config import PipelineConfig
+from .resize_crop_flip import resize_crop_flip
 
 __all__ = [
     "DataError", "DataWarning", "DatasetFiles", "DetectionDataset", "Keyframe", "PipelineConfig",
     "RGB_MEAN", "RGB_STD", "build_dataset", "collate", "dataset_files", "default_data_root",
     "find_dataset", "image_key", "load_split", "normalize_clips", "read_annotations",
-    "read_multisports_gt", "read_proposals", "select_proposals",
+    "read_multisports_gt", "read_proposals", "resize_crop_flip", "select_proposals",
 ]
