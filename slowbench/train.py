@@ -66,6 +66,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=10, metavar="ITERS", help="JSON-lines log interval")
     p.add_argument("--short-side", type=int, metavar="PX",
                    help="scale the pipeline to this short side (train rescale PX..1.25 PX, crop PX, test PX)")
+    p.add_argument("--fast-decode", action="store_true",
+                   help="decode with Pillow at reduced scale (faster; pixels a few grey levels off "
+                        "mmaction2's, which the default reproduces exactly)")
     p.add_argument("--model-override", action="append", default=[], metavar="KEY=VALUE",
                    help="build_detector override, e.g. depth=18 or base_channels=8 (repeatable)")
     p.add_argument("--stop-after", type=int, default=0, metavar="ITERS",
@@ -147,6 +150,8 @@ def plan_run(row, args, info) -> RunPlan:
     pipeline = (base["pipeline"].replace(train_scale=(args.short_side, args.short_side * 5 // 4),
                                          crop_size=args.short_side, test_short_side=args.short_side)
                 if args.short_side else base["pipeline"])
+    if args.fast_decode:
+        pipeline = pipeline.replace(fast_decode=True)
     if args.workers is None:
         args.workers = 0 if chance is not None else 2
     return RunPlan(data_root=data_root, chance_mAP=chance, pipeline=pipeline,
