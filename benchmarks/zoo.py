@@ -11,7 +11,6 @@ batches so a CPU finishes in minutes; the header says which shapes were used.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import multiprocessing
@@ -25,6 +24,7 @@ import time
 import pandas as pd
 from tqdm import tqdm
 
+from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.zoo import ROWS, ZooRow, get_row
 
 # The seed's four tables, in its order; the tricks table starts from its baseline row I.
@@ -278,7 +278,13 @@ def parse_rows(text: str | None) -> list[ZooRow]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.zoo", description=__doc__.split("\n")[0])
+    """The command line; returns the exit status: 0, 1 when a row failed to measure, 2 after one
+    `error:` line for bad input."""
+    return run_cli(_run, argv)
+
+
+def _run(argv: list[str] | None) -> int:
+    parser = ArgumentParser(prog="python -m benchmarks.zoo", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", help="comma-separated row names or config names (default: all)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--quick", action="store_true", help="small shapes and batches, for a CPU")
@@ -290,15 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         rows = parse_rows(args.rows)
-    except (KeyError, ValueError) as error:
-        print(f"error: --rows: {error}", file=sys.stderr)
-        return 2
+    except InputError as error:
+        raise InputError(f"--rows: {error}") from None
     import torch
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
-        print(f"error: --device {device!r} is not available here (use cpu"
-              f"{' or cuda' if torch.cuda.is_available() else ''})", file=sys.stderr)
-        return 2
+        raise InputError(f"--device {device!r} is not available here (use cpu"
+                         f"{' or cuda' if torch.cuda.is_available() else ''})")
 
     measured = {}
     for row in tqdm(rows, desc="measuring rows", unit="row"):

@@ -30,6 +30,7 @@ reference does), timestamps integer seconds (any seconds >= 0 for `activitynet-2
 normalised (x1, y1, x2, y2) in [0, 1].
 """
 import heapq
+import sys
 
 import numpy as np
 import pandas as pd
@@ -253,7 +254,11 @@ def _mean(values):
 
 
 def main(argv=None):
-    """CLI entry point; returns the exit status."""
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv):
     parser = ArgumentParser(prog="python -m eval.ava", description=__doc__.splitlines()[0])
     parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
     parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
@@ -289,8 +294,7 @@ def main(argv=None):
     print(format_table(["metric", f"% ({args.protocol})"], summary))
     if args.json:
         write_json_atomic(args.json, result)
-    return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    sys.exit(main())

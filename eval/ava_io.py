@@ -17,7 +17,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from eval.errors import InputError
+from eval.errors import InputError, reading
 
 __all__ = [
     "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred", "read_exclusions",
@@ -35,7 +35,7 @@ def read_label_map(path):
     The pbtxt is read like the reference parsers (an entry is added at each `id:` line with the
     last `name:` seen), but indentation is not significant.
     """
-    with open(path, encoding="utf-8") as file:
+    with reading(path), open(path, encoding="utf-8") as file:
         lines = file.read().splitlines()
     is_pbtxt = any(line.strip().startswith("item") for line in lines)
     label_map = {}
@@ -217,8 +217,9 @@ def _read_typed(path, last, *, allow_seven, fractional):
     dtypes = {"video": str, "timestamp": np.float64 if fractional else np.int64, "action": np.int64,
               **{c: np.float64 for c in [*_BOX, last, "extra"]}}
     try:
-        frame = pd.read_csv(path, header=None, names=columns, dtype=dtypes, engine="c",
-                            quoting=3, skipinitialspace=True)
+        with reading(path):
+            frame = pd.read_csv(path, header=None, names=columns, dtype=dtypes, engine="c",
+                                quoting=3, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         return None
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
@@ -242,9 +243,10 @@ def _read_fields(path, *, allowed):
     """Splits a CSV into string columns; checks every row has an allowed field count."""
     width = max(allowed)
     try:
-        table = pd.read_csv(path, header=None, names=range(width + 1), dtype=str,
-                            na_filter=False, skip_blank_lines=False, engine="c",
-                            skipinitialspace=True, quoting=3)
+        with reading(path):
+            table = pd.read_csv(path, header=None, names=range(width + 1), dtype=str,
+                                na_filter=False, skip_blank_lines=False, engine="c",
+                                skipinitialspace=True, quoting=3)
     except pd.errors.EmptyDataError:
         table = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width + 1)})
     except pd.errors.ParserError as error:

@@ -1,13 +1,21 @@
-"""Bad-input errors and the CLI wrapper that turns them into one line and exit status 2."""
+"""Bad-input errors and the one CLI runner that turns them into one line and exit status 2.
+
+A command's `main(argv)` is `run_cli(command, argv)`: an `InputError` (and only an `InputError`)
+prints `error: <message>` to stderr and gives exit status 2; any other exception is a bug and
+propagates with its traceback. slowbench's commands use this same runner (its `InputError`
+derives from this one), so every command of the repository fails the same way.
+"""
 import argparse
+import contextlib
 import sys
 import warnings
 
-__all__ = ["InputError", "InputWarning", "ArgumentParser", "warn_once", "run_cli"]
+__all__ = ["InputError", "InputWarning", "ArgumentParser", "reading", "warn_once", "run_cli"]
 
 
-class InputError(ValueError):
-    """Malformed user input; the message names the file (or argument) and the line or key."""
+class InputError(Exception):
+    """Bad user input: a file, a line of it or an argument that cannot be used. The message is
+    one line that starts with what it names: `<file>:<line>: <what>` or `--arg: <what>`."""
 
 
 class InputWarning(UserWarning):
@@ -16,10 +24,20 @@ class InputWarning(UserWarning):
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse whose usage errors raise InputError (one line via `run_cli`) instead of
-    printing the usage block."""
+    printing the usage block and exiting."""
 
     def error(self, message):
         raise InputError(f"{self.prog}: {message}")
+
+
+@contextlib.contextmanager
+def reading(path):
+    """Turns an OSError raised while opening or reading the user's file `path` (missing,
+    a folder, no permission) into a one-line InputError naming it."""
+    try:
+        yield
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
 
 
 def warn_once(message):
@@ -27,10 +45,11 @@ def warn_once(message):
     warnings.warn(message, InputWarning, stacklevel=3)
 
 
-def run_cli(main, argv=None):
-    """Runs `main(argv)`; bad input prints `error: <one line>` to stderr and exits with 2.
+def run_cli(command, argv=None) -> int:
+    """Runs `command(argv)` and returns the exit status: its return value, 0 when that is None,
+    2 after printing `error: <one line>` when it raises an InputError.
 
-    Warnings print as `warning: <message>` lines. Programming errors keep their traceback.
+    InputWarnings print as `warning: <message>`. Any other exception propagates.
     """
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"warning: {message}", file=sys.stderr)
@@ -39,9 +58,21 @@ def run_cli(main, argv=None):
         warnings.showwarning = show
         warnings.simplefilter("always", InputWarning)
         try:
-            status = main(argv)
-        except (ValueError, OSError) as error:
-            text = str(error).replace("\n", " ") or type(error).__name__
-            print(f"error: {text}", file=sys.stderr)
-            status = 2
-    sys.exit(status)
+            status = command(argv)
+        except InputError as error:
+            print(f"error: {_one_line(error)}", file=sys.stderr)
+            return 2
+    return 0 if status is None else status
+
+
+def _one_line(error):
+    """The error's message on one line. An error re-raised from a torch DataLoader worker
+    carries the worker's traceback in its message; its last line is the original message,
+    after the exception's qualified name."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if len(lines) > 1 and "worker process" in lines[0]:
+        name = f"{type(error).__module__}.{type(error).__qualname__}: "
+        return lines[-1].removeprefix(name)
+    return " ".join(lines)

@@ -19,6 +19,7 @@ Semantics follow the official MultiSports script: six label names are never eval
 labels without gt are left out; ties are broken stably (input order).
 """
 import os
+import sys
 
 import numpy as np
 
@@ -98,7 +99,11 @@ def _mean(values):
 
 
 def main(argv=None):
-    """CLI entry point; returns the exit status."""
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv):
     parser = ArgumentParser(prog="python -m eval.multisports",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("preds", help="[N, 8] frame detections (.pkl/.npy) or a dict dump")
@@ -131,8 +136,7 @@ def main(argv=None):
     print(format_table(["metric", f"% (tubes: {result['tubes']})"], summary))
     if args.json:
         write_json_atomic(args.json, result)
-    return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    sys.exit(main())

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from eval import safe_pickle
-from eval.errors import InputError, warn_once
+from eval.errors import InputError, reading, warn_once
 
 __all__ = [
     "GroundTruth", "SKIPPED_LABEL_NAMES", "DEFAULT_GT_PATH", "load_gt", "prepare_gt",
@@ -110,7 +110,8 @@ def load_predictions(path):
     source = os.fspath(path)
     if source.endswith(".npy"):
         try:
-            data = np.load(source, allow_pickle=False)
+            with reading(source):
+                data = np.load(source, allow_pickle=False)
         except ValueError as error:
             raise InputError(f"{source}: not a plain .npy array ({error})") from None
     else:

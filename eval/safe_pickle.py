@@ -2,11 +2,13 @@
 
 `load(path)` reconstructs only plain containers (dict, list, tuple, set, frozenset), numbers,
 str/bytes, None/bool and numpy arrays, scalars and dtypes. Any other global named by the pickle
-is refused with a one-line `ValueError` naming the file and the global, before it is imported.
+is refused with a one-line `InputError` naming the file and the global, before it is imported.
 """
 import io
 import os
 import pickle
+
+from eval.errors import InputError, reading
 
 __all__ = ["load", "loads"]
 
@@ -41,7 +43,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         if (module, name) not in _ALLOWED:
-            raise ValueError(
+            raise InputError(
                 f"{self._source}: refusing to unpickle global '{module}.{name}' "
                 "(only plain containers, numbers, strings and numpy arrays are allowed)"
             )
@@ -49,13 +51,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 def load(path):
-    """Unpickles `path` allowing only plain data; raises a one-line ValueError otherwise.
+    """Unpickles `path` allowing only plain data; raises a one-line InputError otherwise.
 
-    A refused global, a truncated or corrupt file and a non-pickle file all raise `ValueError`
-    whose message starts with the path. `OSError` (missing file, permissions) propagates.
+    A refused global, a truncated or corrupt file, a non-pickle file and a file that cannot be
+    opened all raise an `InputError` whose message starts with the path.
     """
     path = os.fspath(path)
-    with open(path, "rb") as file:
+    with reading(path), open(path, "rb") as file:
         return _load_from(file, source=path)
 
 
@@ -67,13 +69,10 @@ def loads(data, *, source="<bytes>"):
 def _load_from(file, *, source):
     try:
         return _RestrictedUnpickler(file, source=source).load()
-    except ValueError as error:
-        if str(error).startswith(source):
-            raise
-        raise ValueError(f"{source}: not a readable pickle ({_one_line(error)})") from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            TypeError, KeyError, MemoryError, UnicodeDecodeError) as error:
-        raise ValueError(f"{source}: not a readable pickle ({_one_line(error)})") from None
+            TypeError, KeyError, MemoryError, UnicodeDecodeError, ValueError) as error:
+        # What a corrupt or foreign byte stream makes the unpickler raise.
+        raise InputError(f"{source}: not a readable pickle ({_one_line(error)})") from None
 
 
 def _one_line(error):

@@ -17,15 +17,16 @@ from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
 from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
-from slowbench.engine.run_setup import format_metrics, row_for_model, run_cli
+from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.state import read_checkpoint
 from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump
+from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
 from slowbench.models import build_detector
 from slowbench.zoo import get_row
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official .pth)")
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
@@ -51,7 +52,7 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
     else:
         root = default_data_root(row)
     if not find_dataset(row, root):
-        raise ValueError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
+        raise InputError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
                          f"proposals and rawframes/); give --data-root")
     pipeline = PipelineConfig(**meta["pipeline"]) if meta.get("pipeline") else PipelineConfig.from_row(row)
     return root, pipeline
@@ -65,7 +66,7 @@ def test(args) -> dict:
     info = distributed.init_distributed(args.device)
     meta = read_checkpoint(args.ckpt).get("meta") or {}
     if meta.get("row") not in (None, row.name):
-        raise ValueError(f"{args.ckpt}: checkpoint was trained for row {meta['row']!r}, not {row.name!r}")
+        raise CheckpointError(f"{args.ckpt}: checkpoint was trained for row {meta['row']!r}, not {row.name!r}")
     data_root, pipeline = resolve_test_data(row, args, meta)
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
@@ -91,7 +92,12 @@ def test(args) -> dict:
 
 
 def main(argv=None) -> int:
-    return run_cli("slowbench.test", test, parse_args(argv))
+    """The command line; returns the exit status (2 after one ``error:`` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv) -> None:
+    test(parse_args(argv))
 
 
 if __name__ == "__main__":

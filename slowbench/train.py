@@ -25,13 +25,13 @@ from slowbench.engine import distributed
 from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
-from slowbench.engine.run_setup import (format_metrics, make_deterministic, row_for_model, run_cli,
-                                        seed_everything)
+from slowbench.engine.run_setup import format_metrics, make_deterministic, row_for_model, seed_everything
 from slowbench.engine.sampling import EpochSampler, SeededDataset
 from slowbench.engine.schedule import schedule_from_row
 from slowbench.engine.state import read_checkpoint, restore_training_state, save_training_state
 from slowbench.engine.synthetic_profile import is_synthetic, prepare_synthetic, synthetic_profile
 from slowbench.engine.validation import evaluate_predictions
+from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
 from slowbench.models import build_detector
 from slowbench.zoo import get_row
 
@@ -39,7 +39,7 @@ CHECKPOINT_NAME = "latest.pth"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m slowbench.train", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="python -m slowbench.train", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--data-root", help="dataset root in the reference layout (default: data/<dataset>; "
                                        "synthetic data is generated when nothing is there)")
@@ -78,10 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < (1 if name in ("epochs", "batch_size", "val_every", "log_every") else 0):
             p.error(f"--{name.replace('_', '-')} must be a positive number, got {value}")
-    try:
-        args.model_override = parse_overrides(args.model_override)
-    except ValueError as exc:
-        p.error(str(exc))
+    args.model_override = parse_overrides(args.model_override)
     if args.short_side is not None and args.short_side < 16:
         p.error(f"--short-side must be >= 16 px, got {args.short_side}")
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
@@ -95,7 +92,7 @@ def parse_overrides(items: list[str]) -> dict:
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.isidentifier():
-            raise ValueError(f"--model-override {item!r}: expected KEY=VALUE")
+            raise InputError(f"--model-override {item!r}: expected KEY=VALUE")
         lowered = text.lower()
         if lowered in ("true", "false"):
             overrides[key] = lowered == "true"
@@ -128,7 +125,7 @@ def plan_run(row, args, info) -> RunPlan:
     if args.data_root is not None:
         data_root = pathlib.Path(args.data_root)
         if not find_dataset(row, data_root):
-            raise ValueError(f"--data-root {data_root}: no {row.dataset} dataset in the reference layout "
+            raise InputError(f"--data-root {data_root}: no {row.dataset} dataset in the reference layout "
                              f"(annotations, proposals and rawframes/ for train and val)")
     else:
         data_root = default_data_root(row)
@@ -185,7 +182,12 @@ def train(args) -> dict:
     data_row = row_for_model(row, plan.model_overrides)
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
     val_set = build_dataset(data_row, plan.data_root, "val", plan.pipeline, test_mode=True)
-    detector = build_detector(row, **plan.model_overrides).to(info.device)
+    try:
+        detector = build_detector(row, **plan.model_overrides).to(info.device)
+    except (TypeError, ValueError) as error:  # an override the model does not take
+        if not args.model_override:
+            raise
+        raise InputError(f"--model-override: {error}") from None
     if args.pretrained:
         report = load_pretrained(detector, args.pretrained)
         say(f"pretrained: {report.summary(args.pretrained)}")
@@ -243,7 +245,7 @@ def train(args) -> dict:
                            [lab.to(info.device) for lab in batch["gt_labels"]])
             loss = losses["loss_action_cls"]
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at iteration {iteration}; "
+                raise InputError(f"loss became {loss.item()} at iteration {iteration}; "
                                          f"lower --lr or check the data")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -292,7 +294,7 @@ def train(args) -> dict:
 def _check_resumable(saved: dict, current: dict, path) -> None:
     for key in ("row", "batch_size", "world_size", "epochs", "model_overrides"):
         if saved.get(key) != current[key]:
-            raise ValueError(f"{path}: cannot resume: checkpoint has {key}={saved.get(key)!r}, "
+            raise CheckpointError(f"{path}: cannot resume: checkpoint has {key}={saved.get(key)!r}, "
                              f"this run {key}={current[key]!r}")
 
 
@@ -314,7 +316,12 @@ def _validate(row, plan, val_set, detector, info, args, log, epoch) -> dict:
 
 
 def main(argv=None) -> int:
-    return run_cli("slowbench.train", train, parse_args(argv))
+    """The command line; returns the exit status (2 after one ``error:`` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv) -> None:
+    train(parse_args(argv))
 
 
 if __name__ == "__main__":

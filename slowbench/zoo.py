@@ -7,7 +7,6 @@ prints them as a table.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Literal
 
 from tabulate import tabulate
 
-from slowbench.errors import InputError
+from slowbench.errors import ArgumentParser, InputError, run_cli
 
 _RECOGNITION = "https://download.openmmlab.com/mmaction/v1.0/recognition/slowonly"
 _RECOGNITION_0X = "https://download.openmmlab.com/mmaction/recognition/slowonly"
@@ -240,8 +239,13 @@ def _table() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m slowbench.zoo",
-                                     description="SlowOnly detection model-zoo rows")
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv: list[str] | None) -> None:
+    parser = ArgumentParser(prog="python -m slowbench.zoo",
+                            description="SlowOnly detection model-zoo rows")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="print every row as a table")
     show = commands.add_parser("show", help="print every field of one row")
@@ -249,14 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "list":
         print(_table())
-        return 0
-    try:
+    else:
         row = get_row(args.name)
-    except UnknownRowError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(tabulate(list(dataclasses.asdict(row).items()), headers=["field", "value"]))
-    return 0
+        print(tabulate(list(dataclasses.asdict(row).items()), headers=["field", "value"]))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Optional
 import numpy as np
 
 from eval import safe_pickle
+from eval.errors import InputError as EvalInputError
 
 from .errors import DataError
 
@@ -95,9 +96,8 @@ def load_pickle(path):
     """A pickle of plain data through `eval.safe_pickle`; any failure is a one-line `DataError`."""
     try:
         return safe_pickle.load(path)
-    except (OSError, ValueError) as error:
-        message = str(error)
-        raise DataError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    except EvalInputError as error:  # its message starts with the path
+        raise DataError(str(error)) from None
 
 
 def read_proposals(path) -> dict[str, np.ndarray]:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 from eval.ava_io import read_exclusions
-from eval.errors import InputError
+from eval.errors import InputError as EvalInputError
 
 from .annotations import load_pickle, read_annotations, read_proposals
 from .detection_dataset import DetectionDataset
@@ -48,7 +48,7 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
     if files.exclusions is not None and files.exclusions.is_file():
         try:
             excluded = read_exclusions(files.exclusions)
-        except InputError as error:
+        except EvalInputError as error:
             raise DataError(str(error)) from None
         keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
     proposals = read_proposals(files.proposals)

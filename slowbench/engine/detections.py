@@ -6,6 +6,8 @@ scores ``[n, num_classes]`` and the sample's ``meta`` (``video``, ``timestamp``,
 import numpy as np
 import pandas as pd
 
+from slowbench.errors import DataError
+
 AVA_ACTION_THR = 0.002
 AVA_COLUMNS = ["video", "timestamp", "x1", "y1", "x2", "y2", "action", "score"]
 MULTISPORTS_COLUMNS = 8  # video_idx, frame, label, score, x1, y1, x2, y2
@@ -58,7 +60,7 @@ def multisports_frame_dets(predictions, gt: dict) -> np.ndarray:
             continue
         name = multisports_video_name(str(meta["video"]))
         if name not in videos:
-            raise ValueError(f"video {name!r} of the val split is not in the GT pickle's test_videos")
+            raise DataError(f"video {name!r} of the val split is not in the GT pickle's test_videos")
         h, w = gt["resolution"][name]
         boxes = normalised_boxes(proposals, meta["img_shape"]).astype(np.float32)
         boxes = boxes * np.array([w, h, w, h], dtype=np.float32)

@@ -6,6 +6,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from slowbench.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class DistInfo:
@@ -21,17 +23,17 @@ class DistInfo:
 
 
 def resolve_device(name: str | None) -> torch.device:
-    """``None``/"auto" -> cuda when available else cpu; an unusable explicit device is a ValueError."""
+    """``None``/"auto" -> cuda when available else cpu; an unusable explicit device is an InputError."""
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ValueError(f"--device: unknown device {name!r} (use cpu, cuda or cuda:N)") from None
+        raise InputError(f"--device: unknown device {name!r} (use cpu, cuda or cuda:N)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+        raise InputError(f"--device {name}: CUDA is not available on this machine")
     if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"--device {name}: only cpu and cuda are supported")
+        raise InputError(f"--device {name}: only cpu and cuda are supported")
     return device
 
 

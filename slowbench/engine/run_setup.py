@@ -1,14 +1,10 @@
-"""Process-wide settings of a run (seeds, determinism) and how the CLIs word errors and metrics."""
+"""Process-wide settings of a run (seeds, determinism) and how the CLIs word metrics."""
 import dataclasses
 import os
 import random
-import sys
 
 import numpy as np
 import torch
-
-# Bad input surfaces as these types (DataError and the zoo's UnknownRowError are ValueErrors).
-USER_ERRORS = (ValueError, OSError, FloatingPointError)
 
 
 def seed_everything(seed: int) -> None:
@@ -24,18 +20,6 @@ def make_deterministic() -> None:
     torch.backends.cudnn.benchmark = False
 
 
-def cli_error_message(exc: BaseException) -> str | None:
-    """One-line message for a bad-input exception, or None for a bug (which should show its traceback).
-
-    A DataLoader worker re-raises the original exception with the worker's traceback in the message;
-    its last line is the original one.
-    """
-    if not isinstance(exc, USER_ERRORS):
-        return None
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
-
-
 def format_metrics(metrics: dict) -> str:
     """``mAP 0.6123`` / ``frame_mAP 0.51 video_mAP@0.5 0.2``: fractions with 4 decimals."""
     parts = []
@@ -49,19 +33,6 @@ def format_metrics(metrics: dict) -> str:
 
 def _fraction(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
-
-
-def run_cli(prog: str, command, args) -> int:
-    """Runs ``command(args)``; bad input becomes ``<prog>: error: <one line>`` and exit status 2."""
-    try:
-        command(args)
-    except Exception as exc:  # noqa: BLE001 - anything but bad input re-raises with its traceback
-        message = cli_error_message(exc)
-        if message is None:
-            raise
-        print(f"{prog}: error: {message}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def row_for_model(row, model_overrides: dict):

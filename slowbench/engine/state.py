@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from slowbench.checkpoint import save_checkpoint
+from slowbench.errors import CheckpointError
 
 
 def rng_state() -> dict:
@@ -49,17 +50,17 @@ def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iterat
 
 
 def read_checkpoint(path) -> dict:
-    """Loads a checkpoint dict weights-only; a missing or unreadable file is a one-line ValueError."""
+    """Loads a checkpoint dict weights-only; a missing or unreadable file is a one-line CheckpointError."""
     path = pathlib.Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: checkpoint file not found")
+        raise CheckpointError(f"{path}: checkpoint file not found")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated/foreign files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path}: not a readable checkpoint ({first_line})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise ValueError(f"{path}: checkpoint has no 'state_dict'")
+        raise CheckpointError(f"{path}: checkpoint has no 'state_dict'")
     return ckpt
 
 
@@ -67,7 +68,7 @@ def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[
     """Loads a ``save_training_state`` dict into the objects; returns ``(epoch, iteration)`` to go on from."""
     missing = [k for k in ("optimizer", "scheduler", "rng", "epoch", "iteration") if k not in ckpt]
     if missing:
-        raise ValueError(f"checkpoint cannot resume training: no {', '.join(missing)} "
+        raise CheckpointError(f"checkpoint cannot resume training: no {', '.join(missing)} "
                          f"(use --pretrained for weights-only files)")
     model.load_state_dict(ckpt["state_dict"])
     optimizer.load_state_dict(ckpt["optimizer"])

@@ -99,5 +99,5 @@ def prepare_synthetic(row, work_dir, info, *, missing_root) -> pathlib.Path:
         generate(root, kind=kind, seed=0, **DATASET_SIZE.get(kind, {}))
     distributed.barrier(info)
     if not find_dataset(row, root):
-        raise ValueError(f"{root}: synthetic generation did not produce a {row.dataset} dataset")
+        raise RuntimeError(f"{root}: synthetic generation did not produce a {row.dataset} dataset")
     return root

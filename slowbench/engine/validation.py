@@ -5,6 +5,7 @@ import eval.ava
 import eval.multisports
 from slowbench.engine.atomic import atomic_pickle
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
+from slowbench.errors import InputError
 
 
 def evaluate_predictions(row, files, predictions) -> dict:
@@ -43,5 +44,5 @@ def check_dump_path(row, path) -> pathlib.Path:
     suffix = ".pkl" if row.dataset == "multisports" else ".csv"
     if path.suffix != suffix:
         kind = "a MultiSports dump is a .pkl" if suffix == ".pkl" else "an AVA dump is the official detection .csv"
-        raise ValueError(f"--dump {path}: {kind} file")
+        raise InputError(f"--dump {path}: {kind} file")
     return path

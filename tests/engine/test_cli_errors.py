@@ -1,4 +1,4 @@
-"""Bad input to the train/test CLIs: one line on stderr, exit status 2, no traceback."""
+"""Bad input to the CLIs: one line on stderr, exit status 2, no traceback; a bug keeps its traceback."""
 import subprocess
 import sys
 
@@ -6,6 +6,10 @@ import pytest
 
 from slowbench import test as test_cli
 from slowbench import train as train_cli
+from slowbench import zoo as zoo_cli
+from slowbench.errors import InputError, run_cli
+
+from engine_helpers import TINY_ARGS
 
 
 def run_main(main, argv, capsys):
@@ -19,7 +23,7 @@ def test_unknown_row_lists_known_names(main, capsys, tmp_path):
     argv = ["--row", "no-such-row"]
     argv += ["--ckpt", str(tmp_path / "x.pth")] if main is test_cli.main else ["--work-dir", str(tmp_path)]
     status, err = run_main(main, argv, capsys)
-    assert status == 2 and len(err.splitlines()) == 1
+    assert status == 2 and len(err.splitlines()) == 1 and err.startswith("error: ")
     assert "no-such-row" in err and "ava22-k700-16x4" in err
 
 
@@ -27,28 +31,46 @@ def test_train_missing_data_root_is_one_line(capsys, tmp_path):
     status, err = run_main(train_cli.main, ["--row", "ava21-k400-r50-4x16", "--data-root",
                                             str(tmp_path / "nothing"), "--work-dir", str(tmp_path)], capsys)
     assert status == 2 and len(err.splitlines()) == 1
-    assert "nothing" in err and "no ava21 dataset" in err
+    assert err.startswith(f"error: --data-root {tmp_path / 'nothing'}: no ava21 dataset")
 
 
 def test_test_missing_checkpoint_is_one_line(capsys, tmp_path):
     status, err = run_main(test_cli.main, ["--row", "ava21-k400-r50-4x16", "--ckpt",
                                            str(tmp_path / "missing.pth")], capsys)
-    assert status == 2 and err.count("\n") == 0 and "missing.pth" in err and "not found" in err
+    assert status == 2 and err.count("\n") == 0
+    assert err.startswith(f"error: {tmp_path / 'missing.pth'}: ") and "not found" in err
 
 
 def test_test_dump_suffix_is_checked_before_any_work(capsys, tmp_path):
     status, err = run_main(test_cli.main, ["--row", "multisports-k400-r50-4x16", "--ckpt",
                                            str(tmp_path / "missing.pth"), "--dump", "out.csv"], capsys)
-    assert status == 2 and ".pkl" in err
+    assert status == 2 and err.startswith("error: --dump out.csv: ") and ".pkl" in err
+
+
+def test_unknown_device_names_the_argument(capsys, tmp_path):
+    status, err = run_main(train_cli.main, ["--row", "ava21-k400-r50-4x16", "--device", "tpu",
+                                            "--work-dir", str(tmp_path)], capsys)
+    assert status == 2 and err.startswith("error: --device") and "tpu" in err
+
+
+@pytest.mark.parametrize("override, match", [("depth=26", "depth=26 is not supported"),
+                                             ("no_such_option=1", "no_such_option")])
+def test_model_override_the_model_does_not_take_is_one_line(override, match, tiny_ava, tmp_path, capsys):
+    status, err = run_main(train_cli.main, [*TINY_ARGS, "--data-root", str(tiny_ava), "--work-dir",
+                                            str(tmp_path), "--model-override", override], capsys)
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith("error: --model-override: ") and match in err
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["--epochs", "0"], "--epochs"), (["--lr", "-1"], "--lr"),
-    (["--model-override", "depth"], "KEY=VALUE"), (["--short-side", "3"], "--short-side")])
-def test_bad_numbers_are_usage_errors(argv, match, capsys):
-    with pytest.raises(SystemExit) as info:
+    (["--epochs", "0"], "--epochs"), (["--lr", "-1"], "--lr"), (["--workers", "-1"], "--workers"),
+    (["--model-override", "depth"], "KEY=VALUE"), (["--short-side", "3"], "--short-side"),
+    (["--epochs", "two"], "--epochs")])
+def test_bad_arguments_are_input_errors(argv, match, capsys):
+    with pytest.raises(InputError, match=match):
         train_cli.parse_args(["--row", "x", *argv])
-    assert info.value.code == 2 and match in capsys.readouterr().err
+    status, err = run_main(train_cli.main, ["--row", "x", *argv], capsys)
+    assert status == 2 and len(err.splitlines()) == 1 and err.startswith("error: ") and match in err
 
 
 def test_model_overrides_are_typed():
@@ -60,4 +82,36 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "slowbench.train", "--row", "bogus", "--work-dir",
                            str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("slowbench.train: error:")
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error: unknown model-zoo row")
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    """Only InputError is bad input: a ValueError from a bug propagates with its traceback."""
+    def broken(name):
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(zoo_cli, "get_row", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        zoo_cli.main(["show", "ava21-k400-r50-4x16"])
+    assert "error:" not in capsys.readouterr().err
+
+
+def test_a_bug_in_a_process_prints_its_traceback():
+    code = ("import sys, slowbench.zoo as z\n"
+            "def broken(name): raise ValueError('a bug, not bad input')\n"
+            "z.get_row = broken\nsys.exit(z.main(['show', 'x']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+    assert "ValueError: a bug, not bad input" in proc.stderr and "error:" not in proc.stderr
+
+
+def test_runner_reads_the_original_line_of_a_dataloader_worker_error(capsys):
+    """torch re-raises a worker's exception with the worker's traceback in its message."""
+    from slowbench.errors import DataError
+
+    def command(argv):
+        raise DataError("Caught DataError in DataLoader worker process 0.\nOriginal Traceback "
+                        "(most recent call last):\n  File \"x.py\", line 1, in f\n"
+                        "slowbench.errors.DataError: a.csv:3: expected 8 columns\n")
+    assert run_cli(command) == 2
+    assert capsys.readouterr().err == "error: a.csv:3: expected 8 columns\n"

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
+from slowbench.errors import DataError
 
 
 def test_ava_rows_keep_scores_strictly_above_threshold_and_skip_column_zero():
@@ -43,5 +44,5 @@ def test_multisports_one_row_per_proposal_with_argmax_class_in_gt_pixels():
 def test_multisports_empty_and_unknown_video():
     assert multisports_frame_dets([], GT).shape == (0, 8)
     meta = {"video": "sport/zzz.mp4", "timestamp": 1, "img_shape": (8, 8)}
-    with pytest.raises(ValueError, match="sport/zzz"):
+    with pytest.raises(DataError, match="sport/zzz"):
         multisports_frame_dets([(np.zeros((1, 4)), np.ones((1, 3)), meta)], GT)

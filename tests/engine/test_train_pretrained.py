@@ -129,7 +129,7 @@ def refused(tiny_ava, tmp_path, path, capsys) -> str:
                              "--pretrained", str(path)])
     captured = capsys.readouterr()
     err = captured.err.strip()
-    assert status == 2 and len(err.splitlines()) == 1 and err.startswith("slowbench.train: error: ")
+    assert status == 2 and len(err.splitlines()) == 1 and err.startswith("error: ")
     assert str(path) in err and "Traceback" not in err
     assert "training " not in captured.out and not (tmp_path / "run" / "latest.pth").exists()
     return err

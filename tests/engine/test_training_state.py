@@ -9,6 +9,7 @@ import torch
 
 from slowbench.engine import state
 from slowbench.engine.atomic import atomic_json, atomic_pickle
+from slowbench.errors import CheckpointError
 
 
 def small_training_objects(seed=0):
@@ -76,25 +77,25 @@ def test_training_state_file_is_an_mmaction2_style_dict(tmp_path):
 
 
 def test_read_checkpoint_errors_are_one_line(tmp_path):
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(CheckpointError, match="not found"):
         state.read_checkpoint(tmp_path / "missing.pth")
     (tmp_path / "junk.pth").write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a readable checkpoint") as info:
+    with pytest.raises(CheckpointError, match="not a readable checkpoint") as info:
         state.read_checkpoint(tmp_path / "junk.pth")
     assert "\n" not in str(info.value)
     torch.save({"weights": {}}, tmp_path / "nodict.pth")
-    with pytest.raises(ValueError, match="no 'state_dict'"):
+    with pytest.raises(CheckpointError, match="no 'state_dict'"):
         state.read_checkpoint(tmp_path / "nodict.pth")
 
 
 def test_read_checkpoint_refuses_arbitrary_pickled_objects(tmp_path):
     torch.save({"state_dict": {}, "evil": argparse.Namespace(a=1)}, tmp_path / "evil.pth")
-    with pytest.raises(ValueError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         state.read_checkpoint(tmp_path / "evil.pth")
 
 
 def test_weights_only_checkpoint_cannot_resume(tmp_path):
     model, opt, sched = small_training_objects()
-    with pytest.raises(ValueError, match="cannot resume.*--pretrained"):
+    with pytest.raises(CheckpointError, match="cannot resume.*--pretrained"):
         state.restore_training_state({"state_dict": model.state_dict()}, model=model, optimizer=opt,
                                      scheduler=sched)

@@ -177,3 +177,35 @@ def test_unknown_prediction_class_is_reported_once(files, cli):
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
         "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"]
+
+
+def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
+    """Only InputError is bad input: a ValueError raised by a bug propagates with its traceback."""
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(ava, "evaluate", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        ava.main([str(x) for x in ("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map",
+                                   files["map.pbtxt"])])
+    assert "error:" not in capsys.readouterr().err
+
+
+def test_a_bug_in_a_real_process_prints_its_traceback(files):
+    code = ("import sys, eval.ava as a\n"
+            "def broken(*args, **kwargs): raise ValueError('a bug, not bad input')\n"
+            "a.evaluate = broken\nsys.exit(a.main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", code, "--gt", files["gt.csv"], "--pred", files["pred.csv"],
+                           "--label-map", files["map.pbtxt"]], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    assert "ValueError: a bug, not bad input" in done.stderr and "error:" not in done.stderr
+
+
+@pytest.mark.parametrize("argument", ["--gt", "--pred", "--label-map", "--exclude"])
+def test_a_file_that_cannot_be_read_is_named(files, tmp_path, cli, argument):
+    args = {"--gt": files["gt.csv"], "--pred": files["pred.csv"], "--label-map": files["map.pbtxt"]}
+    for unreadable in (tmp_path / "absent.csv", tmp_path):
+        done = cli(*[x for key, value in {**args, argument: unreadable}.items() for x in (key, value)])
+        assert done.returncode == 2 and done.stderr.startswith(f"error: {unreadable}: cannot read (")
+        assert len(done.stderr.strip().splitlines()) == 1

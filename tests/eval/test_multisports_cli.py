@@ -183,3 +183,9 @@ def test_real_process_bad_input_and_unknown_labels(tmp_path):
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
         f"warning: {tmp_path / 'ok.pkl'}: ignoring 2 detections with labels outside 0..1 (7)"]
+
+
+def test_a_prediction_file_that_cannot_be_read_is_named(tmp_path, cli):
+    for unreadable in (tmp_path / "absent.pkl", tmp_path / "absent.npy", tmp_path):
+        done = cli(unreadable, "--gt", tmp_path / "gt.pkl")
+        assert done.returncode == 2 and done.stderr.startswith(f"error: {unreadable}: cannot read (")

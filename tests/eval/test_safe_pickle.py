@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from eval import safe_pickle
+from eval.errors import InputError
 
 
 class _Payload:
@@ -45,7 +46,7 @@ def test_plain_data_and_numpy_round_trip(tmp_path, protocol):
 @pytest.mark.parametrize("protocol", [0, 2, 5])
 def test_malicious_global_is_refused_with_file_and_global(tmp_path, protocol):
     path = _write(tmp_path, {"x": _Payload()}, protocol)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(InputError) as info:
         safe_pickle.load(path)
     message = str(info.value)
     assert "\n" not in message
@@ -55,17 +56,17 @@ def test_malicious_global_is_refused_with_file_and_global(tmp_path, protocol):
 
 def test_user_class_is_refused(tmp_path):
     path = _write(tmp_path, [pytest.approx(1.0)], 4)
-    with pytest.raises(ValueError, match="refusing to unpickle global '_pytest"):
+    with pytest.raises(InputError, match="refusing to unpickle global '_pytest"):
         safe_pickle.load(path)
 
 
-def test_garbage_and_truncated_files_raise_one_line_value_error(tmp_path):
+def test_garbage_truncated_and_missing_files_raise_one_line_input_error(tmp_path):
     garbage = tmp_path / "garbage.pkl"
     garbage.write_bytes(b"this is not a pickle")
     truncated = tmp_path / "truncated.pkl"
     truncated.write_bytes(pickle.dumps(np.arange(100.0), protocol=4)[:50])
-    for path in (garbage, truncated):
-        with pytest.raises(ValueError) as info:
+    for path in (garbage, truncated, tmp_path / "missing.pkl", tmp_path):
+        with pytest.raises(InputError) as info:
             safe_pickle.load(path)
         assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
 
@@ -113,5 +114,5 @@ def test_fixture_gt_content(shared_file):
 @pytest.mark.shared_data
 def test_torch_pickle_is_refused(shared_file):
     path = shared_file("fixtures/mmaction2_tests/eval_multisports/data_samples.pkl")
-    with pytest.raises(ValueError, match="refusing to unpickle global 'torch"):
+    with pytest.raises(InputError, match="refusing to unpickle global 'torch"):
         safe_pickle.load(path)

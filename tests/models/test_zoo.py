@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from slowbench.errors import InputError
 from slowbench.zoo import ROWS, UnknownRowError, ZooRow, get_row
 
 
@@ -36,7 +37,7 @@ def test_unknown_name_lists_known_rows_in_one_line():
     message = str(caught.value)
     assert "\n" not in message and "ava21-r18" in message
     assert all(row.name in message for row in ROWS)
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         get_row("nope")
     assert issubclass(UnknownRowError, KeyError)
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 import eval.ava
 from eval.ap import precision_recall, voc_ap
 
-from ..errors import DataError
+from slowbench.errors import DataError, InputError
 from ..layout import ava_files
 from .scene import ACTIONS, FPS, make_scene
 from .writers import (write_ava_annotations, write_frames, write_multisports_annotations,
@@ -93,15 +93,15 @@ def _scenes(kind: str, names: list[str], first: int, *, seed: int, seconds: int,
 def _check(kind: str, videos: int, val_videos: int, seconds: int, width: int, height: int,
            persons: tuple[int, int]) -> None:
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     if videos < 1 or val_videos < 1:
-        raise ValueError(f"videos ({videos}) and val_videos ({val_videos}) must be >= 1")
+        raise InputError(f"videos ({videos}) and val_videos ({val_videos}) must be >= 1")
     if seconds < 5:
-        raise ValueError(f"seconds must be >= 5 (keyframes need 2 s on each side), got {seconds}")
+        raise InputError(f"seconds must be >= 5 (keyframes need 2 s on each side), got {seconds}")
     if width < 48 or height < 48:
-        raise ValueError(f"frames must be at least 48x48, got {width}x{height}")
+        raise InputError(f"frames must be at least 48x48, got {width}x{height}")
     if not 1 <= persons[0] <= persons[1]:
-        raise ValueError(f"persons must be 1 <= min <= max, got {persons}")
+        raise InputError(f"persons must be 1 <= min <= max, got {persons}")
 
 
 def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val_videos: int = 8,
@@ -129,8 +129,11 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
                         f"({info.get('params')}); delete it or choose another --out")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise DataError(f"{out_dir}: exists and is not empty; delete it or choose another --out")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as error:
+        raise DataError(f"{out_dir}: cannot create ({error.strerror or error})") from None
     try:
         info = _write(staging, params, kind, seed=seed, videos=videos, val_videos=val_videos,
                       seconds=seconds, width=width, height=height, persons=persons,

@@ -1,16 +1,21 @@
 """`python -m slowbench.data.synthetic --out DIR [--kind ava|multisports] [--seed 0] ...`"""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from ..errors import DataError
+from slowbench.errors import ArgumentParser, run_cli
+
 from . import INFO_FILE, KINDS, generate
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv) -> None:
+    parser = ArgumentParser(
         prog="python -m slowbench.data.synthetic",
         description="Write a small seeded synthetic action-detection dataset in the AVA or "
                     "MultiSports layout (readable by slowbench.data.build_dataset).")
@@ -24,18 +29,13 @@ def main(argv=None) -> int:
     parser.add_argument("--height", type=int, default=96)
     parser.add_argument("--persons", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"))
     args = parser.parse_args(argv)
-    try:
-        root = generate(args.out, args.kind, args.seed, videos=args.videos,
-                        val_videos=args.val_videos, seconds=args.seconds, width=args.width,
-                        height=args.height, persons=tuple(args.persons))
-    except (DataError, ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    root = generate(args.out, args.kind, args.seed, videos=args.videos,
+                    val_videos=args.val_videos, seconds=args.seconds, width=args.width,
+                    height=args.height, persons=tuple(args.persons))
     info = json.loads((root / INFO_FILE).read_text())
     print(f"synthetic {args.kind} dataset in {root}: classes {info['classes']}, "
           f"GT boxes {info['gt_boxes']}, chance-level val frame-mAP "
           f"{info['chance_frame_mAP']:.3f}")
-    return 0
 
 
 if __name__ == "__main__":
