@@ -15,6 +15,7 @@ from slowbench.checkpoint import load_checkpoint
 from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
 from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
+from slowbench.engine.arguments import at_least
 from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
 from slowbench.engine.run_setup import format_metrics, row_for_model
@@ -33,14 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports)")
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
-    p.add_argument("--workers", type=int, default=2, help="data-loading worker processes")
+    p.add_argument("--workers", type=at_least(0), default=2,
+                   help="data-loading worker processes (0: load in the main process)")
     p.add_argument("--fast-decode", action="store_true",
                    help="decode with Pillow at reduced scale (faster; pixels a few grey levels off "
                         "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)")
-    args = p.parse_args(argv)
-    if args.workers < 0:
-        p.error(f"--workers must be >= 0, got {args.workers}")
-    return args
+    return p.parse_args(argv)
 
 
 def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConfig]:

@@ -74,8 +74,37 @@ def test_bad_arguments_are_input_errors(argv, match, capsys):
 
 
 def test_model_overrides_are_typed():
-    assert train_cli.parse_overrides(["depth=18", "with_global=false", "dropout=0.25", "roi_order=fused"]) == {
-        "depth": 18, "with_global": False, "dropout": 0.25, "roi_order": "fused"}
+    args = train_cli.parse_args(["--row", "x", *[x for item in ("depth=18", "with_global=false", "dropout=0.25",
+                                                                "roi_order=fused") for x in ("--model-override", item)]])
+    assert dict(args.model_override) == {"depth": 18, "with_global": False, "dropout": 0.25, "roi_order": "fused"}
+
+
+@pytest.mark.parametrize("argv, accepted", [(["--workers", "-1"], ">= 0"), (["--epochs", "0"], ">= 1"),
+                                            (["--short-side", "3"], ">= 16"), (["--lr", "nan"], "> 0")])
+def test_argument_messages_say_what_is_accepted(argv, accepted):
+    with pytest.raises(InputError) as info:
+        train_cli.parse_args(["--row", "x", *argv])
+    assert f"argument {argv[0]}: expected" in str(info.value) and accepted in str(info.value)
+
+
+def test_zero_workers_and_zero_save_every_are_accepted():
+    args = train_cli.parse_args(["--row", "x", "--workers", "0", "--save-every", "0", "--stop-after", "0"])
+    assert (args.workers, args.save_every, args.stop_after) == (0, 0, 0)
+    assert test_cli.parse_args(["--row", "x", "--ckpt", "c.pth", "--workers", "0"]).workers == 0
+
+
+def test_planning_does_not_change_the_arguments(tiny_ava, tmp_path):
+    """The plan holds the effective values (workers default to 0 on synthetic data, the work dir to
+    work_dirs/<row>); the parsed arguments stay as the user gave them."""
+    from slowbench.engine.distributed import init_distributed
+    from slowbench.engine.run_plan import plan_run
+    from slowbench.zoo import get_row
+
+    args = train_cli.parse_args(["--row", "ava21-k400-r50-4x16", "--data-root", str(tiny_ava)])
+    before = vars(args).copy()
+    plan = plan_run(get_row(args.row), args, init_distributed("cpu"))
+    assert vars(args) == before and args.workers is None and args.work_dir is None
+    assert plan.workers == 0 and plan.work_dir.parts[-2:] == ("work_dirs", args.row)
 
 
 def test_subprocess_error_has_no_traceback(tmp_path):

@@ -1,0 +1,93 @@
+"""What a training run does once every option is applied: ``plan_run(row, args, info) -> RunPlan``."""
+import dataclasses
+import pathlib
+
+from slowbench.data import PipelineConfig, default_data_root, find_dataset
+from slowbench.engine.synthetic_profile import is_synthetic, prepare_synthetic, synthetic_profile
+from slowbench.errors import InputError
+
+CHECKPOINT_NAME = "latest.pth"
+RESULTS_NAME = "results.json"
+LOG_NAME = "log.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPlan:
+    """The effective settings of a run: the row's (or the synthetic profile's) values with the
+    command-line options applied."""
+
+    work_dir: pathlib.Path
+    data_root: pathlib.Path
+    chance_mAP: float | None  # synthetic data only: expected frame-mAP of random scores
+    pipeline: PipelineConfig
+    model_overrides: dict  # build_detector keywords: the profile's, then the user's
+    user_overrides: dict  # the user's --model-override values alone
+    epochs: int
+    batch_size: int
+    lr: float
+    workers: int
+    seed: int
+    val_every: int
+    save_every: int  # 0: at epoch ends only
+    log_every: int
+    stop_after: int  # 0: run to the end
+
+    @property
+    def synthetic(self) -> bool:
+        return self.chance_mAP is not None
+
+    @property
+    def checkpoint(self) -> pathlib.Path:
+        return self.work_dir / CHECKPOINT_NAME
+
+
+def plan_run(row, args, info) -> RunPlan:
+    """Resolves the work dir and data root (generating synthetic data when no dataset is at the
+    default root) and the effective settings. ``args`` is read, never changed."""
+    work_dir = pathlib.Path(args.work_dir or pathlib.Path("work_dirs") / row.name)
+    data_root = _data_root(row, args.data_root, work_dir, info)
+    if is_synthetic(data_root):
+        profile = synthetic_profile(row, data_root)
+        base = dict(pipeline=profile.pipeline, model_overrides=profile.model_overrides,
+                    epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr,
+                    workers=0)
+        chance = profile.chance_mAP
+    else:
+        base = dict(pipeline=PipelineConfig.from_row(row), model_overrides={}, epochs=row.epochs,
+                    batch_size=row.batch_per_gpu, lr=row.base_lr, workers=2)
+        chance = None
+    batch_size = args.batch_size or base["batch_size"]
+    lr = args.lr if args.lr is not None else base["lr"]
+    if args.auto_scale_lr:
+        lr *= batch_size * info.world_size / row.batch_size
+    pipeline = base["pipeline"]
+    if args.short_side:
+        side = args.short_side
+        pipeline = pipeline.replace(train_scale=(side, side * 5 // 4), crop_size=side,
+                                    test_short_side=side)
+    if args.fast_decode:
+        pipeline = pipeline.replace(fast_decode=True)
+    user_overrides = dict(args.model_override)
+    return RunPlan(
+        work_dir=work_dir, data_root=data_root, chance_mAP=chance, pipeline=pipeline,
+        model_overrides={**base["model_overrides"], **user_overrides},
+        user_overrides=user_overrides, epochs=args.epochs or base["epochs"],
+        batch_size=batch_size, lr=lr,
+        workers=base["workers"] if args.workers is None else args.workers, seed=args.seed,
+        val_every=args.val_every, save_every=args.save_every, log_every=args.log_every,
+        stop_after=args.stop_after)
+
+
+def _data_root(row, given, work_dir, info) -> pathlib.Path:
+    """``--data-root`` when given (it must hold the row's dataset); else the row's default root,
+    or synthetic data generated under the work dir when nothing is there."""
+    if given is not None:
+        data_root = pathlib.Path(given)
+        if not find_dataset(row, data_root):
+            raise InputError(f"--data-root {data_root}: no {row.dataset} dataset in the reference "
+                             f"layout (annotations, proposals and rawframes/ for train and val)")
+        return data_root
+    data_root = default_data_root(row)
+    if find_dataset(row, data_root):
+        return data_root
+    return prepare_synthetic(row, work_dir, info, missing_root=data_root)
