@@ -14,6 +14,7 @@ from .frame_decode import FrameFolders
 from .layout import DatasetFiles, check_split, dataset_files
 from .pipeline_config import PipelineConfig
 from .timelines import AvaTimeline, KineticsTimeline, MultiSportsTimeline
+from .video_files import VideoFiles, VideoOrFrames
 
 
 def _check_normalised(proposals: dict, path: Path) -> None:
@@ -36,14 +37,16 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
     """A split from explicit file paths (`build_dataset` uses the reference names).
 
     AVA: exclusions (when the file exists) drop annotated frames; AVA v2.x proposals must be
-    normalised. MultiSports: frames are 1-based JPEG files; the GT pickle is optional here.
+    normalised. MultiSports: per video, the mp4 file when present, else 1-based JPEG files; the
+    GT pickle is optional here.
     """
     check_split(split)
     for path in (files.annotations, files.proposals):
         if not path.is_file():
             raise DataError(f"{path}: missing {dataset} {split} file")
-    if not files.frames.is_dir():
-        raise DataError(f"{files.frames}: missing frames folder")
+    if not files.has_frames():
+        videos = "" if files.videos is None else f" (or videos folder {files.videos})"
+        raise DataError(f"{files.frames}: missing frames folder{videos}")
     keyframes = read_annotations(files.annotations, num_classes)
     if files.exclusions is not None and files.exclusions.is_file():
         try:
@@ -59,6 +62,8 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
         frames, timeline = FrameFolders(files.frames), KineticsTimeline()
     elif dataset == "multisports":
         frames = FrameFolders(files.frames, number_offset=1, suffix_to_strip=".mp4")
+        if files.videos is not None:
+            frames = VideoOrFrames(VideoFiles(files.videos, suffix=".mp4"), frames)
         gt = None
         if files.gt_pickle is not None and files.gt_pickle.is_file():
             gt = read_multisports_gt(files.gt_pickle)

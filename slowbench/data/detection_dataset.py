@@ -9,7 +9,6 @@ import torch
 from .annotations import Keyframe, select_proposals
 from .clip_geometry import ClipGeometry, inference_geometry, train_geometry
 from .errors import DataError, DataWarning
-from .frame_decode import FrameFolders, decode_clip
 from .frame_sampling import sample_frame_indices
 from .layout import DatasetFiles
 from .pipeline_config import PipelineConfig
@@ -21,13 +20,15 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     `meta`: video, timestamp, img_key, img_shape (h, w) of the clip, original_shape (h, w),
     scale_factor (sx, sy), crop (x, y, w, h) in the resized frame, flipped, frame_inds [T] (file
-    numbers read), proposals_normalized float64 [n, 4] and proposal_scores [n] (for mapping
+    numbers read; for a video, index + 1, the number of the same frame once extracted),
+    proposals_normalized float64 [n, 4] and proposal_scores [n] (for mapping
     predictions back: at test time boxes / (w, h, w, h) of img_shape are normalised), entity_ids,
     plus `timeline.extra_meta(keyframe)` (MultiSports: video_index, frame, resolution).
-    `timeline` is one of `slowbench.data.timelines` (frame indexing rules of the dataset).
+    `timeline` is one of `slowbench.data.timelines` (frame indexing rules of the dataset);
+    `frames` a clip source: `FrameFolders`, `VideoFiles` or `VideoOrFrames`.
     """
 
-    def __init__(self, keyframes: list[Keyframe], *, frames: FrameFolders,
+    def __init__(self, keyframes: list[Keyframe], *, frames,
                  proposals: dict[str, np.ndarray], timeline, pipeline: PipelineConfig,
                  test_mode: bool, num_classes: int, source: str,
                  files: DatasetFiles | None = None):
@@ -61,9 +62,9 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         keyframe = self.keyframes[index]
-        paths = self.frames.paths(keyframe.video, self.frame_indices(keyframe))
-        frames, (height, width), geometry = decode_clip(paths, self.geometry,
-                                                        fast=self.pipeline.fast_decode)
+        frames, (height, width), geometry, numbers = self.frames.read_clip(
+            keyframe.video, self.frame_indices(keyframe), self.geometry,
+            fast=self.pipeline.fast_decode)
         clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))
         proposals, scores = select_proposals(
             self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp)))
@@ -72,7 +73,7 @@ class DetectionDataset(torch.utils.data.Dataset):
             "img_key": keyframe.img_key, "img_shape": tuple(clip.shape[2:]),
             "original_shape": (height, width), "scale_factor": geometry.scale_factor,
             "crop": geometry.crop, "flipped": geometry.flipped,
-            "frame_inds": np.array([int(path.stem[4:]) for path in paths]),
+            "frame_inds": numbers,
             "proposals_normalized": proposals, "proposal_scores": scores,
             "entity_ids": list(keyframe.entity_ids),
         }
@@ -86,10 +87,9 @@ class DetectionDataset(torch.utils.data.Dataset):
         }
 
 
-def _keep_videos_with_frames(keyframes: list[Keyframe], frames: FrameFolders,
-                             source: str) -> list[Keyframe]:
-    """Drops keyframes whose video has no frames (no folder, or no img_*.jpg in it), with one
-    counted warning.
+def _keep_videos_with_frames(keyframes: list[Keyframe], frames, source: str) -> list[Keyframe]:
+    """Drops keyframes whose video has no frames (no video file, no folder, or no img_*.jpg in
+    it), with one counted warning.
 
     Real downloads often miss a few videos; training on the rest is the reference practice.
     An empty result is an error naming the annotation file.
@@ -101,11 +101,11 @@ def _keep_videos_with_frames(keyframes: list[Keyframe], frames: FrameFolders,
     missing = sorted(video for video, ok in present.items() if not ok)
     if not kept:
         raise DataError(f"{source}: none of its {len(present)} videos has frames under "
-                        f"{frames.frames} (e.g. {frames.folder(missing[0])})")
+                        f"{frames.root} (e.g. {frames.location(missing[0])})")
     if missing:
         warnings.warn(
             f"{source}: skipped {len(keyframes) - len(kept)} of {len(keyframes)} annotated frames "
             f"because {len(missing)} of {len(present)} videos have no frames under "
-            f"{frames.frames} (first: {missing[0]})", DataWarning, stacklevel=3)
+            f"{frames.root} (first: {missing[0]})", DataWarning, stacklevel=3)
     return kept
 

@@ -132,6 +132,13 @@ class FrameFolders:
         self.suffix_to_strip = suffix_to_strip
         self._counts: dict[str, int] = {}
 
+    @property
+    def root(self) -> Path:
+        return self.frames
+
+    def location(self, video: str) -> Path:
+        return self.folder(video)
+
     def folder(self, video: str) -> Path:
         if self.suffix_to_strip and video.endswith(self.suffix_to_strip):
             video = video[:-len(self.suffix_to_strip)]
@@ -168,3 +175,11 @@ class FrameFolders:
         numbers = np.clip(np.asarray(indices) + self.number_offset, 1, self.count(video))
         folder = self.folder(video)
         return [folder / f"img_{int(number):05d}.jpg" for number in numbers]
+
+    def read_clip(self, video: str, indices: np.ndarray, geometry_rule: GeometryRule | None,
+                  *, fast: bool = False):
+        """(uint8 [T, h, w, 3] RGB clip, original (height, width), geometry, file numbers [T])
+        of the sampled indices (clamped as `paths` does); `fast` as in `decode_clip`."""
+        paths = self.paths(video, indices)
+        clip, original, geometry = decode_clip(paths, geometry_rule, fast=fast)
+        return clip, original, geometry, np.array([int(path.stem[4:]) for path in paths])

@@ -12,8 +12,9 @@ SPLITS = ("train", "val")
 class DatasetFiles:
     """The files of one split. `frames` holds `<video>/img_%05d.jpg` folders; optional files are None.
 
-    `gt_pickle` (MultiSports only) is the tube ground truth the evaluator reads; `exclusions` and
-    `label_map` exist for AVA only.
+    `videos` (MultiSports only) holds the `<sport>/<video>.mp4` files, read where present instead
+    of a frame folder. `gt_pickle` (MultiSports only) is the tube ground truth the evaluator reads;
+    `exclusions` and `label_map` exist for AVA only.
     """
 
     root: Path
@@ -23,6 +24,11 @@ class DatasetFiles:
     exclusions: Optional[Path]
     label_map: Optional[Path]
     gt_pickle: Optional[Path]
+    videos: Optional[Path] = None
+
+    def has_frames(self) -> bool:
+        """Whether the frames folder or the videos folder exists."""
+        return self.frames.is_dir() or (self.videos is not None and self.videos.is_dir())
 
 
 def ava_files(root: Path, split: str, version: str) -> DatasetFiles:
@@ -41,13 +47,14 @@ def ava_files(root: Path, split: str, version: str) -> DatasetFiles:
 def multisports_files(root: Path, split: str) -> DatasetFiles:
     """The MultiSports files of `split` under `root`."""
     anno = root / "annotations"
-    # The reference decodes trainval/<sport>/<video>.mp4; without a video decoder here, frames are
-    # read from rawframes/<sport>/<video>/img_%05d.jpg (1-based frame numbers, as ffmpeg writes).
+    # The official videos (trainval/<sport>/<video>.mp4, as the reference decodes them) or
+    # extracted frames (rawframes/<sport>/<video>/img_%05d.jpg, 1-based as ffmpeg writes them).
     return DatasetFiles(
         root=root, frames=root / "rawframes",
         annotations=anno / f"multisports_{split}.csv",
         proposals=anno / f"multisports_dense_proposals_{split}.recall_96.13.pkl",
-        exclusions=None, label_map=None, gt_pickle=anno / "multisports_GT.pkl")
+        exclusions=None, label_map=None, gt_pickle=anno / "multisports_GT.pkl",
+        videos=root / "trainval")
 
 
 def check_split(split: str) -> None:
@@ -78,12 +85,13 @@ def default_data_root(row) -> Path:
 
 
 def find_dataset(row, data_root) -> bool:
-    """True when the frames folder and both splits' annotations and proposals are present."""
+    """True when the frames (or videos) folder and both splits' annotations and proposals are
+    present."""
     for split in SPLITS:
         files = dataset_files(row, data_root, split)
         required = [files.annotations, files.proposals]
         if files.gt_pickle is not None:
             required.append(files.gt_pickle)
-        if not files.frames.is_dir() or not all(path.is_file() for path in required):
+        if not files.has_frames() or not all(path.is_file() for path in required):
             return False
     return True

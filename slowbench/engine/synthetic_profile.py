@@ -3,8 +3,8 @@
 What shrinks, and why (measured on the 2-core CPU: the row's R50 16x4 with 8 stem channels takes
 ~0.3 s per 8-clip training step at a 64 px short side and ~0.55 s at 96 px; full width at 256 px
 would be hours per epoch):
-- data: the synthetic dataset (``slowbench.data.synthetic``) in the row's layout, ``DATASET_SIZE``
-  videos, frames decoded at a ``SHORT_SIDE`` px short side (the reference's 256-320 rescale / 256
+- data: the synthetic dataset (``slowbench.data.synthetic``) in the row's layout (MultiSports as
+  mp4 files, as the official download), ``DATASET_SIZE`` videos, frames decoded at a ``SHORT_SIDE`` px short side (the reference's 256-320 rescale / 256
   crop scaled to it), no flip (the synthetic classes include "move left" / "move right"), loaded in
   the main process (a clip decodes in ~10 ms; worker processes would compete for the 2 cores);
 - model: the row's architecture (depth, bottleneck blocks, spatial strides, clip length and interval,
@@ -34,6 +34,8 @@ EPOCHS = 2
 # overfit; 640 reached 0.73). MultiSports annotates every frame, so its default size already gives
 # thousands of samples.
 DATASET_SIZE = {"ava": dict(videos=640, val_videos=32, persons=(1, 1))}
+# MultiSports rows read the official mp4 files, so its synthetic data takes the same path.
+DATASET_FORMAT = {"ava": "frames", "multisports": "mp4"}
 BATCH_SIZE = 8
 LR = 0.1
 
@@ -96,7 +98,7 @@ def prepare_synthetic(row, work_dir, info, *, missing_root) -> pathlib.Path:
               f"pipeline, not the row's accuracy on real data.")
         # Reuses a dataset made with the same arguments; one from an older generator is an error.
         kind = synthetic_kind(row)
-        generate(root, kind=kind, seed=0, **DATASET_SIZE.get(kind, {}))
+        generate(root, kind=kind, seed=0, fmt=DATASET_FORMAT[kind], **DATASET_SIZE.get(kind, {}))
     distributed.barrier(info)
     if not find_dataset(row, root):
         raise RuntimeError(f"{root}: synthetic generation did not produce a {row.dataset} dataset")

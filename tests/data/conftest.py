@@ -18,3 +18,11 @@ def synthetic_ava(tmp_path_factory) -> Path:
 def synthetic_multisports(tmp_path_factory) -> Path:
     return generate(tmp_path_factory.mktemp("synthetic") / "multisports", "multisports", seed=3,
                     videos=2, val_videos=1, seconds=5, width=96, height=64, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_multisports_mp4(tmp_path_factory) -> Path:
+    """`synthetic_multisports` (same seed and sizes) written as mp4 files."""
+    return generate(tmp_path_factory.mktemp("synthetic") / "multisports_mp4", "multisports",
+                    seed=3, videos=2, val_videos=1, seconds=5, width=96, height=64, fmt="mp4",
+                    progress=False)

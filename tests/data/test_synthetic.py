@@ -183,3 +183,12 @@ def test_spin_and_wave_change_pixels_but_standing_still_does_not():
         draw_person(b, person, segment.start + 8)
         changed = (a != b).any(axis=2).mean()
         assert (changed == 0) if key == "stand still" else (changed > 0.003), key
+
+
+def test_mp4_format_needs_even_frame_sizes(tmp_path, capsys):
+    from slowbench.data.synthetic.__main__ import main
+
+    status = main(["--out", str(tmp_path / "odd"), "--kind", "multisports", "--format", "mp4",
+                   "--width", "65", "--height", "48"])
+    assert status == 2 and "even width and height" in capsys.readouterr().err
+    assert not (tmp_path / "odd").exists()

@@ -17,10 +17,11 @@ def tiny_ava(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_multisports(tmp_path_factory):
     """1 train and 1 val video of 5 s (150 annotated frames each) at 64x48, 2-3 persons; the val
-    video has tubes of 4 classes."""
+    video has tubes of 4 classes. Written as mp4 files (`trainval/<sport>/<video>.mp4`, the
+    official layout), so the MultiSports tests run through the video reader."""
     return generate(tmp_path_factory.mktemp("tiny") / "multisports", kind="multisports", seed=0,
                     videos=1, val_videos=1, seconds=5, width=64, height=48, persons=(2, 3),
-                    progress=False)
+                    fmt="mp4", progress=False)
 
 
 @pytest.fixture

@@ -80,6 +80,7 @@ def test_test_command_reproduces_the_final_validation(trained, tested):
 def test_dump_covers_every_annotated_val_frame(tiny_multisports, tested):
     dump, _, _ = tested
     content = safe_load(dump)
+    assert not (tiny_multisports / "rawframes").exists()  # the clips came from the mp4 files
     gt = safe_load(tiny_multisports / "annotations" / "multisports_GT.pkl")
     assert content["gt_path"] == str((tiny_multisports / "annotations" / "multisports_GT.pkl").resolve())
     dets = content["frame_dets"]

@@ -2,7 +2,10 @@
 
 `generate(out_dir, kind="ava")` writes `rawframes/`, `annotations/` and `synthetic_info.json`
 (parameters, class names and the chance-level frame-mAP of the val split) into `out_dir`;
-`python -m slowbench.data.synthetic --out DIR` does the same from the command line.
+`python -m slowbench.data.synthetic --out DIR` does the same from the command line. With
+`fmt="mp4"` the videos are written as H.264 files instead of frame folders: MultiSports'
+`trainval/<sport>/<video>.mp4` (read directly), AVA's `videos/<video>.mp4` (extract them with
+`python -m slowbench.data.extract_frames` before training, as with the real movies).
 """
 from __future__ import annotations
 
@@ -25,10 +28,11 @@ from slowbench.errors import DataError, InputError
 from ..layout import ava_files
 from .scene import ACTIONS, FPS, make_scene
 from .writers import (write_ava_annotations, write_frames, write_multisports_annotations,
-                      write_multisports_gt)
+                      write_multisports_gt, write_video)
 
 INFO_FILE = "synthetic_info.json"
 KINDS = ("ava", "multisports")
+FORMATS = ("frames", "mp4")
 # 2: bigger persons, chance from the AVA evaluator; 3: wider stripes, thicker arm, uniform sensor
 # noise, excluded keyframes unannotated
 FORMAT_VERSION = 3
@@ -90,10 +94,14 @@ def _scenes(kind: str, names: list[str], first: int, *, seed: int, seconds: int,
     return scenes
 
 
-def _check(kind: str, videos: int, val_videos: int, seconds: int, width: int, height: int,
-           persons: tuple[int, int]) -> None:
+def _check(kind: str, fmt: str, videos: int, val_videos: int, seconds: int, width: int,
+           height: int, persons: tuple[int, int]) -> None:
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
+    if fmt not in FORMATS:
+        raise InputError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "mp4" and (width % 2 or height % 2):
+        raise InputError(f"mp4 (yuv420p) needs an even width and height, got {width}x{height}")
     if videos < 1 or val_videos < 1:
         raise InputError(f"videos ({videos}) and val_videos ({val_videos}) must be >= 1")
     if seconds < 5:
@@ -106,20 +114,24 @@ def _check(kind: str, videos: int, val_videos: int, seconds: int, width: int, he
 
 def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val_videos: int = 8,
              seconds: int = 10, width: int = 128, height: int = 96,
-             persons: tuple[int, int] = (2, 4), progress: bool = True) -> Path:
+             persons: tuple[int, int] = (2, 4), fmt: str = "frames",
+             progress: bool = True) -> Path:
     """Writes the dataset into `out_dir` (created atomically) and returns its path.
 
     AVA kind: `videos` train and `val_videos` val videos of `seconds` s at 30 fps, keyframes every
     second from 902 to 900 + seconds - 2, multi-label actions, in the AVA v2.1 and v2.2 file names.
     MultiSports kind: single-label action tubes annotated on every frame. An `out_dir` that already
     holds a dataset generated with the same arguments is reused; any other non-empty one is an error.
+    `fmt` "frames" writes JPEG frame folders, "mp4" H.264 files (see the module docstring).
     """
     persons = tuple(persons)
-    _check(kind, videos, val_videos, seconds, width, height, persons)
+    _check(kind, fmt, videos, val_videos, seconds, width, height, persons)
     out_dir = Path(out_dir)
     params = {"format_version": FORMAT_VERSION, "kind": kind, "seed": seed, "videos": videos,
               "val_videos": val_videos, "seconds": seconds, "width": width, "height": height,
               "persons": list(persons)}
+    if fmt != "frames":  # only then: datasets written before the option existed stay reusable
+        params["format"] = fmt
     info_path = out_dir / INFO_FILE
     if info_path.is_file():
         info = json.loads(info_path.read_text())
@@ -136,7 +148,7 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
         raise DataError(f"{out_dir}: cannot create ({error.strerror or error})") from None
     try:
         info = _write(staging, params, kind, seed=seed, videos=videos, val_videos=val_videos,
-                      seconds=seconds, width=width, height=height, persons=persons,
+                      seconds=seconds, width=width, height=height, persons=persons, fmt=fmt,
                       progress=progress)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
         os.replace(staging, out_dir)
@@ -146,34 +158,42 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
     return out_dir
 
 
-def _write_every_video(jobs: list, *, desc: str, progress: bool) -> None:
-    """Renders and encodes (scene, folder) jobs; in one process per core when there are many
-    (rendering is pure numpy/Pillow work, ~0.3 s per 10 s video)."""
+def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None:
+    """Renders and encodes (scene, path) jobs with `writer`; in one process per core when there
+    are many (rendering is pure numpy/Pillow work, ~0.3 s per 10 s video)."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     with tqdm(total=len(jobs), desc=desc, unit="video", disable=not progress) as bar:
         if workers == 1 or len(jobs) < PARALLEL_FROM_VIDEOS:
             for job in jobs:
-                write_frames(*job)
+                writer(*job)
                 bar.update(1)
             return
         # fork, as torch's DataLoader: spawn would re-run a caller's unguarded script. The children
-        # run only numpy arithmetic and Pillow encoding, none of the thread pools a fork leaves broken.
+        # run only numpy arithmetic, Pillow and FFmpeg encoding, none of the thread pools a fork
+        # leaves broken.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for future in as_completed([pool.submit(write_frames, *job) for job in jobs]):
+            for future in as_completed([pool.submit(writer, *job) for job in jobs]):
                 future.result()
                 bar.update(1)
 
 
 def _write(root: Path, params: dict, kind: str, *, seed: int, videos: int, val_videos: int,
-           seconds: int, width: int, height: int, persons: tuple[int, int],
+           seconds: int, width: int, height: int, persons: tuple[int, int], fmt: str,
            progress: bool) -> dict:
     sizes = {"train": (0, videos), "val": (videos, val_videos)}
     scenes = {split: _scenes(kind, _video_names(kind, first, count), first, seed=seed,
                              seconds=seconds, width=width, height=height, persons=persons)
               for split, (first, count) in sizes.items()}
-    every = [(scene, root / "rawframes" / name) for split_scenes in scenes.values()
-             for name, scene in split_scenes.items()]
-    _write_every_video(every, desc=f"synthetic {kind} frames", progress=progress)
+    if fmt == "mp4":
+        folder = root / ("trainval" if kind == "multisports" else "videos")
+        every = [(scene, folder / f"{name}.mp4") for split_scenes in scenes.values()
+                 for name, scene in split_scenes.items()]
+        writer = write_video
+    else:
+        every = [(scene, root / "rawframes" / name) for split_scenes in scenes.values()
+                 for name, scene in split_scenes.items()]
+        writer = write_frames
+    _write_every_video(every, writer, desc=f"synthetic {kind} {fmt}", progress=progress)
     labels, tubes = {}, {}
     for index, (split, split_scenes) in enumerate(scenes.items()):
         rng = np.random.default_rng([seed, 1_000_003, index])
