@@ -52,7 +52,7 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
         root = default_data_root(row)
     if not find_dataset(row, root):
         raise InputError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
-                         f"proposals and rawframes/); give --data-root")
+                         f"proposals and rawframes/ or, for MultiSports, trainval/); give --data-root")
     pipeline = PipelineConfig(**meta["pipeline"]) if meta.get("pipeline") else PipelineConfig.from_row(row)
     return root, pipeline
 

@@ -85,7 +85,8 @@ def _data_root(row, given, work_dir, info) -> pathlib.Path:
         data_root = pathlib.Path(given)
         if not find_dataset(row, data_root):
             raise InputError(f"--data-root {data_root}: no {row.dataset} dataset in the reference "
-                             f"layout (annotations, proposals and rawframes/ for train and val)")
+                             f"layout (annotations, proposals and rawframes/ or, for MultiSports, "
+                             f"trainval/ for train and val)")
         return data_root
     data_root = default_data_root(row)
     if find_dataset(row, data_root):
