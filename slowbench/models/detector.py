@@ -64,6 +64,11 @@ class Detector(nn.Module):
             return [x.new_zeros((0, self.num_classes)) for _ in proposals]
         return self.roi_head.predict(self.backbone(x), proposals)
 
+    def score_rois(self, clips: Tensor, rois: Tensor) -> Tensor:
+        """`predict` on flat RoIs `[K, 5]` (clip index, x1, y1, x2, y2 pixels) -> `[K, num_classes]`,
+        the traceable form that the deployment exports run. The RoIs are not validated here."""
+        return self.roi_head.score_rois(self.backbone(self.normalise(clips)), rois)
+
 
 def normalise_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
     """Pixel boxes `[n, 4]` of a `height x width` network input -> [0, 1] coordinates, as the

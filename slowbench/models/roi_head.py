@@ -46,6 +46,9 @@ class AVARoIHead(nn.Module):
         return self.bbox_head.loss(logits, torch.cat(labels).to(logits.dtype))
 
     def predict(self, features: Tensor, proposals: list[Tensor]) -> list[Tensor]:
-        rois = boxes_to_rois(proposals).to(features.dtype)
-        scores = self.bbox_head.scores(self.bbox_head(self.bbox_roi_extractor(features, rois)))
+        scores = self.score_rois(features, boxes_to_rois(proposals).to(features.dtype))
         return list(scores.split([p.shape[0] for p in proposals]))
+
+    def score_rois(self, features: Tensor, rois: Tensor) -> Tensor:
+        """Features `[N, C, T, h, w]`, rois `[K, 5]` -> scores `[K, num_classes]`."""
+        return self.bbox_head.scores(self.bbox_head(self.bbox_roi_extractor(features, rois)))
