@@ -1,17 +1,17 @@
-"""Evaluate a checkpoint: ``python -m slowbench.test --row ROW --ckpt CKPT [--dump result.csv|result.pkl]``.
+"""Evaluate a checkpoint: ``python -m slowbench.test --row ROW --ckpt CKPT|--onnx FILE [--dump result.csv|result.pkl]``.
 
 Runs inference on the row's validation split, evaluates it with ``eval`` (AVA frame-mAP, or MultiSports
 frame-/video-mAP) and optionally dumps the predictions: the official AVA detection CSV (read by
 ``python -m eval.ava``) or, for MultiSports, a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (read by
 ``python -m eval.multisports``). A checkpoint written by ``slowbench.train`` carries its model overrides,
-pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained.
+pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained; an ONNX
+file from ``slowbench.export`` carries the same meta and runs through onnxruntime.
 """
 import argparse
 import pathlib
 import sys
 import time
 
-from slowbench.checkpoint import load_checkpoint
 from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
 from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
@@ -19,17 +19,19 @@ from slowbench.engine.arguments import at_least
 from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
 from slowbench.engine.run_setup import format_metrics, row_for_model
-from slowbench.engine.state import read_checkpoint
+from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump
-from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
-from slowbench.models import build_detector
+from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.zoo import get_row
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
-    p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official .pth)")
+    p.add_argument("--ckpt", help="checkpoint (slowbench.train output or official .pth)")
+    p.add_argument("--onnx", metavar="FILE",
+                   help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime "
+                        "(its stored checkpoint meta gives the data root and pipeline)")
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
     p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports)")
     p.add_argument("--json", help="also write the metrics as JSON to this file")
@@ -39,7 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fast-decode", action="store_true",
                    help="decode with Pillow at reduced scale (faster; pixels a few grey levels off "
                         "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if (args.ckpt is None) == (args.onnx is None):
+        p.error("give exactly one of --ckpt and --onnx")
+    return args
 
 
 def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConfig]:
@@ -63,16 +68,17 @@ def test(args) -> dict:
     if args.dump:
         check_dump_path(row, args.dump)
     info = distributed.init_distributed(args.device)
-    meta = read_checkpoint(args.ckpt).get("meta") or {}
-    if meta.get("row") not in (None, row.name):
-        raise CheckpointError(f"{args.ckpt}: checkpoint was trained for row {meta['row']!r}, not {row.name!r}")
+    if args.onnx:
+        from slowbench.deploy.onnx_detector import load_onnx_detector  # onnxruntime: optional
+
+        detector, meta = load_onnx_detector(row, args.onnx)
+    else:
+        detector, meta = load_trained_detector(row, args.ckpt)
     data_root, pipeline = resolve_test_data(row, args, meta)
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
     overrides = meta.get("model_overrides") or {}
     val_set = build_dataset(row_for_model(row, overrides), data_root, "val", pipeline, test_mode=True)
-    detector = build_detector(row, **overrides)
-    load_checkpoint(detector, args.ckpt, strict=True)
     detector.to(info.device)
     predictions = predict_split(detector, val_set, info, collate=collate, workers=args.workers, desc="test")
     result = None

@@ -1,0 +1,39 @@
+"""Detector -> `.pt2`: `torch.export` of the same module as the ONNX export (inputs `clip`,
+`rois`; B, K, H and W dynamic), loadable with `torch.export.load`; optionally compiled ahead of
+time with AOTInductor into a package for `torch._inductor.aoti_load_package`. Both need
+slowbench's ops registered at load time (`import slowbench.ops`): the graph calls them."""
+from __future__ import annotations
+
+import pathlib
+import tempfile
+
+import torch
+from torch import Tensor, nn
+
+from slowbench.deploy.roi_scorer import RoiScorer
+from slowbench.engine.atomic import atomic_write
+
+DYNAMIC = torch.export.Dim.DYNAMIC
+DYNAMIC_SHAPES = {"clip": {0: DYNAMIC, 3: DYNAMIC, 4: DYNAMIC}, "rois": {0: DYNAMIC}}
+
+
+def export_program(detector: nn.Module, example: tuple[Tensor, Tensor]
+                   ) -> torch.export.ExportedProgram:
+    """The exported eval-mode graph of `detector.score_rois`, traced on `example = (clip, rois)`
+    (use B >= 2 and K >= 2: torch.export specialises sizes 0 and 1)."""
+    with torch.no_grad():
+        return torch.export.export(RoiScorer(detector), example, dynamic_shapes=DYNAMIC_SHAPES)
+
+
+def save_program(program: torch.export.ExportedProgram, path) -> pathlib.Path:
+    return atomic_write(path, lambda f: torch.export.save(program, f))
+
+
+def compile_package(program: torch.export.ExportedProgram, path) -> pathlib.Path:
+    """AOTInductor package of `program` at `path` (compiles C++: needs a compiler, minutes)."""
+    path = pathlib.Path(path)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        staged = pathlib.Path(tmp) / path.name
+        torch._inductor.aoti_compile_and_package(program, package_path=str(staged))
+        staged.replace(path)
+    return path

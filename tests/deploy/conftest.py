@@ -1,0 +1,27 @@
+"""A tiny trained-looking detector checkpoint for the export tests."""
+import pytest
+import torch
+
+from slowbench.checkpoint import save_checkpoint
+from slowbench.models import build_detector
+
+ROW = "ava21-k400-r50-4x16"
+# Rows J-N's RoI head (context + MLP) on a tiny R18: exercises every exported form at once.
+TINY = {"depth": 18, "base_channels": 4}
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """Writes a checkpoint of the row's detector with `overrides` (random weights, BN statistics
+    moved off their defaults so that a train-mode export would differ) and returns its path."""
+    def write(**overrides):
+        overrides = {**TINY, **overrides}
+        torch.manual_seed(0)
+        detector = build_detector(ROW, **overrides)
+        for name, tensor in detector.state_dict().items():
+            if name.endswith(("running_mean", "running_var")):
+                tensor.copy_(torch.rand_like(tensor) + 0.5)
+        path = tmp_path_factory.mktemp("ckpt") / "tiny.pth"
+        save_checkpoint(path, detector, meta={"row": ROW, "model_overrides": overrides})
+        return path
+    return write
