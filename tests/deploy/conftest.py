@@ -5,9 +5,7 @@ import torch
 from slowbench.checkpoint import save_checkpoint
 from slowbench.models import build_detector
 
-ROW = "ava21-k400-r50-4x16"
-# Rows J-N's RoI head (context + MLP) on a tiny R18: exercises every exported form at once.
-TINY = {"depth": 18, "base_channels": 4}
+from deploy_helpers import ROW, TINY
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from slowbench.deploy.check import random_inputs
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.zoo import get_row
 
-from conftest import ROW
+from deploy_helpers import ROW
 
 pytest.importorskip("onnxruntime")
 SHAPE = ["--clip-shape", "1x3x4x64x96"]
