@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .clip_geometry import ClipGeometry
+from .clip_layout import channels_first
 from .errors import DataError
 from .resize_crop_flip import resize_crop_flip
 
@@ -39,17 +40,16 @@ def _read_bgr(path: Path) -> np.ndarray:
 
 
 def _decode_faithful(paths: list[Path], geometry_rule: GeometryRule | None):
-    """`decode_clip` on the faithful path: BGR decode, reference resize, channels reversed last."""
-    distinct = list(dict.fromkeys(paths))
-    frames = [_read_bgr(path) for path in distinct]
+    """`decode_clip` on the faithful path: BGR decode, reference resize, RGB planes last."""
+    position = {path: index for index, path in enumerate(dict.fromkeys(paths))}
+    frames = [_read_bgr(path) for path in position]
     _check_same_size(paths, [frame.shape for frame in frames])
     height, width = frames[0].shape[:2]
     geometry = None if geometry_rule is None else geometry_rule(width, height)
-    clip = np.stack(frames) if geometry is None else resize_crop_flip(frames, geometry)
-    if len(distinct) != len(paths):
-        position = {path: index for index, path in enumerate(distinct)}
-        clip = clip[[position[path] for path in paths]]
-    return clip[..., ::-1], (height, width), geometry
+    if geometry is not None:
+        frames = resize_crop_flip(frames, geometry)
+    planes = channels_first([frames[position[path]] for path in paths], reverse_channels=True)
+    return planes.transpose(1, 2, 3, 0), (height, width), geometry
 
 
 @contextmanager
@@ -65,8 +65,8 @@ def _opened(path: Path):
 
 
 def _open_rgb_fast(path: Path, geometry: ClipGeometry | None) -> np.ndarray:
-    """Pillow decode of one frame to RGB uint8 [h, w, 3], resized and cropped as `geometry` says
-    (not flipped): the JPEG decoder works at 1/2..1/8 scale while the frame stays >= the resized
+    """Pillow decode of one frame to RGB uint8 [h, w, 3], resized, cropped and flipped as
+    `geometry` says: the JPEG decoder works at 1/2..1/8 scale while the frame stays >= the resized
     size, and the crop is cut while resizing (PIL `resize(box=...)`), so only output pixels are
     interpolated at the positions of resizing the whole frame, then cropping.
     """
@@ -83,7 +83,8 @@ def _open_rgb_fast(path: Path, geometry: ClipGeometry | None) -> np.ndarray:
             image = image.convert("RGB")
         if image.size != geometry.output_size or box != (0, 0, *image.size):
             image = image.resize(geometry.output_size, Image.BILINEAR, box=box)
-        return np.asarray(image)
+        frame = np.asarray(image)
+        return cv2.flip(frame, 1) if geometry.flipped else frame
 
 
 def _decode_fast(paths: list[Path], geometry_rule: GeometryRule | None):
@@ -96,10 +97,8 @@ def _decode_fast(paths: list[Path], geometry_rule: GeometryRule | None):
         if path not in decoded:
             decoded[path] = _open_rgb_fast(path, geometry)
     _check_same_size(paths, [frame.shape for frame in decoded.values()])
-    clip = np.stack([decoded[path] for path in paths])
-    if geometry is not None and geometry.flipped:
-        clip = clip[:, :, ::-1]
-    return clip, (height, width), geometry
+    planes = channels_first([decoded[path] for path in paths])
+    return planes.transpose(1, 2, 3, 0), (height, width), geometry
 
 
 def _check_same_size(paths: list[Path], shapes: list[tuple]) -> None:
@@ -114,7 +113,8 @@ def decode_clip(paths: list[Path], geometry_rule: GeometryRule | None = None, *,
     The geometry is `geometry_rule(width, height)` of the first frame (None: frames as stored);
     every frame is resized, cropped and flipped by it. A path repeated in `paths` is decoded
     once. `fast` selects the Pillow path (see the module docstring); the default gives
-    mmaction2's pixels exactly. The clip may be a strided view.
+    mmaction2's pixels exactly. The clip is a view of a contiguous planar `[3, T, h, w]` array
+    (what the models read), so `clip.transpose(3, 0, 1, 2)` needs no copy.
     """
     return (_decode_fast if fast else _decode_faithful)(paths, geometry_rule)
 

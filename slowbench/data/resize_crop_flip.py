@@ -20,7 +20,8 @@ def resize_crop_flip(frames: Sequence[np.ndarray], geometry: ClipGeometry) -> np
     -> the clip uint8 `[T, h, w, 3]` that mmaction2 makes of them for this geometry.
 
     Channel order is kept (bilinear resizing treats every channel alike, so resizing BGR and then
-    swapping channels equals swapping first). The result may be a strided view (crop, flip).
+    swapping channels equals swapping first). Without a flip the result is a view of the resized
+    frames (rows strided by the crop); `clip_layout.channels_first` makes the planar clip of it.
     """
     if len(frames) == 0:
         raise ValueError("resize_crop_flip: no frames")
@@ -35,4 +36,6 @@ def resize_crop_flip(frames: Sequence[np.ndarray], geometry: ClipGeometry) -> np
         cv2.resize(frame, (new_w, new_h), dst=resized[index], interpolation=cv2.INTER_LINEAR)
     x, y, crop_w, crop_h = geometry.crop
     clip = resized[:, y:y + crop_h, x:x + crop_w]
-    return clip[:, :, ::-1] if geometry.flipped else clip
+    if not geometry.flipped:
+        return clip
+    return np.stack([cv2.flip(frame, 1) for frame in clip])
