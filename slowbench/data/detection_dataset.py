@@ -65,7 +65,7 @@ class DetectionDataset(torch.utils.data.Dataset):
         frames, (height, width), geometry, numbers = self.frames.read_clip(
             keyframe.video, self.frame_indices(keyframe), self.geometry,
             fast=self.pipeline.fast_decode)
-        clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))
+        clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))  # no copy
         proposals, scores = select_proposals(
             self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp)))
         meta = {

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .clip_geometry import ClipGeometry
+from .clip_layout import channels_first
 from .frame_decode import FrameFolders, GeometryRule
 from .resize_crop_flip import resize_crop_flip
 from .video_reader import VideoIndex, VideoReader
@@ -61,8 +62,8 @@ class VideoFiles:
         height, width = full.shape[1:3]
         geometry = None if geometry_rule is None else geometry_rule(width, height)
         clip = full if geometry is None else resize_crop_flip(full, geometry)
-        clip = clip[inverse.reshape(-1)]
-        return clip, (height, width), geometry, clamped + 1
+        planes = channels_first([clip[position] for position in inverse.reshape(-1)])
+        return planes.transpose(1, 2, 3, 0), (height, width), geometry, clamped + 1
 
 
 class VideoOrFrames:
