@@ -283,9 +283,10 @@ def _run(argv):
     result = evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=bool(args.plot),
                       empty_keyframes=empty_keyframes)
     if args.plot:
-        from eval.pr_plot import plot_per_class
+        from eval.pr_plot import plot_pr_curves, pop_curves
 
-        plot_per_class(result["per_class"], args.plot, title=f"AVA ({args.protocol}) precision-recall")
+        plot_pr_curves(pop_curves(result["per_class"]), args.plot,
+                       title=f"AVA ({args.protocol}) precision-recall")
     rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
             for k, e in result["per_class"].items()]
     print(format_table(["id", "class", "gt", "det", "AP %"], rows))

@@ -18,6 +18,7 @@ video-mAP at 0.2 and 0.5 and averaged over 0.1:0.9, 0.05:0.45 and 0.5:0.95, per 
 Semantics follow the official MultiSports script: six label names are never evaluated and
 labels without gt are left out; ties are broken stably (input order).
 """
+import dataclasses
 import os
 import sys
 
@@ -25,13 +26,16 @@ import numpy as np
 
 from eval.errors import ArgumentParser, InputError, run_cli
 from eval.frame_ap import frame_ap
-from eval.multisports_io import (DEFAULT_GT_PATH, check_frame_dets, check_video_dets, load_gt,
-                                 load_predictions, prepare_gt)
+from eval.multisports_io import (DEFAULT_GT_PATH, GroundTruth, check_frame_dets,
+                                 check_video_dets, load_gt, load_predictions, prepare_gt)
+from eval.pr_plot import pop_curves
 from eval.report import format_table, percent, write_json_atomic
 from eval.tube_linking import link_tubes
 from eval.video_ap import video_ap
+from eval.video_errors import format_errors_table, video_errors
 
-__all__ = ["evaluate", "load_gt", "main", "VIDEO_THRESHOLD_SETS", "COMPAT_MODES"]
+__all__ = ["evaluate", "prepare", "evaluate_prepared", "Prepared", "load_gt", "main",
+           "VIDEO_THRESHOLD_SETS", "COMPAT_MODES"]
 
 COMPAT_MODES = ("mmaction2",)
 # Generated like the reference (Python floats such as 0.30000000000000004).
@@ -45,7 +49,7 @@ VIDEO_THRESHOLD_SETS = {
 
 
 def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, keep_curves=False,
-             source="frame_dets"):
+             source="frame_dets", errors_thr=None):
     """Frame- and video-mAP of predictions against the official gt dict.
 
     gt: the gt pickle's dict (or a `GroundTruth`); frame_dets: `[N, 8]`; video_dets: optional
@@ -54,9 +58,29 @@ def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, kee
     "0.1:0.9", "0.05:0.45", "0.5:0.95"}, "video_mAP_by_thr", "tubes", "per_class": {"<label>":
     {"name", "frame_ap", "video_ap": {"0.2", "0.5"}, "num_gt_boxes", "num_det", "num_gt_tubes",
     "num_tubes"}}}; per_class lists the evaluated labels. With `keep_curves`, each per-class
-    entry also holds the frame-AP "precision" and "recall" arrays. `source` names the
-    predictions in error messages (the CLI passes the file name).
+    entry also holds the frame-AP "precision" and "recall" arrays. With `errors_thr`, "errors"
+    holds the official video-AP error breakdown at that tube-IoU threshold
+    (`eval.video_errors`). `source` names the predictions in error messages (the CLI passes
+    the file name).
     """
+    prepared = prepare(gt, frame_dets, video_dets, frame_thr, compat, source)
+    return evaluate_prepared(prepared, keep_curves=keep_curves, errors_thr=errors_thr)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """Validated inputs: gt view, float64 frame detections `[N, 8]`, tubes {label: [(video,
+    score, tube [T, 6])]} (linked or given) and how the tubes were made."""
+
+    gt: GroundTruth
+    frame_dets: np.ndarray
+    tubes: dict
+    tube_source: str
+    frame_thr: float
+
+
+def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source="frame_dets"):
+    """Validates the inputs and links tubes when none are given; returns a `Prepared`."""
     if compat not in (None, *COMPAT_MODES):
         raise InputError(f"compat: expected one of {', '.join(COMPAT_MODES)} or None, got {compat!r}")
     if not (isinstance(frame_thr, (int, float)) and 0 < frame_thr <= 1):
@@ -69,9 +93,18 @@ def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, kee
     else:
         tubes = check_video_dets(gt, video_dets, f"{source}: video_dets")
         tube_source = "given"
-    frame_aps, frame_counts, curves = frame_ap(gt, frame_dets, [frame_thr], keep_curves=keep_curves)
+    return Prepared(gt, frame_dets, tubes, tube_source, frame_thr)
+
+
+def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
+    """`evaluate` on already prepared inputs (see there for the result)."""
+    if errors_thr is not None and not (isinstance(errors_thr, (int, float)) and 0 < errors_thr <= 1):
+        raise InputError(f"errors thr: expected a number in (0, 1], got {errors_thr!r}")
+    gt, frame_thr = prepared.gt, prepared.frame_thr
+    frame_aps, frame_counts, curves = frame_ap(gt, prepared.frame_dets, [frame_thr],
+                                               keep_curves=keep_curves)
     thresholds = sorted({t for ts in VIDEO_THRESHOLD_SETS.values() for t in ts})
-    video_aps, video_counts = video_ap(gt, tubes, thresholds)
+    video_aps, video_counts = video_ap(gt, prepared.tubes, thresholds)
     by_thr = {thr: _mean(video_aps[thr].values()) for thr in thresholds}
     per_class = {}
     for label in gt.evaluated_labels():
@@ -83,14 +116,17 @@ def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, kee
         if keep_curves:
             entry["precision"], entry["recall"] = curves[frame_thr][label]
         per_class[str(label)] = entry
-    return {
+    result = {
         "frame_mAP": _mean(frame_aps[frame_thr].values()),
         "frame_thr": frame_thr,
         "video_mAP": {key: _mean([by_thr[t] for t in ts]) for key, ts in VIDEO_THRESHOLD_SETS.items()},
         "video_mAP_by_thr": {f"{thr:.2f}": value for thr, value in by_thr.items()},
-        "tubes": tube_source,
+        "tubes": prepared.tube_source,
         "per_class": per_class,
     }
+    if errors_thr is not None:
+        result["errors"], _ = video_errors(gt, prepared.tubes, errors_thr)
+    return result
 
 
 def _mean(values):
@@ -113,19 +149,43 @@ def _run(argv):
                         help="reproduce mmaction2's linking score bug")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw per-class frame-AP precision-recall curves here")
+    parser.add_argument("--errors", action="store_true",
+                        help="the official video-AP error breakdown (videoAP_error)")
+    parser.add_argument("--thr", type=float, default=0.5, help="tube-IoU threshold of --errors")
+    parser.add_argument("--save-official", metavar="DIR",
+                        help="write frame_detections.pkl and video_detections.pkl for the "
+                             "official toolkit here")
+    parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
     args = parser.parse_args(argv)
     frame_dets, video_dets, recorded_gt = load_predictions(args.preds)
     gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
     if not os.path.isfile(gt_path):
         raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
-    result = evaluate(load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat,
-                      keep_curves=bool(args.plot), source=args.preds)
-    result["gt_path"] = gt_path
-    if args.plot:
-        from eval.pr_plot import plot_per_class
+    prepared = prepare(load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat,
+                       source=args.preds)
+    if args.save_official:
+        from eval.official_files import write_official_files
 
-        plot_per_class(result["per_class"], args.plot,
+        for path in write_official_files(args.save_official, prepared.gt, prepared.frame_dets,
+                                         prepared.tubes):
+            print(f"wrote {path}")
+    wants_curves = bool(args.plot or args.report)
+    result = evaluate_prepared(prepared, keep_curves=wants_curves,
+                               errors_thr=args.thr if args.errors or args.report else None)
+    result["gt_path"] = gt_path
+    curves = pop_curves(result["per_class"]) if wants_curves else {}
+    if args.plot:
+        from eval.pr_plot import plot_pr_curves
+
+        plot_pr_curves(curves, args.plot,
                        title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
+    if args.report:
+        from eval.html_report import write_report
+
+        settings = {"tubes": result["tubes"], "frame IoU threshold": args.frame_thr,
+                    "error-analysis tube-IoU threshold": args.thr, "gt": gt_path,
+                    "predictions": args.preds}
+        print(f"wrote {write_report(args.report, 'multisports', result, curves, settings)}")
     rows = [(k, e["name"], e["num_gt_boxes"], e["num_det"], percent(e["frame_ap"]),
              e["num_gt_tubes"], e["num_tubes"], percent(e["video_ap"]["0.2"]),
              percent(e["video_ap"]["0.5"])) for k, e in result["per_class"].items()]
@@ -134,6 +194,8 @@ def _run(argv):
     summary = [(f"frame-mAP@{args.frame_thr}", percent(result["frame_mAP"]))]
     summary += [(f"video-mAP@{key}", percent(value)) for key, value in result["video_mAP"].items()]
     print(format_table(["metric", f"% (tubes: {result['tubes']})"], summary))
+    if "errors" in result:
+        print(format_errors_table(result["errors"]))
     if args.json:
         write_json_atomic(args.json, result)
 

@@ -30,13 +30,15 @@ class GroundTruth:
 
     labels: class names; videos: evaluated video names (index = video_idx of detections);
     nframes: int64 `[V]`; tubes: {label: [(video_idx, float32 tube `[T, 5]` (frame, x1, y1,
-    x2, y2))]} in the pickle's order (video, then tube list order).
+    x2, y2))]} in the pickle's order (video, then tube list order); video_tubes: per video,
+    [(label, tube)] in the pickle's order (label dict order, then tube list order).
     """
 
     labels: list
     videos: list
     nframes: np.ndarray
     tubes: dict
+    video_tubes: list
 
     def evaluated_labels(self):
         """Label indices that enter the means: not skipped by name and with at least one tube."""
@@ -69,7 +71,7 @@ def prepare_gt(gt, *, source="gt"):
         raise InputError(f"{source}: key 'test_videos': expected a list holding a list of names")
     videos = list(splits[0])
     nframes = np.zeros(len(videos), dtype=np.int64)
-    tubes = {}
+    tubes, video_tubes = {}, [[] for _ in videos]
     for index, video in enumerate(videos):
         count = gt["nframes"].get(video) if isinstance(gt["nframes"], dict) else None
         if not isinstance(count, (int, np.integer)) or count < 1:
@@ -84,8 +86,10 @@ def prepare_gt(gt, *, source="gt"):
                 raise InputError(f"{where}: label is not an index into 'labels'")
             for number, tube in enumerate(tube_list):
                 check_tube(tube, 5, f"{where}[{number}]", int(count))
-                tubes.setdefault(int(label), []).append((index, np.asarray(tube, dtype=np.float32)))
-    return GroundTruth(list(labels), videos, nframes, tubes)
+                tube = np.asarray(tube, dtype=np.float32)
+                tubes.setdefault(int(label), []).append((index, tube))
+                video_tubes[index].append((int(label), tube))
+    return GroundTruth(list(labels), videos, nframes, tubes, video_tubes)
 
 
 def check_tube(tube, width, where, nframes=None):

@@ -3,7 +3,7 @@ import math
 
 from eval.errors import InputError
 
-__all__ = ["plot_pr_curves", "plot_per_class"]
+__all__ = ["plot_pr_curves", "pop_curves"]
 
 
 def plot_pr_curves(curves, path, *, title):
@@ -33,8 +33,8 @@ def plot_pr_curves(curves, path, *, title):
     plt.close(figure)
 
 
-def plot_per_class(per_class, path, *, title):
-    """Plots and removes the "precision"/"recall" arrays of an evaluator's per_class dict."""
-    curves = {f"{key} {entry['name']}": (entry.pop("precision"), entry.pop("recall"))
-              for key, entry in per_class.items() if "precision" in entry}
-    plot_pr_curves(curves, path, title=title)
+def pop_curves(per_class):
+    """Removes the "precision"/"recall" arrays of an evaluator's per_class dict; returns them as
+    {"<key> <name>": (precision [D], recall [D])}."""
+    return {f"{key} {entry['name']}": (entry.pop("precision"), entry.pop("recall"))
+            for key, entry in per_class.items() if "precision" in entry}

@@ -13,21 +13,32 @@ from eval.ap import precision_recall, voc_ap
 from eval.box_iou import paired_iou
 from eval.greedy_match import true_positives
 
-__all__ = ["tube_iou", "video_ap"]
+__all__ = ["tube_iou", "tube_iou_parts", "video_ap"]
 
 
 def tube_iou(gt_tube, det_tube):
     """Spatio-temporal IoU of two tubes `[T, >=5]` (frame, x1, y1, x2, y2, ...), float32."""
+    spatial, temporal = tube_iou_parts(gt_tube, det_tube)
+    with np.errstate(invalid="ignore"):
+        return spatial * temporal
+
+
+def tube_iou_parts(gt_tube, det_tube):
+    """(spatial, temporal) IoU of two tubes, float32; their product is `tube_iou`.
+
+    temporal = common / union frame span (frame differences, no +1); spatial = mean per-frame
+    IoU over the common frames. Tubes without common frames give (0, 0).
+    """
     first = max(gt_tube[0, 0], det_tube[0, 0])
     last = min(gt_tube[-1, 0], det_tube[-1, 0])
     if last < first:
-        return np.float32(0.0)
+        return np.float32(0.0), np.float32(0.0)
     union = max(gt_tube[-1, 0], det_tube[-1, 0]) - min(gt_tube[0, 0], det_tube[0, 0])
     gt_rows = gt_tube[int(first - gt_tube[0, 0]):int(last - gt_tube[0, 0]) + 1, 1:5]
     det_rows = det_tube[int(first - det_tube[0, 0]):int(last - det_tube[0, 0]) + 1, 1:5]
     spatial = np.mean(paired_iou(gt_rows, det_rows))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return spatial * ((last - first) / union)
+        return spatial, (last - first) / union
 
 
 def video_ap(gt, video_dets, thresholds):
