@@ -36,11 +36,13 @@ import numpy as np
 import pandas as pd
 
 from eval.ap import precision_recall, voc_ap
+from eval.ava_errors import error_breakdown, format_errors_table
 from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
                          read_exclusions, read_label_map, write_csv_pred)
 from eval.errors import ArgumentParser, InputError, run_cli, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, order_by
+from eval.pr_plot import pop_curves
 from eval.report import format_table, percent, write_json_atomic
 
 __all__ = [
@@ -62,7 +64,7 @@ _BOX = ["x1", "y1", "x2", "y2"]
 
 
 def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_curves=False,
-             empty_keyframes=()):
+             empty_keyframes=(), errors=False):
     """Frame-mAP of `pred` against `gt` over the classes of `label_map`.
 
     gt, pred: DataFrames (or column mappings) as described in the module docstring.
@@ -72,7 +74,8 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     Returns the `--json` structure: {"mAP", "protocol", "per_class": {"<id>": {"name", "ap",
     "num_gt", "num_det"}}, "categories": {name: mean AP}}; APs are fractions, None when a
     class is not scored. With `keep_curves`, each per-class entry also holds "precision" and
-    "recall" arrays (for plotting). Prediction rows whose action id is not in the label map are
+    "recall" arrays (for plotting). With `errors`, "errors" holds the false-positive breakdown
+    of `eval.ava_errors`. Prediction rows whose action id is not in the label map are
     ignored with one InputWarning; gt rows with such ids are dropped silently (the official
     gt lists all 80 AVA ids, the label maps 60).
     """
@@ -152,8 +155,15 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     reverse_concat[concat] = np.arange(concat.size - 1, -1, -1)
     cls = pred_class[det]
     ranked = order_by(cls, descending_rank(pred_score64[det].astype(dtype)), reverse_concat)
-    return _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol,
-                      keep_curves)
+    result = _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol,
+                        keep_curves)
+    if errors:
+        matched = {"frame": pred_frame[det[matching]], "cls": cls[matching], "boxes": det_boxes,
+                   "tp": tp[matching], "gt_iou": iou}
+        evaluated_gt = {"frame": gt_frame[gt_rows], "cls": gt_class[gt_rows], "boxes": gt_boxes}
+        result["errors"] = error_breakdown(label_map, class_ids, num_gt, matched, evaluated_gt,
+                                           IOU_THRESHOLD)
+    return result
 
 
 def _key_list(keys):
@@ -270,6 +280,10 @@ def _run(argv):
                              "timestamps, 2-column gt rows for frames without actions)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw per-class precision-recall curves to this image")
+    parser.add_argument("--errors", action="store_true",
+                        help="what each class's false positives are (duplicate, localisation, "
+                             "classification, background) and its missed gt")
+    parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
     args = parser.parse_args(argv)
     if args.exclude and args.protocol == FRACTIONAL:
         raise InputError(f"--exclude: the {FRACTIONAL} protocol has no exclusions")
@@ -280,19 +294,29 @@ def _run(argv):
         pred = read_csv_pred(args.pred, fractional=True)
     else:
         gt, empty_keyframes, pred = read_csv_gt(args.gt), (), read_csv_pred(args.pred)
-    result = evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=bool(args.plot),
-                      empty_keyframes=empty_keyframes)
+    wants_curves = bool(args.plot or args.report)
+    result = evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=wants_curves,
+                      empty_keyframes=empty_keyframes, errors=args.errors or bool(args.report))
+    curves = pop_curves(result["per_class"]) if wants_curves else {}
     if args.plot:
-        from eval.pr_plot import plot_pr_curves, pop_curves
+        from eval.pr_plot import plot_pr_curves
 
-        plot_pr_curves(pop_curves(result["per_class"]), args.plot,
-                       title=f"AVA ({args.protocol}) precision-recall")
+        plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
+    if args.report:
+        from eval.html_report import write_report
+
+        settings = {"protocol": args.protocol, "IoU threshold": IOU_THRESHOLD, "gt": args.gt,
+                    "predictions": args.pred, "label map": args.label_map,
+                    "excluded timestamps": args.exclude or "none"}
+        print(f"wrote {write_report(args.report, 'ava', result, curves, settings)}")
     rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
             for k, e in result["per_class"].items()]
     print(format_table(["id", "class", "gt", "det", "AP %"], rows))
     summary = [("frame-mAP", percent(result["mAP"]))]
     summary += [(name, percent(value)) for name, value in result["categories"].items()]
     print(format_table(["metric", f"% ({args.protocol})"], summary))
+    if "errors" in result:
+        print(format_errors_table(result["errors"]))
     if args.json:
         write_json_atomic(args.json, result)
 
