@@ -14,9 +14,10 @@ them unchanged.
 """
 import os
 import pickle
-import tempfile
 
 import numpy as np
+
+from eval.report import write_bytes_atomic
 
 __all__ = ["FRAME_FILE", "VIDEO_FILE", "write_official_files"]
 
@@ -38,17 +39,7 @@ def write_official_files(directory, gt, frame_dets, tubes):
     paths = []
     for name, data in ((FRAME_FILE, frames), (VIDEO_FILE, video)):
         path = os.path.join(directory, name)
-        _pickle_atomic(path, data)
+        write_bytes_atomic(path, pickle.dumps(data, protocol=4))
         paths.append(path)
     return paths
 
-
-def _pickle_atomic(path, data):
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp_")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            pickle.dump(data, file, protocol=4)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise

@@ -3,18 +3,25 @@ import math
 
 from eval.errors import InputError
 
-__all__ = ["plot_pr_curves", "pop_curves"]
+__all__ = ["plot_pr_curves", "pop_curves", "pyplot"]
 
 
-def plot_pr_curves(curves, path, *, title):
-    """Draws {label: (precision [D], recall [D])} as a grid of step plots saved to `path`."""
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use only)."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("--plot needs matplotlib (pip install matplotlib)") from None
+        raise InputError("plots need matplotlib (pip install matplotlib)") from None
+    return plt
+
+
+def plot_pr_curves(curves, path, *, title):
+    """Draws {label: (precision [D], recall [D])} as a grid of step plots saved to `path`
+    (a file name or a binary file object; PNG unless the name says otherwise)."""
+    plt = pyplot()
     count = max(len(curves), 1)
     columns = min(6, count)
     rows = math.ceil(count / columns)

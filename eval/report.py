@@ -3,7 +3,7 @@ import json
 import os
 import tempfile
 
-__all__ = ["format_table", "percent", "write_json_atomic"]
+__all__ = ["format_table", "percent", "write_bytes_atomic", "write_json_atomic"]
 
 
 def percent(fraction, digits=4):
@@ -28,6 +28,19 @@ def write_json_atomic(path, data):
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(data, file, indent=2, allow_nan=False)
             file.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def write_bytes_atomic(path, data):
+    """Writes `data` (bytes) to `path` via a temp file in the same directory and os.replace."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)

@@ -181,15 +181,24 @@ def test_official_numbers_on_the_mmaction2_fixture(shared_file, compat, mean_ap,
         assert errors["per_class"]["aerobic illusion"]["AP"] == 0.5
 
 
-def test_cli_errors_json_and_save_official(tmp_path, cli_main):
-    gt, dets = random_case(12)
-    gt_path, preds = tmp_path / "gt.pkl", tmp_path / "preds.pkl"
+def write_case(directory, seed):
+    """random_case(seed) as gt.pkl and preds.pkl (every 7th tube box as a frame detection, the
+    tubes as video_dets); returns (gt path, preds path, the preds dict)."""
+    gt, dets = random_case(seed)
+    gt_path, preds_path = directory / "gt.pkl", directory / "preds.pkl"
     gt_path.write_bytes(pickle.dumps(gt))
     video_index = {video: i for i, video in enumerate(gt["test_videos"][0])}
     frame_dets = np.array([(video_index[video], row[0], label, row[5], *row[1:5])
                            for label, entries in dets.items() for video, _, t in entries
                            for row in t[::7]], dtype=np.float64)
-    preds.write_bytes(pickle.dumps({"frame_dets": frame_dets, "video_dets": dets}))
+    preds = {"frame_dets": frame_dets, "video_dets": dets}
+    preds_path.write_bytes(pickle.dumps(preds))
+    return gt_path, preds_path, preds
+
+
+def test_cli_errors_json_and_save_official(tmp_path, cli_main):
+    gt_path, preds, written = write_case(tmp_path, 12)
+    gt, dets, frame_dets = pickle.loads(gt_path.read_bytes()), written["video_dets"], written["frame_dets"]
     out = tmp_path / "official"
     done = cli_main(preds, "--gt", gt_path, "--errors", "--thr", "0.2", "--json",
                     tmp_path / "r.json", "--save-official", out)
