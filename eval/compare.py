@@ -1,0 +1,147 @@
+"""Two `--json` results side by side: `python -m eval.compare A.json B.json [--plot delta.png]`.
+
+Both files come from the same evaluator (`eval.ava` or `eval.multisports`). Printed: the
+headline metrics of A and B with their difference, then every class with its AP in A and B
+and the change B - A in points, sorted by the change (classes scored in only one file last),
+and the classes that changed most. `--metric` picks MultiSports' per-class AP (frame-AP, or
+video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
+"""
+import json
+import os
+
+from eval.errors import ArgumentParser, InputError, run_cli
+from eval.report import format_table, percent, write_bytes_atomic
+
+__all__ = ["compare", "format_comparison", "plot_comparison", "main", "METRICS"]
+
+METRICS = ("frame", "video@0.2", "video@0.5")  # MultiSports per-class AP; AVA has one
+_SHOWN_MOST_CHANGED = 5
+
+
+def compare(a, b, metric="frame"):
+    """Compares two result dicts of the same evaluator.
+
+    Returns {"kind", "metric", "headline": [(name, A, B)], "classes": [(key, name, A, B)]}
+    with fractions (None where unscored); classes sorted by B - A, descending, unscored last.
+    """
+    kind = _kind(a, "A")
+    if _kind(b, "B") != kind:
+        raise InputError("A and B come from different evaluators (AVA and MultiSports)")
+    if kind == "ava":
+        headline = [("frame-mAP", a["mAP"], b["mAP"])]
+        headline += [(name, value, b["categories"].get(name)) for name, value in a["categories"].items()]
+        metric = "AP"
+    else:
+        if metric not in METRICS:
+            raise InputError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+        headline = [("frame-mAP", a["frame_mAP"], b["frame_mAP"])]
+        headline += [(f"video-mAP@{key}", value, b["video_mAP"].get(key))
+                     for key, value in a["video_mAP"].items()]
+    keys = list(a["per_class"]) + [k for k in b["per_class"] if k not in a["per_class"]]
+    classes = []
+    for key in keys:
+        entry = a["per_class"].get(key) or b["per_class"][key]
+        classes.append((key, entry["name"], _class_ap(a, key, kind, metric),
+                        _class_ap(b, key, kind, metric)))
+    classes.sort(key=lambda row: (_delta(row) is None, -(_delta(row) or 0.0)))
+    return {"kind": kind, "metric": metric, "headline": headline, "classes": classes}
+
+
+def _kind(result, which):
+    if not isinstance(result, dict) or not isinstance(result.get("per_class"), dict):
+        raise InputError(f"{which}: not an eval --json result (no 'per_class')")
+    if "mAP" in result and "categories" in result:
+        return "ava"
+    if "frame_mAP" in result and "video_mAP" in result:
+        return "multisports"
+    raise InputError(f"{which}: neither an eval.ava nor an eval.multisports --json result")
+
+
+def _class_ap(result, key, kind, metric):
+    entry = result["per_class"].get(key)
+    if entry is None:
+        return None
+    try:
+        if kind == "ava":
+            return entry["ap"]
+        return entry["frame_ap"] if metric == "frame" else entry["video_ap"][metric.split("@")[1]]
+    except (KeyError, TypeError):
+        raise InputError(f"per_class[{key!r}]: missing the {metric} AP") from None
+
+
+def _delta(row):
+    return None if row[-1] is None or row[-2] is None else row[-1] - row[-2]
+
+
+def _points(value):
+    return "-" if value is None else f"{100 * value:+.2f}"
+
+
+def format_comparison(comparison, names):
+    """The headline table, the per-class table and the most-changed line, as text."""
+    a, b = names
+    headline = format_table(["metric", f"A % ({a})", f"B % ({b})", "B - A"],
+                            [(n, percent(x, 2), percent(y, 2), _points(_delta((x, y))))
+                             for n, x, y in comparison["headline"]])
+    classes = format_table(["id", "class", f"A {comparison['metric']} %", f"B {comparison['metric']} %",
+                            "B - A"],
+                           [(k, n, percent(x, 2), percent(y, 2), _points(_delta((x, y))))
+                            for k, n, x, y in comparison["classes"]])
+    changed = sorted((row for row in comparison["classes"] if _delta(row) is not None),
+                     key=lambda row: -abs(_delta(row)))[:_SHOWN_MOST_CHANGED]
+    most = "changed most: " + ", ".join(f"{row[1]} {_points(_delta(row))}" for row in changed)
+    return "\n\n".join([headline, classes, most])
+
+
+def plot_comparison(comparison, names, path):
+    """Horizontal bars of the per-class change B - A in points, sorted, as a PNG file."""
+    from eval.pr_plot import pyplot
+    from eval.report_plots import png_of
+
+    plt = pyplot()
+    rows = [row for row in comparison["classes"] if _delta(row) is not None]
+    figure, axis = plt.subplots(figsize=(8, 1.2 + 0.2 * max(len(rows), 1)))
+    deltas = [100 * _delta(row) for row in rows]
+    positions = list(range(len(rows)))[::-1]
+    axis.barh(positions, deltas, color=["tab:green" if d >= 0 else "tab:red" for d in deltas])
+    axis.set_yticks(positions)
+    axis.set_yticklabels([f"{k} {n}" for k, n, _, _ in rows], fontsize=7)
+    axis.axvline(0, color="black", lw=0.6)
+    axis.set_xlabel(f"change in {comparison['metric']} AP, points")
+    first = comparison["headline"][0]
+    axis.set_title(f"{names[1]} vs {names[0]}: {first[0]} {percent(first[1], 2)} -> "
+                   f"{percent(first[2], 2)}", fontsize=9)
+    write_bytes_atomic(path, png_of(figure))
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}: not JSON ({error.msg})") from None
+
+
+def main(argv=None):
+    """CLI entry point; returns the exit status."""
+    parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="the baseline --json result")
+    parser.add_argument("b", help="the --json result to compare with it")
+    parser.add_argument("--metric", default="frame", choices=METRICS,
+                        help="MultiSports per-class AP to compare (default: frame)")
+    parser.add_argument("--plot", help="draw the per-class changes to this image")
+    args = parser.parse_args(argv)
+    try:
+        comparison = compare(_read(args.a), _read(args.b), args.metric)
+    except InputError as error:
+        raise InputError(f"{args.a} vs {args.b}: {error}") from None
+    names = (os.path.basename(args.a), os.path.basename(args.b))
+    print(format_comparison(comparison, names))
+    if args.plot:
+        plot_comparison(comparison, names, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
