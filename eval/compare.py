@@ -8,8 +8,9 @@ video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 """
 import json
 import os
+import sys
 
-from eval.errors import ArgumentParser, InputError, run_cli
+from eval.errors import ArgumentParser, InputError, reading, run_cli
 from eval.report import format_table, percent, write_bytes_atomic
 
 __all__ = ["compare", "format_comparison", "plot_comparison", "main", "METRICS"]
@@ -116,14 +117,18 @@ def plot_comparison(comparison, names, path):
 
 def _read(path):
     try:
-        with open(path, encoding="utf-8") as file:
+        with reading(path), open(path, encoding="utf-8") as file:
             return json.load(file)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}:{error.lineno}: not JSON ({error.msg})") from None
 
 
 def main(argv=None):
-    """CLI entry point; returns the exit status."""
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _run(argv):
     parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
     parser.add_argument("a", help="the baseline --json result")
     parser.add_argument("b", help="the --json result to compare with it")
@@ -140,8 +145,7 @@ def main(argv=None):
     if args.plot:
         plot_comparison(comparison, names, args.plot)
         print(f"wrote {args.plot}")
-    return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    sys.exit(main())

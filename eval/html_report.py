@@ -10,7 +10,7 @@ import base64
 import html
 import os
 
-from eval.report import percent, write_bytes_atomic
+from eval.report import make_output_dir, percent, write_bytes_atomic
 
 __all__ = ["write_report", "KINDS"]
 
@@ -26,7 +26,7 @@ def write_report(directory, kind, result, curves, settings):
     """
     from eval import report_plots
 
-    os.makedirs(directory, exist_ok=True)
+    make_output_dir(directory, "--report")
     content = _ava_content(result) if kind == "ava" else _multisports_content(result)
     figures = {
         "ap_per_class.png": report_plots.ap_bars_png(content["groups"], content["series"],

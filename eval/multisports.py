@@ -98,8 +98,7 @@ def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source=
 
 def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
     """`evaluate` on already prepared inputs (see there for the result)."""
-    if errors_thr is not None and not (isinstance(errors_thr, (int, float)) and 0 < errors_thr <= 1):
-        raise InputError(f"errors thr: expected a number in (0, 1], got {errors_thr!r}")
+    _check_errors_thr(errors_thr)
     gt, frame_thr = prepared.gt, prepared.frame_thr
     frame_aps, frame_counts, curves = frame_ap(gt, prepared.frame_dets, [frame_thr],
                                                keep_curves=keep_curves)
@@ -127,6 +126,11 @@ def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
     if errors_thr is not None:
         result["errors"], _ = video_errors(gt, prepared.tubes, errors_thr)
     return result
+
+
+def _check_errors_thr(thr):
+    if thr is not None and not (isinstance(thr, (int, float)) and 0 < thr <= 1):
+        raise InputError(f"--thr (error analysis): expected a number in (0, 1], got {thr!r}")
 
 
 def _mean(values):
@@ -157,6 +161,7 @@ def _run(argv):
                              "official toolkit here")
     parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
     args = parser.parse_args(argv)
+    _check_errors_thr(args.thr)
     frame_dets, video_dets, recorded_gt = load_predictions(args.preds)
     gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
     if not os.path.isfile(gt_path):

@@ -17,7 +17,7 @@ import pickle
 
 import numpy as np
 
-from eval.report import write_bytes_atomic
+from eval.report import make_output_dir, write_bytes_atomic
 
 __all__ = ["FRAME_FILE", "VIDEO_FILE", "write_official_files"]
 
@@ -25,13 +25,14 @@ FRAME_FILE = "frame_detections.pkl"
 VIDEO_FILE = "video_detections.pkl"
 
 
-def write_official_files(directory, gt, frame_dets, tubes):
+def write_official_files(directory, gt, frame_dets, tubes, *, option="--save-official"):
     """Writes both pickles into `directory` (created if needed); returns their paths.
 
     gt: `GroundTruth`; frame_dets: validated float64 `[N, 8]`; tubes: {label: [(video name,
-    score, tube [T, 6])]} (linked or given).
+    score, tube [T, 6])]} (linked or given); option: the argument named when the directory
+    cannot be made.
     """
-    os.makedirs(directory, exist_ok=True)
+    make_output_dir(directory, option)
     frames = np.ascontiguousarray(frame_dets, dtype=np.float64).reshape(-1, 8)
     video = {label: [(str(name), float(score), np.asarray(tube, dtype=np.float32))
                      for name, score, tube in tubes.get(label, ())]

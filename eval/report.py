@@ -3,7 +3,9 @@ import json
 import os
 import tempfile
 
-__all__ = ["format_table", "percent", "write_bytes_atomic", "write_json_atomic"]
+from eval.errors import InputError
+
+__all__ = ["format_table", "make_output_dir", "percent", "write_bytes_atomic", "write_json_atomic"]
 
 
 def percent(fraction, digits=4):
@@ -45,3 +47,13 @@ def write_bytes_atomic(path, data):
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def make_output_dir(path, option):
+    """Creates the output directory `path` (given by `option`); an OSError (a file is in the
+    way, no permission) becomes a one-line InputError."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot create the directory "
+                         f"({error.strerror or error})") from None

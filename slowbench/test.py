@@ -33,7 +33,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime "
                         "(its stored checkpoint meta gives the data root and pipeline)")
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
-    p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports)")
+    p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports); for "
+                                  "MultiSports a directory DIR/ gets the official toolkit's "
+                                  "frame_detections.pkl and video_detections.pkl")
+    p.add_argument("--report", metavar="DIR", help="write eval's report.html and PNG plots here")
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--workers", type=at_least(0), default=2,
@@ -84,7 +87,7 @@ def test(args) -> dict:
     result = None
     if info.is_main:
         files = dataset_files(row, data_root, "val")
-        metrics = evaluate_predictions(row, files, predictions)
+        metrics = evaluate_predictions(row, files, predictions, report=args.report)
         result = {"row": row.name, **metrics, "samples": len(val_set), "data_root": str(data_root),
                   "seconds": round(time.perf_counter() - started, 1), "device": str(info.device)}
         print(f"{row.name} on {len(val_set)} val clips of {data_root}: {format_metrics(metrics)}")

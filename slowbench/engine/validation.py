@@ -1,19 +1,28 @@
 """Evaluates val-split predictions with the stand-alone ``eval`` package, as the reference metrics do."""
+import os
 import pathlib
 
 import eval.ava
 import eval.multisports
+from eval.html_report import write_report
+from eval.official_files import write_official_files
+from eval.pr_plot import pop_curves
 from slowbench.engine.atomic import atomic_pickle
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
 
 
-def evaluate_predictions(row, files, predictions) -> dict:
+def evaluate_predictions(row, files, predictions, report=None) -> dict:
     """Metrics of a row's val predictions (fractions): ``{"mAP"}`` for AVA rows, else
-    ``{"frame_mAP", "video_mAP"}``; ``files`` is the val split's ``slowbench.data.layout.DatasetFiles``."""
+    ``{"frame_mAP", "video_mAP"}``; ``files`` is the val split's ``slowbench.data.layout.DatasetFiles``.
+    With ``report`` (a directory), the evaluator's HTML report (error analysis included) goes there."""
+    details = {"keep_curves": True, "errors": True} if report else {}
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
-        result = eval.multisports.evaluate(gt, multisports_frame_dets(predictions, gt))
+        result = eval.multisports.evaluate(gt, multisports_frame_dets(predictions, gt),
+                                           keep_curves=bool(report),
+                                           errors_thr=0.5 if report else None)
+        _write_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
         return {"frame_mAP": result["frame_mAP"], "video_mAP": result["video_mAP"]}
     excluded = (eval.ava.read_exclusions(files.exclusions)
                 if files.exclusions is not None and pathlib.Path(files.exclusions).is_file() else ())
@@ -22,16 +31,33 @@ def evaluate_predictions(row, files, predictions) -> dict:
     # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     result = eval.ava.evaluate(eval.ava.read_csv_gt(files.annotations), detections, label_map,
-                               excluded=excluded)
+                               excluded=excluded, **details)
+    _write_report(report, "ava", result, {"row": row.name, "protocol": result["protocol"],
+                                          "gt": files.annotations})
     return {"mAP": result["mAP"]}
+
+
+def _write_report(directory, kind, result, settings) -> None:
+    """``--report``: eval's report.html and PNGs for this result (no-op without a directory)."""
+    if directory:
+        curves = pop_curves(result["per_class"])
+        print(f"wrote {write_report(directory, kind, result, curves, settings)}")
 
 
 def write_dump(row, files, predictions, path) -> pathlib.Path:
     """Writes predictions in the format the evaluators read: the official AVA detection CSV, or for
-    MultiSports a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (plain containers + numpy)."""
+    MultiSports a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (plain containers + numpy), or,
+    given a directory, the official toolkit's ``frame_detections.pkl`` and ``video_detections.pkl``
+    (tubes linked by ``eval``)."""
+    is_directory = _is_directory(path)
     path = check_dump_path(row, path)
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
+        if is_directory:
+            prepared = eval.multisports.prepare(gt, multisports_frame_dets(predictions, gt))
+            write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes,
+                                 option="--dump")
+            return path
         return atomic_pickle({"frame_dets": multisports_frame_dets(predictions, gt),
                              "gt_path": str(pathlib.Path(files.gt_pickle).resolve())}, path)
     eval.ava.write_csv_pred(path, ava_detections(predictions))
@@ -39,10 +65,18 @@ def write_dump(row, files, predictions, path) -> pathlib.Path:
 
 
 def check_dump_path(row, path) -> pathlib.Path:
-    """The dump format follows the dataset: ``.pkl`` for MultiSports, ``.csv`` for AVA rows."""
+    """The dump format follows the dataset: ``.pkl`` (or a directory ``DIR/`` for the official
+    toolkit's pair) for MultiSports, ``.csv`` for AVA rows."""
+    if row.dataset == "multisports" and _is_directory(path):
+        return pathlib.Path(path)
     path = pathlib.Path(path)
     suffix = ".pkl" if row.dataset == "multisports" else ".csv"
     if path.suffix != suffix:
-        kind = "a MultiSports dump is a .pkl" if suffix == ".pkl" else "an AVA dump is the official detection .csv"
-        raise InputError(f"--dump {path}: {kind} file")
+        kind = ("a MultiSports dump is a .pkl file or a directory DIR/" if suffix == ".pkl"
+                else "an AVA dump is the official detection .csv file")
+        raise InputError(f"--dump {path}: {kind}")
     return path
+
+
+def _is_directory(path) -> bool:
+    return str(path).endswith(("/", os.sep)) or pathlib.Path(path).is_dir()

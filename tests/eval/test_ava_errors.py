@@ -62,6 +62,7 @@ def test_excluded_gt_is_missed_only_where_it_counts_in_recall():
 @pytest.mark.parametrize("protocol", ava.PROTOCOLS)
 def test_kinds_sum_to_the_false_positives_of_the_ap(protocol):
     gt, pred, label_map, excluded = ava_case(seed=3, videos=10)
+    excluded = () if protocol == "activitynet-2020" else excluded  # it has no exclusions
     result = ava.evaluate(gt, pred, label_map, excluded, protocol=protocol, errors=True)
     errors = result["errors"]
     for class_id, entry in errors["per_class"].items():

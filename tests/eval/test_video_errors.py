@@ -247,7 +247,7 @@ def test_save_official_writes_the_compat_tubes(shared_file, tmp_path, cli_main):
     assert round(100 * result["video_mAP"]["0.5"], 4) == 37.5
 
 
-@pytest.mark.parametrize("args, message", [(["--thr", "0"], "errors thr"),
+@pytest.mark.parametrize("args, message", [(["--thr", "0"], "--thr (error analysis)"),
                                           (["--thr", "x"], "--thr"),
                                           (["--save-official"], "--save-official")])
 def test_bad_error_options_are_one_line(tmp_path, cli_main, args, message):
