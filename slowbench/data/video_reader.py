@@ -42,7 +42,8 @@ class VideoIndex:
 
     pts: int64 [N] presentation timestamps (units of `time_base`), increasing; last_keyframe:
     int64 [N], the last keyframe at or before each frame (0 before the first keyframe); size:
-    (width, height) of the coded frames.
+    (width, height) of the coded frames; last_duration: how long the last frame is shown, in
+    `time_base` units (the container's value, else the median frame spacing, else 0).
     """
 
     path: Path
@@ -50,6 +51,7 @@ class VideoIndex:
     last_keyframe: np.ndarray
     time_base: Fraction
     size: tuple[int, int]
+    last_duration: int = 0
 
     @classmethod
     def read(cls, path) -> VideoIndex:
@@ -59,7 +61,7 @@ class VideoIndex:
         container = _open(path)
         try:
             stream = container.streams.video[0]
-            pts, key = [], []
+            pts, key, durations = [], [], []
             for packet in container.demux(stream):
                 if packet.size == 0 or packet.is_discard:
                     continue
@@ -68,6 +70,7 @@ class VideoIndex:
                     raise DataError(f"{path}: a video packet has no timestamp")
                 pts.append(stamp)
                 key.append(packet.is_keyframe)
+                durations.append(packet.duration or 0)
             size = (stream.codec_context.width, stream.codec_context.height)
             time_base = stream.time_base
         except av.FFmpegError as error:
@@ -82,8 +85,10 @@ class VideoIndex:
             raise DataError(f"{path}: two frames share a presentation timestamp")
         keyframe = np.asarray(key, dtype=bool)[order]
         last_keyframe = np.maximum.accumulate(np.where(keyframe, np.arange(len(pts)), 0))
+        last_duration = int(durations[order[-1]]) or (
+            int(np.median(np.diff(pts))) if len(pts) > 1 else 0)
         return cls(path=path, pts=pts, last_keyframe=last_keyframe, time_base=time_base,
-                   size=size)
+                   size=size, last_duration=last_duration)
 
     def __len__(self) -> int:
         return len(self.pts)
