@@ -18,12 +18,12 @@ import os
 import pathlib
 import statistics
 import sys
-import tempfile
 import time
 
 import pandas as pd
 from tqdm import tqdm
 
+from eval.atomic import atomic_write
 from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.zoo import ROWS, ZooRow, get_row
 
@@ -254,21 +254,8 @@ def plot(rows: list[ZooRow], measured: dict[str, dict], path: pathlib.Path) -> N
         axis.set_ylabel("published mAP / f-mAP (%)")
         axis.grid(alpha=0.3)
     figure.tight_layout()
-    write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
+    atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=110))
     plt.close(figure)
-
-
-def write_atomically(path: pathlib.Path, write) -> None:
-    """`write(tmp_path)` then rename over `path`: a killed run never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def parse_rows(text: str | None) -> list[ZooRow]:
@@ -328,7 +315,8 @@ def _run(argv: list[str] | None) -> int:
               "as 2 FLOPs at the row's full test shape (mmaction2 and fvcore publish MACs, half "
               "of this). Latency is one test clip with its proposals. Published columns come "
               "from the mmaction2 model-zoo README.")
-    write_atomically(args.out, lambda tmp: pathlib.Path(tmp).write_text(render_markdown(tables, header)))
+    markdown = render_markdown(tables, header)
+    atomic_write(args.out, lambda file: file.write(markdown.encode("utf-8")))
     plot(rows, measured, args.out.parent / FIGURE_NAME)
     print(f"wrote {args.out} and {args.out.parent / FIGURE_NAME}")
     return 1 if any("error" in result for result in measured.values()) else 0

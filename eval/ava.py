@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from eval.ap import precision_recall, voc_ap
+from eval.atomic import atomic_json
 from eval.ava_errors import error_breakdown, format_errors_table
 from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
                          read_exclusions, read_label_map, write_csv_pred)
@@ -43,7 +44,7 @@ from eval.errors import ArgumentParser, InputError, run_cli, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, order_by
 from eval.pr_plot import pop_curves
-from eval.report import format_table, percent, write_json_atomic
+from eval.report import format_table, percent
 
 __all__ = [
     "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred",
@@ -318,7 +319,7 @@ def _run(argv):
     if "errors" in result:
         print(format_errors_table(result["errors"]))
     if args.json:
-        write_json_atomic(args.json, result)
+        atomic_json(result, args.json)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may c
 (`6.5`, up to 6 are significant), and the gt may hold 2-column rows `video,timestamp` for an
 annotated frame without any action (`read_csv_gt_2020`).
 """
-import os
 import re
-import tempfile
 
 import numpy as np
 import pandas as pd
 
+from eval.atomic import atomic_write
 from eval.errors import InputError, reading
 
 __all__ = [
@@ -132,7 +131,7 @@ def read_exclusions(path):
 
 
 def write_csv_pred(path, df, *, decimals=4):
-    """Writes predictions in the official CSV form, atomically (temp file + os.replace).
+    """Writes predictions in the official CSV form, atomically (`eval.atomic`).
 
     `df` has columns video, timestamp, x1, y1, x2, y2, action, score. Floats are printed with
     `decimals` digits (4, like mmaction2, so scores written here tie exactly as in mmaction2);
@@ -151,16 +150,8 @@ def write_csv_pred(path, df, *, decimals=4):
     text = text + "," + pd.Series(np.asarray(df["action"], dtype=np.int64)).astype(str).to_numpy()
     text = text + "," + pd.Series(np.asarray(df["score"], dtype=np.float64)).map(
         f"{{:.{decimals}f}}".format).to_numpy()
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".csv")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            if len(text):
-                file.write("\n".join(text.tolist()) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    lines = "".join(line + "\n" for line in text.tolist())
+    atomic_write(path, lambda file: file.write(lines.encode("utf-8")))
 
 
 def _format_timestamp(value):

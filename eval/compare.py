@@ -10,8 +10,9 @@ import json
 import os
 import sys
 
+from eval.atomic import atomic_bytes
 from eval.errors import ArgumentParser, InputError, reading, run_cli
-from eval.report import format_table, percent, write_bytes_atomic
+from eval.report import format_table, percent
 
 __all__ = ["compare", "format_comparison", "plot_comparison", "main", "METRICS"]
 
@@ -112,7 +113,7 @@ def plot_comparison(comparison, names, path):
     first = comparison["headline"][0]
     axis.set_title(f"{names[1]} vs {names[0]}: {first[0]} {percent(first[1], 2)} -> "
                    f"{percent(first[2], 2)}", fontsize=9)
-    write_bytes_atomic(path, png_of(figure))
+    atomic_bytes(png_of(figure), path)
 
 
 def _read(path):

@@ -10,7 +10,8 @@ import base64
 import html
 import os
 
-from eval.report import make_output_dir, percent, write_bytes_atomic
+from eval.atomic import atomic_bytes
+from eval.report import make_output_dir, percent
 
 __all__ = ["write_report", "KINDS"]
 
@@ -40,10 +41,10 @@ def write_report(directory, kind, result, curves, settings):
         rows, kinds, title, xlabel = content["errors"]
         figures["errors.png"] = report_plots.error_bars_png(rows, kinds, title=title, xlabel=xlabel)
     for name, png in figures.items():
-        write_bytes_atomic(os.path.join(directory, name), png)
+        atomic_bytes(png, os.path.join(directory, name))
     page = _page(content, settings, figures)
     path = os.path.join(directory, "report.html")
-    write_bytes_atomic(path, page.encode("utf-8"))
+    atomic_bytes(page.encode("utf-8"), path)
     return path
 
 

@@ -24,12 +24,13 @@ import sys
 
 import numpy as np
 
+from eval.atomic import atomic_json
 from eval.errors import ArgumentParser, InputError, run_cli
 from eval.frame_ap import frame_ap
 from eval.multisports_io import (DEFAULT_GT_PATH, GroundTruth, check_frame_dets,
                                  check_video_dets, load_gt, load_predictions, prepare_gt)
 from eval.pr_plot import pop_curves
-from eval.report import format_table, percent, write_json_atomic
+from eval.report import format_table, percent
 from eval.tube_linking import link_tubes
 from eval.video_ap import video_ap
 from eval.video_errors import format_errors_table, video_errors
@@ -202,7 +203,7 @@ def _run(argv):
     if "errors" in result:
         print(format_errors_table(result["errors"]))
     if args.json:
-        write_json_atomic(args.json, result)
+        atomic_json(result, args.json)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ Then `evaluate_multisports.py frameAP|videoAP|videoAP_all|videoAP_error GT.pkl F
 them unchanged.
 """
 import os
-import pickle
 
 import numpy as np
 
-from eval.report import make_output_dir, write_bytes_atomic
+from eval.atomic import atomic_pickle
+from eval.report import make_output_dir
 
 __all__ = ["FRAME_FILE", "VIDEO_FILE", "write_official_files"]
 
@@ -40,7 +40,7 @@ def write_official_files(directory, gt, frame_dets, tubes, *, option="--save-off
     paths = []
     for name, data in ((FRAME_FILE, frames), (VIDEO_FILE, video)):
         path = os.path.join(directory, name)
-        write_bytes_atomic(path, pickle.dumps(data, protocol=4))
+        atomic_pickle(data, path)
         paths.append(path)
     return paths
 

@@ -1,11 +1,9 @@
-"""Plain-text result tables and atomic JSON output shared by the evaluator CLIs."""
-import json
+"""Plain-text result tables and output folders shared by the evaluator CLIs."""
 import os
-import tempfile
 
 from eval.errors import InputError
 
-__all__ = ["format_table", "make_output_dir", "percent", "write_bytes_atomic", "write_json_atomic"]
+__all__ = ["format_table", "make_output_dir", "percent"]
 
 
 def percent(fraction, digits=4):
@@ -20,33 +18,6 @@ def format_table(header, rows):
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def write_json_atomic(path, data):
-    """Writes `data` as JSON (NaN is not allowed: unscored values must be None) via os.replace."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=2, allow_nan=False)
-            file.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
-def write_bytes_atomic(path, data):
-    """Writes `data` (bytes) to `path` via a temp file in the same directory and os.replace."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp_")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
 
 
 def make_output_dir(path, option):

@@ -11,13 +11,13 @@ another class count, and refuses a checkpoint of another architecture.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from eval.atomic import atomic_write
 from slowbench.errors import CheckpointError
 
 
@@ -173,19 +173,12 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module | dict[str, Tensor], *,
                     meta: dict | None = None, **extra) -> None:
-    """Writes `{"state_dict": ..., "meta": meta, **extra}` (mmengine's layout) atomically: a
-    temporary file in the same folder, then `os.replace`. Keep `meta` and `extra` to tensors and
+    """Writes `{"state_dict": ..., "meta": meta, **extra}` (mmengine's layout) atomically
+    (`eval.atomic`; the folder is created if needed). Keep `meta` and `extra` to tensors and
     plain containers/numbers/strings so `torch.load(weights_only=True)` can read them back
     (e.g. `optimizer=optimizer.state_dict(), epoch=3`)."""
     path = Path(path)
     state = model.state_dict() if isinstance(model, nn.Module) else model
     checkpoint = {"state_dict": {k: v.detach().cpu() for k, v in state.items()},
                   "meta": dict(meta or {}), **extra}
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(checkpoint, handle)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    atomic_write(path, lambda file: torch.save(checkpoint, file))

@@ -12,11 +12,11 @@ import pathlib
 import sys
 import time
 
+from eval.atomic import atomic_json
 from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
 from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
-from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector

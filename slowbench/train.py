@@ -9,7 +9,6 @@ built-in synthetic dataset is generated and a CPU-sized profile is used (``engin
 The loop itself is ``slowbench.engine.trainer``.
 """
 import argparse
-import pathlib
 import sys
 
 from slowbench.engine import distributed

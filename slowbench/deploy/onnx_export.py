@@ -16,10 +16,10 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from eval.atomic import atomic_write
 from slowbench.deploy.onnx_symbolics import MAX_OPSET, MIN_OPSET, registered_symbolics
 from slowbench.deploy.optional import import_optional
 from slowbench.deploy.roi_scorer import RoiScorer
-from slowbench.engine.atomic import atomic_write
 from slowbench.errors import InputError
 
 DEFAULT_OPSET = 17

@@ -10,8 +10,8 @@ import tempfile
 import torch
 from torch import Tensor, nn
 
+from eval.atomic import atomic_write
 from slowbench.deploy.roi_scorer import RoiScorer
-from slowbench.engine.atomic import atomic_write
 
 DYNAMIC = torch.export.Dim.DYNAMIC
 DYNAMIC_SHAPES = {"clip": {0: DYNAMIC, 3: DYNAMIC, 4: DYNAMIC}, "rois": {0: DYNAMIC}}

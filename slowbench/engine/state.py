@@ -43,7 +43,6 @@ def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iterat
                         meta: dict) -> pathlib.Path:
     """Writes the full training state atomically (``model`` unwrapped from DDP by the caller)."""
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(path, model, meta=meta, optimizer=optimizer.state_dict(),
                     scheduler=scheduler.state_dict(), rng=rng_state(), epoch=epoch, iteration=iteration)
     return path

@@ -13,11 +13,11 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from eval.atomic import atomic_json
 from slowbench.checkpoint import load_pretrained
 from slowbench.data import build_dataset, collate
 from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
-from slowbench.engine.atomic import atomic_json
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
 from slowbench.engine.run_plan import LOG_NAME, RESULTS_NAME, RunPlan

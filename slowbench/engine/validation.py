@@ -4,10 +4,10 @@ import pathlib
 
 import eval.ava
 import eval.multisports
+from eval.atomic import atomic_pickle
 from eval.html_report import write_report
 from eval.official_files import write_official_files
 from eval.pr_plot import pop_curves
-from slowbench.engine.atomic import atomic_pickle
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
 
