@@ -1,7 +1,7 @@
 """Evaluate a checkpoint: ``python -m slowbench.test --row ROW --ckpt CKPT|--onnx FILE [--dump result.csv|result.pkl]``.
 
 Runs inference on the row's validation split, evaluates it with ``eval`` (AVA frame-mAP, or MultiSports
-frame-/video-mAP) and optionally dumps the predictions: the official AVA detection CSV (read by
+frame-/video-mAP; AVA-Kinetics rows: per part and combined, ``--part``) and optionally dumps the predictions: the official AVA detection CSV (read by
 ``python -m eval.ava``) or, for MultiSports, a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (read by
 ``python -m eval.multisports``). A checkpoint written by ``slowbench.train`` carries its model overrides,
 pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained; an ONNX
@@ -13,14 +13,14 @@ import sys
 import time
 
 from eval.atomic import atomic_json
-from slowbench.data import PipelineConfig, build_dataset, collate, default_data_root, find_dataset
-from slowbench.data.layout import dataset_files
+from slowbench.data import PipelineConfig, collate, default_data_root, find_dataset
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
 from slowbench.engine.inference import predict_split
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
-from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump
+from slowbench.engine.val_parts import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
+from slowbench.engine.validation import check_dump_path
 from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.zoo import get_row
 
@@ -33,10 +33,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime "
                         "(its stored checkpoint meta gives the data root and pipeline)")
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
-    p.add_argument("--dump", help="write predictions: .csv (AVA) or .pkl (MultiSports); for "
+    p.add_argument("--dump", help="write predictions: .csv (AVA; AVA-Kinetics adds the Kinetics part "
+                                  "as <stem>_kinetics.csv) or .pkl (MultiSports); for "
                                   "MultiSports a directory DIR/ gets the official toolkit's "
                                   "frame_detections.pkl and video_detections.pkl")
     p.add_argument("--report", metavar="DIR", help="write eval's report.html and PNG plots here")
+    p.add_argument("--part", choices=PART_CHOICES,
+                   help="AVA-Kinetics rows: validate on the AVA part, the Kinetics part or both (default: "
+                        "both when the data root has the Kinetics part, else ava)")
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--workers", type=at_least(0), default=2,
@@ -81,18 +85,17 @@ def test(args) -> dict:
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
     overrides = meta.get("model_overrides") or {}
-    val_set = build_dataset(row_for_model(row, overrides), data_root, "val", pipeline, test_mode=True)
+    val = build_val_split(row_for_model(row, overrides), data_root, pipeline, args.part)
     detector.to(info.device)
-    predictions = predict_split(detector, val_set, info, collate=collate, workers=args.workers, desc="test")
+    predictions = predict_split(detector, val.dataset, info, collate=collate, workers=args.workers, desc="test")
     result = None
     if info.is_main:
-        files = dataset_files(row, data_root, "val")
-        metrics = evaluate_predictions(row, files, predictions, report=args.report)
-        result = {"row": row.name, **metrics, "samples": len(val_set), "data_root": str(data_root),
+        metrics = evaluate_val(val, predictions, report=args.report)
+        result = {"row": row.name, **metrics, "samples": len(val), "data_root": str(data_root),
                   "seconds": round(time.perf_counter() - started, 1), "device": str(info.device)}
-        print(f"{row.name} on {len(val_set)} val clips of {data_root}: {format_metrics(metrics)}")
+        print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")
         if args.dump:
-            print(f"wrote {write_dump(row, files, predictions, args.dump)}")
+            print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")
         if args.json:
             atomic_json(result, args.json)
     distributed.shutdown(info)

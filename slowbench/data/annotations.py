@@ -1,6 +1,7 @@
 """Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava_io`)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -22,10 +23,12 @@ class Keyframe:
     boxes: float64 [m, 4] normalised (x1, y1, x2, y2), exactly as parsed (the reference scales
     them to pixels in float64 and rounds once); labels: float32 [m, num_classes] multi-hot
     with the CSV's integer label as the column; entity_ids: the first row's person id per box.
+    timestamp: seconds, an int, or a float for a fractional (AVA-Kinetics) keyframe. A frame
+    annotated without any action (a 2-column row) has m = 0.
     """
 
     video: str
-    timestamp: int
+    timestamp: int | float
     boxes: np.ndarray
     labels: np.ndarray
     entity_ids: list
@@ -35,17 +38,36 @@ class Keyframe:
         return image_key(self.video, self.timestamp)
 
 
-def image_key(video: str, timestamp: int) -> str:
-    """The reference key of an annotated frame: `video,TTTT` (timestamp zero-padded to 4 digits)."""
-    return f"{video},{timestamp:04d}"
+def image_key(video: str, timestamp: int | float) -> str:
+    """The reference key of an annotated frame: `video,TTTT` (whole seconds zero-padded to 4
+    digits; a fractional timestamp keeps its decimals)."""
+    if float(timestamp).is_integer():
+        return f"{video},{int(timestamp):04d}"
+    return f"{video},{timestamp}"
+
+
+def parse_timestamp(text: str) -> int | float:
+    """`0902` -> 902, `6.5` -> 6.5 (seconds >= 0); ValueError otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"timestamp {text!r} is not a number") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"timestamp {text!r} is not a finite number >= 0")
+    return int(value) if value.is_integer() else value
 
 
 def _parse_row(fields, num_classes: int, where: str):
+    if len(fields) == 2:  # an annotated frame without any action (ActivityNet 2020 form)
+        try:
+            return fields[0], parse_timestamp(fields[1]), None, None, None
+        except ValueError as error:
+            raise DataError(f"{where}: {error}") from None
     if len(fields) != 8:
         raise DataError(f"{where}: expected 8 comma-separated columns "
                         f"(video,timestamp,x1,y1,x2,y2,label,entity), got {len(fields)}")
     try:
-        timestamp = int(fields[1])
+        timestamp = parse_timestamp(fields[1])
         box = tuple(float(value) for value in fields[2:6])
         label = int(fields[6])
         entity = int(fields[7])
@@ -63,8 +85,8 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
     """Groups the CSV rows by `video,timestamp` in order of first appearance.
 
     Rows of one key whose four box values are exactly equal become one box with a multi-hot label
-    (the reference merges by box equality, not by entity id). Any malformed row raises a
-    `DataError` naming `path:line`.
+    (the reference merges by box equality, not by entity id). A 2-column row `video,timestamp`
+    is a keyframe without boxes. Any malformed row raises a `DataError` naming `path:line`.
     """
     path = Path(path)
     grouped: dict[tuple[str, int], dict[tuple, list]] = {}
@@ -78,6 +100,8 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
         video, timestamp, box, label, entity = _parse_row(
             line.strip().split(","), num_classes, f"{path}:{number}")
         boxes = grouped.setdefault((video, timestamp), {})
+        if box is None:
+            continue
         entry = boxes.setdefault(box, [entity, []])
         entry[1].append(label)
     keyframes = []

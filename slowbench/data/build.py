@@ -59,7 +59,11 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
         _check_normalised(proposals, files.proposals)
         frames, timeline = FrameFolders(files.frames), AvaTimeline(start_index=1)
     elif dataset == "ava-kinetics":
+        # Kinetics clips as videos (0-based frames, as the reference's Decord reads them), AVA
+        # movies as frame folders.
         frames, timeline = FrameFolders(files.frames), KineticsTimeline()
+        if files.videos is not None:
+            frames = VideoOrFrames(VideoFiles(files.videos, suffix=".mp4"), frames)
     elif dataset == "multisports":
         frames = FrameFolders(files.frames, number_offset=1, suffix_to_strip=".mp4")
         if files.videos is not None:

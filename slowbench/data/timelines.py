@@ -66,9 +66,12 @@ class KineticsTimeline(AvaTimeline):
         start, end = kinetics_timestamps(video)
         return 0, (end - start) * AVA_FPS
 
-    def proposal_key(self, video: str, timestamp: int) -> str:
-        key = image_key(video, timestamp)
-        return key if len(key) == 16 else image_key(video.rsplit("_", 2)[0], timestamp)
+    def proposal_key(self, video: str, timestamp: int | float) -> str:
+        """AVA: `video,TTTT`; a Kinetics clip: `<youtube_id>,<whole seconds:04d>` (the keys the
+        reference's proposal script writes)."""
+        if len(video) == 11:
+            return image_key(video, timestamp)
+        return image_key(video.rsplit("_", 2)[0], int(timestamp))
 
 
 def _strip_mp4(video: str) -> str:

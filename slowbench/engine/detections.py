@@ -34,7 +34,7 @@ def ava_detections(predictions, *, action_thr: float = AVA_ACTION_THR) -> pd.Dat
         if box_idx.size == 0:
             continue
         part = pd.DataFrame(np.round(boxes[box_idx], 4), columns=["x1", "y1", "x2", "y2"])
-        part.insert(0, "timestamp", int(meta["timestamp"]))
+        part.insert(0, "timestamp", meta["timestamp"])  # seconds: int, or float (AVA-Kinetics)
         part.insert(0, "video", str(meta["video"]))
         part["action"] = cls.astype(np.int64)
         part["score"] = np.round(scores[box_idx, cls], 4)

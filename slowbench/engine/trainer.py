@@ -16,7 +16,6 @@ from tqdm import tqdm
 from eval.atomic import atomic_json
 from slowbench.checkpoint import load_pretrained
 from slowbench.data import build_dataset, collate
-from slowbench.data.layout import dataset_files
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
@@ -25,7 +24,7 @@ from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.sampling import EpochSampler, SeededDataset
 from slowbench.engine.schedule import schedule_from_row
 from slowbench.engine.state import read_checkpoint, restore_training_state, save_training_state
-from slowbench.engine.validation import evaluate_predictions
+from slowbench.engine.val_parts import ValSplit, build_val_split, evaluate_val
 from slowbench.errors import CheckpointError, InputError
 from slowbench.models import build_detector
 
@@ -57,7 +56,7 @@ class TrainingRun:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     sampler: EpochSampler
     loader: DataLoader
-    val_set: object
+    val: ValSplit  # the val split in its parts (AVA-Kinetics: AVA and Kinetics)
     log: JsonLinesLog
     meta: dict  # stored in every checkpoint; what --resume and slowbench.test read back
     iters_per_epoch: int
@@ -84,7 +83,7 @@ def start_run(row, plan: RunPlan, info, *, pretrained=None, resume=None) -> Trai
     log = JsonLinesLog(plan.work_dir / LOG_NAME if info.is_main else None)
     data_row = row_for_model(row, plan.model_overrides)
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
-    val_set = build_dataset(data_row, plan.data_root, "val", plan.pipeline, test_mode=True)
+    val = build_val_split(data_row, plan.data_root, plan.pipeline)
     detector = _build_detector(row, plan).to(info.device)
     sampler = EpochSampler(len(train_set), seed=plan.seed, rank=info.rank,
                            world_size=info.world_size)
@@ -108,7 +107,7 @@ def start_run(row, plan: RunPlan, info, *, pretrained=None, resume=None) -> Trai
             "world_size": info.world_size, "epochs": plan.epochs, "lr": plan.lr, "seed": plan.seed}
     run = TrainingRun(row=row, plan=plan, info=info, detector=detector, model=model,
                       optimizer=optimizer, scheduler=scheduler, sampler=sampler, loader=loader,
-                      val_set=val_set, log=log, meta=meta, iters_per_epoch=iters_per_epoch,
+                      val=val, log=log, meta=meta, iters_per_epoch=iters_per_epoch,
                       started=time.perf_counter())
     if pretrained:
         _load_pretrained(run, pretrained)
@@ -120,7 +119,8 @@ def start_run(row, plan: RunPlan, info, *, pretrained=None, resume=None) -> Trai
             f"({iters_per_epoch} iters/epoch, batch {plan.batch_size} x {info.world_size} "
             f"processes, lr {plan.lr:g}, {schedule.decay} decay, "
             f"{plan.pipeline.test_short_side} px short side, "
-            f"model overrides {plan.model_overrides or 'none'}) on {info.device}")
+            f"model overrides {plan.model_overrides or 'none'}) on {info.device}; validating on "
+            f"{val.describe()}")
     return run
 
 
@@ -234,12 +234,11 @@ def save_state(run: TrainingRun, epoch: int) -> None:
 
 def validate(run: TrainingRun, epoch: int) -> dict:
     """Metrics on the val split (every rank predicts its shard; rank 0 evaluates, then shares)."""
-    predictions = predict_split(run.detector, run.val_set, run.info, collate=collate,
+    predictions = predict_split(run.detector, run.val.dataset, run.info, collate=collate,
                                 workers=run.plan.workers)
     metrics = None
     if run.info.is_main:
-        files = dataset_files(run.row, run.plan.data_root, "val")
-        metrics = evaluate_predictions(run.row, files, predictions)
+        metrics = evaluate_val(run.val, predictions)
         run.event("val", epoch=epoch, **metrics)
     return distributed.broadcast_from_main(run.info, metrics)
 

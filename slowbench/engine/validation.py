@@ -22,7 +22,7 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
         result = eval.multisports.evaluate(gt, multisports_frame_dets(predictions, gt),
                                            keep_curves=bool(report),
                                            errors_thr=0.5 if report else None)
-        _write_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
+        write_result_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
         return {"frame_mAP": result["frame_mAP"], "video_mAP": result["video_mAP"]}
     excluded = (eval.ava.read_exclusions(files.exclusions)
                 if files.exclusions is not None and pathlib.Path(files.exclusions).is_file() else ())
@@ -32,12 +32,12 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     result = eval.ava.evaluate(eval.ava.read_csv_gt(files.annotations), detections, label_map,
                                excluded=excluded, **details)
-    _write_report(report, "ava", result, {"row": row.name, "protocol": result["protocol"],
+    write_result_report(report, "ava", result, {"row": row.name, "protocol": result["protocol"],
                                           "gt": files.annotations})
     return {"mAP": result["mAP"]}
 
 
-def _write_report(directory, kind, result, settings) -> None:
+def write_result_report(directory, kind, result, settings) -> None:
     """``--report``: eval's report.html and PNGs for this result (no-op without a directory)."""
     if directory:
         curves = pop_curves(result["per_class"])

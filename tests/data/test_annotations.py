@@ -33,7 +33,9 @@ def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
 
 @pytest.mark.parametrize("line, message", [
     ("vid,0902,0.1,0.2,0.3,0.4,1", "expected 8 comma-separated columns"),
-    ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "invalid literal"),
+    ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "timestamp '09x2' is not a number"),
+    ("vid,-1,0.1,0.2,0.3,0.4,1,0", "timestamp '-1' is not a finite number >= 0"),
+    ("vid,0902,0.1,0.2,0.3", "expected 8 comma-separated columns"),
     ("vid,0902,0.1,0.2,1.3,0.4,1,0", "not normalised"),
     ("vid,0902,0.1,0.2,0.3,0.4,81,0", "label 81 outside [0, 81)"),
 ])
@@ -43,6 +45,17 @@ def test_malformed_rows_name_file_and_line(tmp_path, line, message):
         read_annotations(csv, 81)
     text = str(error.value)
     assert text.startswith(f"{csv}:2: ") and message in text and "\n" not in text
+
+
+def test_fractional_timestamps_and_empty_keyframes(tmp_path):
+    csv = _write(tmp_path / "k.csv", "kin_0000001_000010_000020,15.5,0.1,0.2,0.3,0.4,1,-1\n"
+                                     "kin_0000002_000000_000010,4\n"
+                                     "kin_0000001_000010_000020,0015.5,0.1,0.2,0.3,0.4,3,-1\n")
+    first, empty = read_annotations(csv, 81)
+    assert first.timestamp == 15.5 and first.img_key == "kin_0000001_000010_000020,15.5"
+    assert np.flatnonzero(first.labels[0]).tolist() == [1, 3]
+    assert empty.timestamp == 4 and isinstance(empty.timestamp, int)
+    assert empty.boxes.shape == (0, 4) and empty.labels.shape == (0, 81)
 
 
 def test_select_proposals_follows_the_reference_rule():

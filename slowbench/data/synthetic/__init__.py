@@ -6,6 +6,9 @@
 `fmt="mp4"` the videos are written as H.264 files instead of frame folders: MultiSports'
 `trainval/<sport>/<video>.mp4` (read directly), AVA's `videos/<video>.mp4` (extract them with
 `python -m slowbench.data.extract_frames` before training, as with the real movies).
+`kind="ava-kinetics"` writes what `python -m slowbench.data.prepare_ava_kinetics` reads: an AVA
+root in `ava/` (frame folders), Kinetics-style videos in `kinetics700/` and the annotation
+release in `ava_kinetics_v1_0/` (see `kinetics_release`).
 """
 from __future__ import annotations
 
@@ -26,13 +29,17 @@ from eval.ap import precision_recall, voc_ap
 
 from slowbench.errors import DataError, InputError
 from ..layout import ava_files
+from .kinetics_release import (SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations,
+                               youtube_id)
 from .scene import ACTIONS, FPS, make_scene
 from .writers import (write_ava_annotations, write_frames, write_multisports_annotations,
                       write_multisports_gt, write_video)
 
 INFO_FILE = "synthetic_info.json"
-KINDS = ("ava", "multisports")
+KINDS = ("ava", "multisports", "ava-kinetics")
 FORMATS = ("frames", "mp4")
+AVA_DIR = "ava"  # the AVA root inside an "ava-kinetics" dataset
+KINETICS_FIRST_INDEX = 1_000_000  # scene seeds of Kinetics videos, apart from the AVA ones
 # 2: bigger persons, chance from the AVA evaluator; 3: wider stripes, thicker arm, uniform sensor
 # noise, excluded keyframes unannotated
 FORMAT_VERSION = 3
@@ -100,7 +107,10 @@ def _check(kind: str, fmt: str, videos: int, val_videos: int, seconds: int, widt
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {fmt!r}")
-    if fmt == "mp4" and (width % 2 or height % 2):
+    if kind == "ava-kinetics" and fmt != "frames":
+        raise InputError("format: ava-kinetics writes AVA frame folders and Kinetics mp4 videos; "
+                         "it takes no other format")
+    if (fmt == "mp4" or kind == "ava-kinetics") and (width % 2 or height % 2):
         raise InputError(f"mp4 (yuv420p) needs an even width and height, got {width}x{height}")
     if videos < 1 or val_videos < 1:
         raise InputError(f"videos ({videos}) and val_videos ({val_videos}) must be >= 1")
@@ -177,9 +187,41 @@ def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None
                 bar.update(1)
 
 
+def _write_kinetics_release(root: Path, *, seed: int, videos: int, val_videos: int, width: int,
+                            height: int, persons: tuple[int, int], progress: bool) -> dict:
+    """Kinetics-style mp4 videos and the annotation release; returns gt boxes per split."""
+    sizes = {"train": (KINETICS_FIRST_INDEX, videos),
+             "val": (KINETICS_FIRST_INDEX + videos, val_videos)}
+    counts, jobs, splits = {}, [], {}
+    for index, (split, (first, count)) in enumerate(sizes.items()):
+        rng = np.random.default_rng([seed, 2_000_003, index])
+        ids = [youtube_id(i) for i in range(first, first + count)]
+        scenes = {}
+        for offset, scene_id in enumerate(ids):
+            scene_rng = np.random.default_rng([seed, first + offset])
+            scenes[scene_id] = make_scene(scene_rng, width=width, height=height,
+                                          n_frames=SECONDS * FPS, persons=persons, multilabel=True)
+        starts = {scene_id: int(rng.integers(0, 300)) for scene_id in ids}
+        jobs += [(scene, root / VIDEOS_DIR / f"{video_name(i, starts[i])}.mp4")
+                 for i, scene in scenes.items()]
+        splits[split] = (scenes, starts, rng)
+    _write_every_video(jobs, write_video, desc="synthetic Kinetics videos", progress=progress)
+    for split, (scenes, starts, rng) in splits.items():
+        counts[split] = len(write_kinetics_annotations(scenes, starts, root, split, rng))
+    return counts
+
+
 def _write(root: Path, params: dict, kind: str, *, seed: int, videos: int, val_videos: int,
            seconds: int, width: int, height: int, persons: tuple[int, int], fmt: str,
            progress: bool) -> dict:
+    if kind == "ava-kinetics":
+        info = _write(root / AVA_DIR, params, "ava", seed=seed, videos=videos,
+                      val_videos=val_videos, seconds=seconds, width=width, height=height,
+                      persons=persons, fmt="frames", progress=progress)
+        info["kinetics_gt_boxes"] = _write_kinetics_release(
+            root, seed=seed, videos=videos, val_videos=val_videos, width=width, height=height,
+            persons=persons, progress=progress)
+        return info
     sizes = {"train": (0, videos), "val": (videos, val_videos)}
     scenes = {split: _scenes(kind, _video_names(kind, first, count), first, seed=seed,
                              seconds=seconds, width=width, height=height, persons=persons)

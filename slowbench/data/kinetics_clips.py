@@ -1,0 +1,201 @@
+"""The Kinetics part of AVA-Kinetics: its annotation release, the Kinetics-700 videos it needs and
+the clips cut from them (mmaction2 `tools/data/ava_kinetics`: `cut_kinetics.py`,
+`prepare_annotation.py`).
+
+A Kinetics video `<youtube_id>_<start:06d>_<end:06d>.mp4` holds seconds [start, end) of a YouTube
+video. Its annotated keyframes (seconds of the YouTube video, strictly inside the window) are cut
+to the clip [max(start, first - 2), min(end, last + 2)] (first / last keyframe, rounded outwards
+to whole seconds), re-timed to 30 fps as ffmpeg's `-r 30` does: clip frame k shows YouTube second
+clip_start + k / 30, so the keyframe t is clip frame 30 (t - clip_start), 0-based, as the
+reference's AVA-Kinetics dataset reads it.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .annotations import parse_timestamp
+from .errors import DataError
+from .extract_frames import resampled_sources
+from .video_reader import VideoIndex, VideoReader
+from .video_writer import encode_video
+
+CLIP_FPS = 30
+CONTEXT_S = 2  # seconds kept on each side of the first / last keyframe
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    """One line of `kinetics_{train,val}_v1.0.csv`: `youtube_id,seconds[,x1,y1,x2,y2,label[,..]]`.
+
+    `fields` are the line's columns as written; a 2-column line is a keyframe without actions.
+    """
+
+    youtube_id: str
+    seconds: int | float
+    fields: tuple
+    line: int
+
+    @property
+    def is_empty(self) -> bool:
+        return len(self.fields) == 2
+
+
+def read_release_csv(path) -> list[ReleaseRow]:
+    """The rows of an AVA-Kinetics release CSV; a malformed line is a `DataError` naming it."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read the annotation release ({error})") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        fields = tuple(value.strip() for value in line.split(","))
+        where = f"{path}:{number}"
+        if len(fields) not in (2, 7, 8):
+            raise DataError(f"{where}: expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) "
+                            f"or 2 (youtube_id,seconds), got {len(fields)}")
+        try:
+            seconds = parse_timestamp(fields[1])
+            if len(fields) > 2:
+                box = [float(value) for value in fields[2:6]]
+                int(fields[6])
+        except ValueError as error:
+            raise DataError(f"{where}: {error}") from None
+        if len(fields) > 2 and not all(0.0 <= value <= 1.0 for value in box):
+            raise DataError(f"{where}: box {fields[2:6]} is not normalised to [0, 1]")
+        if not fields[0]:
+            raise DataError(f"{where}: empty youtube id")
+        rows.append(ReleaseRow(fields[0], seconds, fields, number))
+    return rows
+
+
+@dataclass(frozen=True)
+class SourceVideo:
+    """A Kinetics-700 video file and the YouTube seconds [start, end) its name says it holds."""
+
+    path: Path
+    youtube_id: str
+    start: int
+    end: int
+
+
+def find_videos(folder) -> dict[str, list[SourceVideo]]:
+    """`<youtube_id>_<start>_<end>.mp4` files anywhere under `folder` (Kinetics lists keep them in
+    class sub-folders), by YouTube id, each id's videos sorted by start. Other files are skipped."""
+    videos: dict[str, list[SourceVideo]] = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            stem, suffix = os.path.splitext(name)
+            parts = stem.rsplit("_", 2)
+            if suffix != ".mp4" or len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+                continue
+            video = SourceVideo(Path(root) / name, parts[0], int(parts[1]), int(parts[2]))
+            videos.setdefault(video.youtube_id, []).append(video)
+    for found in videos.values():
+        found.sort(key=lambda video: (video.start, video.end, str(video.path)))
+    return videos
+
+
+@dataclass
+class ClipPlan:
+    """A clip to cut: YouTube seconds [start, end] of `source`, holding `keyframes` (seconds)."""
+
+    source: SourceVideo
+    start: int
+    end: int
+    keyframes: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.youtube_id}_{self.start:06d}_{self.end:06d}"
+
+
+def plan_clips(keyframes: dict[str, set], videos: dict[str, list[SourceVideo]]):
+    """Assigns every keyframe (youtube id -> seconds) to the first video whose window holds it
+    strictly inside, as the reference does -> (plans by (youtube id, seconds), ids without any
+    video, (youtube id, seconds) outside every video of that id)."""
+    plans, missing, outside = {}, [], []
+    for youtube_id, seconds in sorted(keyframes.items()):
+        candidates = videos.get(youtube_id)
+        if not candidates:
+            missing.append(youtube_id)
+            continue
+        per_video: dict[int, list] = {}
+        for second in sorted(seconds):
+            index = next((i for i, video in enumerate(candidates)
+                          if video.start < second < video.end), None)
+            if index is None:
+                outside.append((youtube_id, second))
+            else:
+                per_video.setdefault(index, []).append(second)
+        for index, held in per_video.items():
+            video = candidates[index]
+            plan = ClipPlan(video, max(video.start, math.floor(min(held)) - CONTEXT_S),
+                            min(video.end, math.ceil(max(held)) + CONTEXT_S), held)
+            plans.update({(youtube_id, second): plan for second in held})
+    return plans, missing, outside
+
+
+class ShortVideo(Exception):
+    """The decoded video ends before one of the clip's keyframes."""
+
+
+def cut_clip(plan: ClipPlan, out: Path) -> Path:
+    """Writes `plan`'s clip as an H.264 mp4 at 30 fps, as the reference's ffmpeg cut does (at
+    `encode_video`'s near-lossless default quality; complete or absent: it writes a temp file and
+    renames it). An existing `out` is kept.
+
+    Clip frame k is the source frame shown at YouTube second plan.start + k / 30. A source
+    that ends early gives a shorter clip; one that ends before a keyframe raises `ShortVideo`.
+    Unreadable files raise `DataError` naming them.
+    """
+    if out.is_file():
+        return out
+    index = VideoIndex.read(plan.source.path)
+    picks = source_frames(index.seconds, plan, index.last_duration * float(index.time_base))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encode_video(out, _even_sized(_picked_frames(VideoReader(plan.source.path, index), picks)),
+                 CLIP_FPS)
+    return out
+
+
+def source_frames(seconds: np.ndarray, plan: ClipPlan, last_duration: float) -> np.ndarray:
+    """Source frame index [K] of each 30 fps clip frame, as ffmpeg's `-r 30` picks them
+    (`extract_frames.resampled_sources`), given every source frame's presentation time `seconds`
+    [N] and how long the last one is shown. Frames past the source's end are dropped; a source
+    that ends before a keyframe raises `ShortVideo`."""
+    seconds = seconds - seconds[0]
+    duration = seconds[-1] + last_duration
+    late = max(plan.keyframes) - plan.source.start
+    if late >= duration:
+        raise ShortVideo(f"{plan.source.path}: {duration:.2f} s long, shorter than its annotated "
+                         f"window (keyframe at {late:g} s from its start)")
+    return resampled_sources(seconds, fps=CLIP_FPS, start=plan.start - plan.source.start,
+                             end=plan.end - plan.source.start, last_duration=last_duration)
+
+
+def _picked_frames(reader: VideoReader, picks: np.ndarray):
+    """Yields the frames at `picks` (non-decreasing source indices, repeats allowed) in one
+    forward decoding pass, never holding more than one frame."""
+    position = 0
+    for index, frame in reader.iter_frames(start=int(picks[0])):
+        while position < len(picks) and picks[position] == index:
+            yield frame
+            position += 1
+        if position == len(picks):
+            return
+
+
+def _even_sized(frames):
+    """H.264 in yuv420p needs even sizes: an odd width or height gains a copy of its last column
+    or row (boxes are normalised, so they move by under a pixel)."""
+    for frame in frames:
+        height, width = frame.shape[:2]
+        yield np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")

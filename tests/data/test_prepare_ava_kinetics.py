@@ -1,0 +1,182 @@
+"""python -m slowbench.data.prepare_ava_kinetics on the synthetic AVA-Kinetics release: the layout,
+the clip timing, reruns and every bad input."""
+import contextlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.safe_pickle import load as safe_load
+from slowbench.data import prepare_ava_kinetics as prepare
+from slowbench.data.kinetics_clips import ClipPlan, ShortVideo, SourceVideo, source_frames
+from slowbench.data.synthetic import AVA_DIR, generate
+from slowbench.data.synthetic.kinetics_release import (VIDEOS_DIR, annotation_path,
+                                                       proposals_path)
+from slowbench.data.synthetic.writers import write_video
+from slowbench.data.synthetic.scene import make_scene
+from slowbench.data.video_reader import VideoReader
+
+
+def prepare_args(release_root: Path, out: Path, *extra) -> list:
+    return ["--release", str(release_root / "ava_kinetics_v1_0"), "--videos",
+            str(release_root / VIDEOS_DIR), "--ava-root", str(release_root / AVA_DIR),
+            "--out", str(out), "--proposals-train", str(proposals_path(release_root, "train")),
+            "--proposals-val", str(proposals_path(release_root, "val")), "--workers", "2", *extra]
+
+
+def run(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = prepare.main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """A small synthetic release: 4 + 3 AVA videos of 5 s, 4 + 3 Kinetics videos of 6 s."""
+    return generate(tmp_path_factory.mktemp("ak") / "release", "ava-kinetics", videos=4,
+                    val_videos=3, seconds=5, width=64, height=48, persons=(1, 2), progress=False)
+
+
+@pytest.fixture(scope="module")
+def prepared(release, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ak_out") / "ava_kinetics"
+    status, stdout, stderr = run(prepare_args(release, out))
+    assert status == 0, stderr
+    return out, stdout, stderr
+
+
+def test_layout_csvs_proposals_and_links(release, prepared):
+    out, stdout, _ = prepared
+    anno = out / "annotations"
+    release_train = annotation_path(release, "train").read_text().splitlines()
+    train = (anno / "ava_train_v2.2.csv").read_text().splitlines()
+    ava_train = (release / AVA_DIR / "annotations" / "ava_train_v2.2.csv").read_text().splitlines()
+    # Kinetics rows first, in the converted form (clip name, whole seconds, -1), then AVA's as is.
+    assert train[len(release_train):] == ava_train
+    for converted, original in zip(train, release_train):
+        yt, seconds, *box, label = original.split(",")
+        clip, start, end = converted.split(",")[0].rsplit("_", 2)
+        assert clip == yt and int(start) < float(seconds) < int(end)
+        assert converted.split(",")[1:] == [str(int(float(seconds))), *box, label, "-1"]
+    # Val: the release's lines are the gt; the converted rows keep the seconds as released.
+    release_val = annotation_path(release, "val").read_text().splitlines()
+    assert (anno / "kinetics_val_gt.csv").read_text().splitlines() == release_val
+    val = (anno / "kinetics_val.csv").read_text().splitlines()
+    assert [len(line.split(",")) for line in val] == [
+        2 if len(line.split(",")) == 2 else 8 for line in release_val]
+    assert [line.split(",")[1] for line in val] == [line.split(",")[1] for line in release_val]
+    # Proposals: Kinetics train updated with AVA train; val as given.
+    merged = safe_load(anno / "ava_dense_proposals_train.FAIR.recall_93.9.pkl")
+    ava_props = safe_load(release / AVA_DIR / "annotations" / "ava_dense_proposals_train.FAIR.recall_93.9.pkl")
+    kinetics = safe_load(proposals_path(release, "train"))
+    assert merged.keys() == ava_props.keys() | kinetics.keys()
+    assert safe_load(anno / "kinetics_dense_proposals_val.pkl").keys() == \
+        safe_load(proposals_path(release, "val")).keys()
+    assert (anno / "ava_val_v2.2.csv").read_bytes() == \
+        (release / AVA_DIR / "annotations" / "ava_val_v2.2.csv").read_bytes()
+    ava_videos = sorted(p.name for p in (release / AVA_DIR / "rawframes").iterdir())
+    assert sorted(p.name for p in (out / "rawframes").iterdir()) == ava_videos
+    assert all((out / "rawframes" / v).is_symlink() for v in ava_videos)
+    assert len(list((out / "videos").glob("*.mp4"))) == 7
+    assert "train: 4 of 4 keyframes kept in 4 clips" in stdout
+    assert "val: 3 of 3 keyframes kept in 3 clips" in stdout
+
+
+def test_clip_frames_are_the_source_frames_on_screen_at_30_fps(release, prepared):
+    out, _, _ = prepared
+    clip = sorted((out / "videos").glob("*.mp4"))[0]
+    youtube_id, start, end = clip.stem.rsplit("_", 2)
+    source = next((release / VIDEOS_DIR).glob(f"{youtube_id}_*.mp4"))
+    source_start = int(source.stem.rsplit("_", 2)[1])
+    cut, original = VideoReader(clip), VideoReader(source)
+    assert len(cut) == 30 * (int(end) - int(start))
+    first = 30 * (int(start) - source_start)  # the source is 30 fps: frames map one to one
+    for k in (0, 17, len(cut) - 1):
+        frame = cut.frames([k])[0].astype(np.int16)
+        errors = {d: np.abs(frame - original.frames([first + k + d])[0]).mean()
+                  for d in (-1, 0, 1) if 0 <= first + k + d < len(original)}
+        # Re-encoding is lossy (and the synthetic frames carry fresh sensor noise each frame): the
+        # right frame is the closest (measured 4-6 grey levels, neighbours 7-13).
+        assert all(errors[0] < 0.8 * error for d, error in errors.items() if d != 0)
+
+
+def test_frame_choice_for_another_frame_rate():
+    source = SourceVideo(Path("x_000010_000020.mp4"), "x", 10, 20)
+    plan = ClipPlan(source, 12, 14, [13])
+    seconds = 0.5 + np.arange(250) / 25.0  # 25 fps, first frame stamped at 0.5 s
+    picks = source_frames(seconds, plan, 0.04)
+    # ffmpeg's fps filter (round=near): clip frame k (second 12 + k / 30, i.e. 2 + k / 30 s into
+    # the source) takes the last source frame j whose time j / 25 is before 2 + (k + 0.5) / 30.
+    expected = [max(j for j in range(250) if j / 25 < 2 + (k + 0.5) / 30 - 1e-9) for k in range(60)]
+    assert picks.tolist() == expected
+    with pytest.raises(ShortVideo, match="shorter than its annotated window"):
+        source_frames(seconds[:60], plan, 0.04)  # 2.4 s of video, keyframe 3 s in
+    # 70 frames = 2.8 s: the clip (from 2 s in) ends after 0.8 s = 24 frames at 30 fps.
+    assert len(source_frames(seconds[:70], ClipPlan(source, 12, 14, [12.5]), 0.04)) == 24
+
+
+def test_rerun_keeps_finished_clips_and_redoes_missing_ones(release, tmp_path):
+    out = tmp_path / "ak"
+    assert run(prepare_args(release, out))[0] == 0
+    clips = sorted((out / "videos").glob("*.mp4"))
+    stamps = {p: p.stat().st_mtime_ns for p in clips}
+    clips[0].unlink()
+    status, stdout, _ = run(prepare_args(release, out))
+    assert status == 0
+    assert all(p.stat().st_mtime_ns == stamps[p] for p in clips[1:])
+    assert clips[0].is_file()
+
+
+def test_missing_and_short_videos_are_counted_skipped_and_reported(release, tmp_path):
+    copy = tmp_path / "release"
+    shutil.copytree(release, copy, symlinks=True)
+    train_csv = annotation_path(copy, "train")
+    # An annotation whose video is gone, and a video shorter than its window (a 6 s name, 1 s of
+    # frames, keyframe 4 s in).
+    train_csv.write_text(train_csv.read_text() + "gone_video1,15,0.1,0.1,0.5,0.5,1\n"
+                         + "kin_short01,104,0.1,0.1,0.5,0.5,1\n")
+    one_second = make_scene(np.random.default_rng(0), width=64, height=48, n_frames=30,
+                            persons=(1, 1), multilabel=True)
+    write_video(one_second, copy / VIDEOS_DIR / "kin_short01_000100_000106.mp4")
+    status, stdout, stderr = run(prepare_args(copy, tmp_path / "out"))
+    assert status == 0, stderr
+    assert "warning: train: 1 videos missing (first: gone_video1); their keyframes are skipped" in stderr
+    assert "warning: train: 1 videos shorter than their annotated window (first: " \
+           "kin_short01_000100_000106.mp4)" in stderr
+    assert "train: 4 of 6 keyframes kept in 4 clips" in stdout
+    report = (tmp_path / "out" / "prepare_report.json").read_text()
+    assert "gone_video1" in report and "kin_short01_000100_000106.mp4" in report
+    train = (tmp_path / "out" / "annotations" / "ava_train_v2.2.csv").read_text()
+    assert "gone_video1" not in train and "kin_short01" not in train
+
+
+@pytest.mark.parametrize("line, message", [
+    ("kin_x,1.5,0.1", "expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) or 2 "
+                      "(youtube_id,seconds), got 3"),
+    ("kin_x,abc,0.1,0.1,0.5,0.5,1", "timestamp 'abc' is not a number"),
+    ("kin_x,3,0.1,0.1,1.5,0.5,1", "is not normalised to [0, 1]"),
+])
+def test_malformed_release_row_is_one_line_naming_file_and_line(release, tmp_path, line, message):
+    copy = tmp_path / "release"
+    shutil.copytree(release / "ava_kinetics_v1_0", copy / "ava_kinetics_v1_0")
+    os.symlink(release / VIDEOS_DIR, copy / VIDEOS_DIR)
+    os.symlink(release / AVA_DIR, copy / AVA_DIR)
+    val_csv = annotation_path(copy, "val")
+    val_csv.write_text(val_csv.read_text() + line + "\n")
+    status, _, stderr = run(prepare_args(copy, tmp_path / "out"))
+    number = len(val_csv.read_text().splitlines())
+    (error,) = stderr.splitlines()
+    assert status == 2
+    assert error.startswith(f"error: {val_csv}:{number}: ") and message in error
+
+
+def test_missing_inputs_are_one_line_errors(release, tmp_path):
+    args = prepare_args(release, tmp_path / "out")
+    args[args.index("--ava-root") + 1] = str(tmp_path / "nowhere")
+    status, _, stderr = run(args)
+    assert status == 2 and len(stderr.splitlines()) == 1
+    assert stderr.startswith("error: --ava-root ") and "missing annotations/ava_train_v2.2.csv" in stderr
