@@ -28,12 +28,12 @@ def _read_bgr(path: Path) -> np.ndarray:
     """One frame as mmcv's cv2 backend decodes it: uint8 [H, W, 3] BGR (grey and CMYK JPEGs are
     converted by OpenCV, EXIF orientation applied). Unreadable files raise a `DataError`."""
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: frame file is missing") from None
     except OSError as error:
         raise DataError(f"{path}: unreadable frame ({error.strerror})") from None
-    frame = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if frame is None:  # OpenCV returns None for unknown formats and truncated JPEGs
         raise DataError(f"{path}: unreadable frame (OpenCV cannot decode it: corrupt or truncated)")
     return frame

@@ -38,4 +38,7 @@ def resize_crop_flip(frames: Sequence[np.ndarray], geometry: ClipGeometry) -> np
     clip = resized[:, y:y + crop_h, x:x + crop_w]
     if not geometry.flipped:
         return clip
-    return np.stack([cv2.flip(frame, 1) for frame in clip])
+    flipped = np.empty((len(frames), crop_h, crop_w, 3), dtype=np.uint8)
+    for index, frame in enumerate(clip):
+        cv2.flip(frame, 1, dst=flipped[index])
+    return flipped
