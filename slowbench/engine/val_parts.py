@@ -114,8 +114,9 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
         scored["kinetics_mAP"] = alone["mAP"]
     result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report))
     if report:
-        write_result_report(report, "ava", result, {"row": row.name, "protocol": result["protocol"],
-                                             "parts": " + ".join(p.name for p in val.parts)})
+        settings = {"row": row.name, "protocol": result["protocol"],
+                    "parts": " + ".join(part.name for part in val.parts)}
+        write_result_report(report, "ava", result, settings)
     return {"mAP": result["mAP"], **scored}
 
 

@@ -74,7 +74,8 @@ def test_training_validates_on_both_parts(trained):
 @pytest.mark.filterwarnings("ignore::eval.errors.InputWarning")  # the dump scores all 80 ids
 def test_test_both_parts_reproduces_validation_and_dumps_official_csvs(trained, layout, tmp_path):
     _, result, _ = trained
-    metrics, stdout = run_test_cli(trained, tmp_path)  # default: both parts
+    metrics, stdout = run_test_cli(trained, tmp_path, "--report", str(tmp_path / "report"))
+    assert (tmp_path / "report" / "report.html").is_file()  # of the headline (union) number
     for key in ("mAP", "ava_mAP", "kinetics_mAP"):
         assert metrics[key] == pytest.approx(result[key], abs=1e-12)
     assert f"wrote {tmp_path / 'pred.csv'}, {tmp_path / 'pred_kinetics.csv'}" in stdout
