@@ -85,6 +85,18 @@ def test_grey_and_cmyk_jpegs_decode_as_opencv_does(tmp_path, mode):
         assert not np.array_equal(pillow, clip[0])
 
 
+def test_exif_rotated_jpegs_are_turned_upright_as_opencv_does(tmp_path):
+    """IMREAD_COLOR applies the EXIF orientation, so the clip's size is the rotated one."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown rotated 90 degrees clockwise
+    path = tmp_path / "img_00001.jpg"
+    Image.fromarray(_texture(320, 180, seed=7)).save(path, "JPEG", quality=90, exif=exif.tobytes())
+    clip, original, geometry = decode_clip(
+        [path], lambda w, h: inference_geometry(w, h, short_side=256))
+    assert original == (320, 180) and geometry.resized == (256, 455)
+    np.testing.assert_array_equal(clip, _mmaction2_clip([path], (256, 455)))
+
+
 @pytest.mark.parametrize("short, resized, crop, flipped", [
     (300, (533, 300), (101, 17, 256, 256), False),
     (300, (533, 300), (101, 17, 256, 256), True),
