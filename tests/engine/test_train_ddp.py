@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from conftest import TINY_ARGS
+from engine_helpers import TINY_ARGS
 
 
 def test_torchrun_two_cpu_processes(tiny_ava, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from slowbench import train as train_cli
-from conftest import TINY_ARGS
+from engine_helpers import TINY_ARGS
 
 COMMON = [*TINY_ARGS, "--epochs", "2", "--deterministic", "--seed", "3", "--val-every", "5"]
 
