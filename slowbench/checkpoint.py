@@ -42,9 +42,11 @@ class LoadReport:
         return "; ".join(parts) + (f" ({'; '.join(self.notes)})" if self.notes else "")
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
-    """The tensor dict of a checkpoint file: its `state_dict` entry, or the file itself if it is
-    a bare state dict."""
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """The content of a checkpoint file, read once with `torch.load(weights_only=True)`: a dict
+    whose `state_dict` is a dict of tensors (a bare state dict comes back as
+    `{"state_dict": it}`), with `meta` and training state when the file has them. A missing,
+    unreadable or foreign file is a one-line `CheckpointError`."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
@@ -53,10 +55,12 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     except Exception as error:  # torch raises several types for truncated or foreign files
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({reason})") from None
-    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+    if isinstance(checkpoint, dict) and "state_dict" not in checkpoint:
+        checkpoint = {"state_dict": checkpoint}
+    state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: no state dict of tensors in the checkpoint")
-    return state
+    return checkpoint
 
 
 def _is_recogniser(state: dict[str, Tensor]) -> bool:
@@ -64,8 +68,10 @@ def _is_recogniser(state: dict[str, Tensor]) -> bool:
         k.startswith("cls_head.") for k in state)
 
 
-def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = True) -> LoadReport:
-    """Loads `path` into `model` (a detector, or a bare backbone for `backbone.*` keys).
+def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = True, *,
+                    checkpoint: dict | None = None) -> LoadReport:
+    """Loads `path` into `model` (a detector, or a bare backbone for `backbone.*` keys);
+    `checkpoint` is the file's `read_checkpoint` content when the caller has read it already.
 
     Detection checkpoint: with `strict`, every model key must be present with the same shape
     and no other key may exist. Recognition checkpoint (`cls_head.*`, no `roi_head.*`): the
@@ -73,7 +79,7 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = Tr
     Any violation raises `CheckpointError` naming the file and the first bad key; nothing is
     loaded in that case.
     """
-    state = read_state_dict(path)
+    state = (checkpoint or read_checkpoint(path))["state_dict"]
     model_state = model.state_dict()
     if not any(k.startswith("backbone.") for k in model_state):
         # A bare backbone: address it with the detector's names.
@@ -125,7 +131,7 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
     model's names, a backbone tensor missing or of another shape (another depth or width),
     another RoI head design, or a tensor the model has no place for.
     """
-    state = read_state_dict(path)
+    state = read_checkpoint(path)["state_dict"]
     model_state = detector.state_dict()
     if not set(state) & set(model_state):
         first = next(iter(state), None)

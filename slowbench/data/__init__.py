@@ -11,13 +11,12 @@ from .collate import collate
 from .detection_dataset import DetectionDataset
 from .errors import DataError, DataWarning
 from .layout import DatasetFiles, dataset_files, default_data_root, find_dataset
-from .normalize import RGB_MEAN, RGB_STD, normalize_clips
 from .pipeline_config import PipelineConfig
 from .resize_crop_flip import resize_crop_flip
 
 __all__ = [
     "DataError", "DataWarning", "DatasetFiles", "DetectionDataset", "Keyframe", "PipelineConfig",
-    "RGB_MEAN", "RGB_STD", "build_dataset", "collate", "dataset_files", "default_data_root",
-    "find_dataset", "image_key", "load_split", "normalize_clips", "read_annotations",
+    "build_dataset", "collate", "dataset_files", "default_data_root",
+    "find_dataset", "image_key", "load_split", "read_annotations",
     "read_multisports_gt", "read_proposals", "resize_crop_flip", "select_proposals",
 ]

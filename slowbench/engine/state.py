@@ -1,4 +1,5 @@
-"""Training checkpoints: atomic write and weights-only read of model, optimizer, scheduler, RNG and position.
+"""Training checkpoints: write and restore model, optimizer, scheduler, RNG and position (read with
+``slowbench.checkpoint.read_checkpoint``).
 
 File layout (a plain dict, loadable with ``torch.load(weights_only=True)``; ``state_dict`` + ``meta`` is
 also what ``slowbench.checkpoint.load_checkpoint`` reads, like an mmaction2 checkpoint):
@@ -46,21 +47,6 @@ def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iterat
     save_checkpoint(path, model, meta=meta, optimizer=optimizer.state_dict(),
                     scheduler=scheduler.state_dict(), rng=rng_state(), epoch=epoch, iteration=iteration)
     return path
-
-
-def read_checkpoint(path) -> dict:
-    """Loads a checkpoint dict weights-only; a missing or unreadable file is a one-line CheckpointError."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated/foreign files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line})") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise CheckpointError(f"{path}: checkpoint has no 'state_dict'")
-    return ckpt
 
 
 def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[int, int]:

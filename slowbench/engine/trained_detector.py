@@ -1,6 +1,5 @@
 """The detector of a checkpoint, built the way it was trained."""
-from slowbench.checkpoint import load_checkpoint
-from slowbench.engine.state import read_checkpoint
+from slowbench.checkpoint import load_checkpoint, read_checkpoint
 from slowbench.errors import CheckpointError
 from slowbench.models import build_detector
 from slowbench.models.detector import Detector
@@ -9,10 +8,11 @@ from slowbench.models.detector import Detector
 def load_trained_detector(row, path) -> tuple[Detector, dict]:
     """`(detector, meta)`: the row's detector with the model overrides that `slowbench.train`
     recorded in the checkpoint's meta (none for an official file), weights loaded strictly."""
-    meta = read_checkpoint(path).get("meta") or {}
+    checkpoint = read_checkpoint(path)
+    meta = checkpoint.get("meta") or {}
     if meta.get("row") not in (None, row.name):
         raise CheckpointError(f"{path}: checkpoint was trained for row {meta['row']!r}, "
                               f"not {row.name!r}")
     detector = build_detector(row, **(meta.get("model_overrides") or {}))
-    load_checkpoint(detector, path, strict=True)
+    load_checkpoint(detector, path, strict=True, checkpoint=checkpoint)
     return detector, meta

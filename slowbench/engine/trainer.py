@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from eval.atomic import atomic_json
-from slowbench.checkpoint import load_pretrained
+from slowbench.checkpoint import load_pretrained, read_checkpoint
 from slowbench.data import build_dataset, collate
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
@@ -23,7 +23,7 @@ from slowbench.engine.run_plan import LOG_NAME, RESULTS_NAME, RunPlan
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.sampling import EpochSampler, SeededDataset
 from slowbench.engine.schedule import schedule_from_row
-from slowbench.engine.state import read_checkpoint, restore_training_state, save_training_state
+from slowbench.engine.state import restore_training_state, save_training_state
 from slowbench.engine.val_parts import ValSplit, build_val_split, evaluate_val
 from slowbench.errors import CheckpointError, InputError
 from slowbench.models import build_detector

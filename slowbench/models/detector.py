@@ -70,12 +70,6 @@ class Detector(nn.Module):
         return self.roi_head.score_rois(self.backbone(self.normalise(clips)), rois)
 
 
-def normalise_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
-    """Pixel boxes `[n, 4]` of a `height x width` network input -> [0, 1] coordinates, as the
-    reference writes its test results."""
-    return boxes / boxes.new_tensor([width, height, width, height])
-
-
 def _check_clips(clips: Tensor) -> None:
     if not isinstance(clips, Tensor) or clips.dim() != 5 or clips.shape[1] != 3:
         shape = list(clips.shape) if isinstance(clips, Tensor) else type(clips).__name__

@@ -1,13 +1,11 @@
-"""Reference layout names, PipelineConfig, collate padding and input normalisation."""
+"""Reference layout names, PipelineConfig and collate padding."""
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW, Row
 
-from slowbench.data import (PipelineConfig, collate, dataset_files, default_data_root,
-                            find_dataset, normalize_clips)
+from slowbench.data import PipelineConfig, collate, dataset_files, default_data_root, find_dataset
 
 
 def test_default_roots_and_reference_file_names():
@@ -81,14 +79,3 @@ def test_collate_pads_bottom_right_and_keeps_box_lists():
     with pytest.raises(ValueError, match="differ in channels/length"):
         collate([_sample(4, 6, 1), odd])
 
-
-def test_normalize_clips_per_channel():
-    clips = torch.tensor([123.675, 116.28, 103.53]).round().to(torch.uint8).view(1, 3, 1, 1, 1)
-    clips = clips.expand(2, 3, 2, 2, 2).contiguous()
-    out = normalize_clips(clips)
-    expected = (torch.tensor([124.0, 116.0, 104.0]) - torch.tensor([123.675, 116.28, 103.53])) \
-        / torch.tensor([58.395, 57.12, 57.375])
-    assert out.dtype == torch.float32
-    np.testing.assert_allclose(out[0, :, 0, 0, 0].numpy(), expected.numpy(), rtol=1e-6)
-    with pytest.raises(ValueError, match=r"\[B, 3, T, H, W\]"):
-        normalize_clips(clips[0])

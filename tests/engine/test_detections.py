@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from slowbench.engine.detections import ava_detections, multisports_frame_dets
+from slowbench.engine.detections import ava_detections, multisports_frame_dets, normalised_boxes
 from slowbench.errors import DataError
 
 
@@ -46,3 +46,8 @@ def test_multisports_empty_and_unknown_video():
     meta = {"video": "sport/zzz.mp4", "timestamp": 1, "img_shape": (8, 8)}
     with pytest.raises(DataError, match="sport/zzz"):
         multisports_frame_dets([(np.zeros((1, 4)), np.ones((1, 3)), meta)], GT)
+
+
+def test_boxes_are_normalised_by_the_network_input_size():
+    boxes = np.array([[34.0, 25.6, 340.0, 256.0]])
+    np.testing.assert_allclose(normalised_boxes(boxes, (256, 340)), [[0.1, 0.1, 1.0, 1.0]])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from slowbench.checkpoint import read_checkpoint
 from slowbench.engine import state
 from slowbench.errors import CheckpointError
 
@@ -38,7 +39,7 @@ def test_resume_from_saved_state_is_bit_exact(tmp_path):
 
     model2, opt2, sched2 = small_training_objects(seed=123)
     torch.manual_seed(999), np.random.seed(5), random.seed(7)  # scramble: the checkpoint must restore them
-    ckpt = state.read_checkpoint(tmp_path / "c.pth")
+    ckpt = read_checkpoint(tmp_path / "c.pth")
     assert state.restore_training_state(ckpt, model=model2, optimizer=opt2, scheduler=sched2) == (1, 3)
     assert ckpt["meta"] == {"row": "x"}
     train_steps(model2, opt2, sched2, 4)
@@ -65,20 +66,20 @@ def test_training_state_file_is_an_mmaction2_style_dict(tmp_path):
 
 def test_read_checkpoint_errors_are_one_line(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
-        state.read_checkpoint(tmp_path / "missing.pth")
+        read_checkpoint(tmp_path / "missing.pth")
     (tmp_path / "junk.pth").write_bytes(b"not a zip file at all")
-    with pytest.raises(CheckpointError, match="not a readable checkpoint") as info:
-        state.read_checkpoint(tmp_path / "junk.pth")
+    with pytest.raises(CheckpointError, match="not a readable torch checkpoint") as info:
+        read_checkpoint(tmp_path / "junk.pth")
     assert "\n" not in str(info.value)
     torch.save({"weights": {}}, tmp_path / "nodict.pth")
-    with pytest.raises(CheckpointError, match="no 'state_dict'"):
-        state.read_checkpoint(tmp_path / "nodict.pth")
+    with pytest.raises(CheckpointError, match="no state dict of tensors"):
+        read_checkpoint(tmp_path / "nodict.pth")
 
 
 def test_read_checkpoint_refuses_arbitrary_pickled_objects(tmp_path):
     torch.save({"state_dict": {}, "evil": argparse.Namespace(a=1)}, tmp_path / "evil.pth")
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
-        state.read_checkpoint(tmp_path / "evil.pth")
+    with pytest.raises(CheckpointError, match="not a readable torch checkpoint"):
+        read_checkpoint(tmp_path / "evil.pth")
 
 
 def test_weights_only_checkpoint_cannot_resume(tmp_path):
@@ -86,3 +87,19 @@ def test_weights_only_checkpoint_cannot_resume(tmp_path):
     with pytest.raises(CheckpointError, match="cannot resume.*--pretrained"):
         state.restore_training_state({"state_dict": model.state_dict()}, model=model, optimizer=opt,
                                      scheduler=sched)
+
+
+def test_a_trained_checkpoint_is_read_once_for_its_meta_and_weights(tmp_path, monkeypatch):
+    from slowbench.checkpoint import save_checkpoint
+    from slowbench.engine.trained_detector import load_trained_detector
+    from slowbench.models import build_detector
+    from slowbench.zoo import get_row
+
+    row, overrides = get_row("ava21-k400-r50-4x16"), {"depth": 18, "base_channels": 4}
+    trained = build_detector(row, **overrides)
+    save_checkpoint(tmp_path / "c.pth", trained, meta={"row": row.name, "model_overrides": overrides})
+    reads, load = [], torch.load
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: reads.append(args) or load(*args, **kwargs))
+    detector, meta = load_trained_detector(row, tmp_path / "c.pth")
+    assert len(reads) == 1 and meta["model_overrides"] == overrides
+    torch.testing.assert_close(detector.state_dict(), trained.state_dict())

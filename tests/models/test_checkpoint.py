@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from slowbench.checkpoint import CheckpointError, load_checkpoint, read_state_dict, save_checkpoint
+from slowbench.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from slowbench.models import build_detector
 
 
@@ -164,4 +164,4 @@ def test_pickled_objects_are_refused(tmp_path):
     with open(path, "wb") as handle:
         pickle.dump({"state_dict": {"w": torch.zeros(1)}, "hook": os.getcwd}, handle)
     with pytest.raises(CheckpointError):
-        read_state_dict(path)
+        read_checkpoint(path)

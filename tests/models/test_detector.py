@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from slowbench.models import build_detector, create_detector, normalise_boxes
+from slowbench.models import build_detector
 from slowbench.models.fold_batchnorm import fold_batchnorm
 from slowbench.models.roi_extractor import create_roi_extractor
 
@@ -172,10 +172,17 @@ def test_fold_batchnorm_keeps_outputs(tiny_detector):
     torch.testing.assert_close(folded.backbone(clip), model.backbone(clip))
 
 
-def test_normalise_boxes_divides_by_input_size():
-    boxes = torch.tensor([[34.0, 25.6, 340.0, 256.0]])
-    torch.testing.assert_close(normalise_boxes(boxes, 256, 340),
-                               torch.tensor([[0.1, 0.1, 1.0, 1.0]]))
+def test_pixels_are_normalised_per_channel_with_the_reference_statistics():
+    """mmaction2's ActionDataPreprocessor: (x - mean) / std with its RGB mean and std."""
+    model = build_detector("ava21-k400-r50-4x16", depth=18, base_channels=4)
+    clips = torch.tensor([124.0, 116.0, 104.0]).view(1, 3, 1, 1, 1).expand(2, 3, 2, 2, 2)
+    expected = ((torch.tensor([124.0, 116.0, 104.0]) - torch.tensor([123.675, 116.28, 103.53]))
+                / torch.tensor([58.395, 57.12, 57.375]))
+    out = model.normalise(clips)
+    assert out.shape == clips.shape and out.dtype == torch.float32
+    torch.testing.assert_close(out[1, :, 1, 1, 1], expected)
+    with pytest.raises(ValueError, match=r"\[B, 3, T, H, W\]"):
+        model.normalise(clips[0])
 
 
 @pytest.mark.parametrize("clips,message", [
