@@ -112,14 +112,20 @@ def read_csv_gt_2020(path):
 def read_csv_pred(path, *, fractional=False):
     """Prediction rows (exactly 8 columns; the 8th is the score) as a DataFrame.
 
-    `fractional`: timestamps may have decimals (float64 column).
+    `fractional`: the ActivityNet 2020 form: timestamps may have decimals (float64 column), and,
+    as its reader does, a 2-column row (a frame without detections) is skipped and a 7-column row
+    scores 1.0.
     """
     frame = _read_typed(path, "score", allow_seven=False, fractional=fractional)
     if frame is not None:
         return frame
-    fields, lines = _read_fields(path, allowed=(8,))
+    fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,))
+    if fractional:
+        boxed = fields[2] != ""
+        fields, lines = [column[boxed] for column in fields], lines[boxed]
     frame = _typed_columns(fields, lines, path, fractional)
-    frame["score"] = _numbers(fields[7], lines, path, "score")
+    score = _numbers(fields[7], lines, path, "score", allow_empty=fractional)
+    frame["score"] = np.where(fields[7] == "", 1.0, score)
     return frame
 
 

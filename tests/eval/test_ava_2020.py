@@ -222,6 +222,15 @@ def test_reader_splits_empty_keyframes(files):
     assert ava.read_csv_pred(files["pred.csv"], fractional=True)["timestamp"].iloc[0] == 6.5
 
 
+def test_prediction_rows_of_2_and_7_columns_as_the_2020_reader(files):
+    files["pred.csv"].write_text("kin_a,6.5\nkin_a,6.5,0.1,0.1,0.5,0.9,1\nkin_b,3.25,0,0,1,1,2,0.25\n")
+    pred = ava.read_csv_pred(files["pred.csv"], fractional=True)
+    assert pred[["video", "timestamp", "action", "score"]].values.tolist() == [
+        ["kin_a", 6.5, 1, 1.0], ["kin_b", 3.25, 2, 0.25]]
+    with pytest.raises(InputError, match=r"pred.csv:1: expected 8 columns, got 2"):
+        ava.read_csv_pred(files["pred.csv"])
+
+
 def test_cli_scores_the_2020_files(files, run_main, tmp_path):
     out = tmp_path / "r.json"
     done = run_main(ava.main, "--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map",
