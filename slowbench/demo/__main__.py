@@ -12,13 +12,13 @@ import sys
 import numpy as np
 import torch
 
+from eval.atomic import atomic_json
 from eval.ava_io import read_label_map
 from slowbench.data import default_data_root
 from slowbench.data.layout import dataset_files
 from slowbench.data.synthetic import INFO_FILE
 from slowbench.data.video_reader import VideoReader
 from slowbench.engine.arguments import at_least, positive_float
-from slowbench.engine.atomic import atomic_json
 from slowbench.engine.run_setup import row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.errors import ArgumentParser, InputError, run_cli

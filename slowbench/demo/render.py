@@ -10,8 +10,8 @@ from typing import Iterable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from eval.atomic import atomic_bytes
 from slowbench.data.video_writer import encode_video
-from slowbench.engine.atomic import atomic_write
 
 PREDICTION_COLOUR = (0, 150, 255)   # boxes and label backgrounds of predictions
 GROUND_TRUTH_COLOUR = (40, 200, 40)
@@ -71,5 +71,5 @@ def write_output(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     buffer = io.BytesIO()
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=round(1000 / fps), loop=0, optimize=True)
-    atomic_write(path, lambda file: file.write(buffer.getvalue()))
+    atomic_bytes(buffer.getvalue(), path)
     return len(images)
