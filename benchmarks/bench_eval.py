@@ -3,7 +3,7 @@
 Each benchmark times the vectorised evaluator with pytest-benchmark and, in the same run, a
 simple per-detection Python loop computing the same numbers (`eval_cases.naive_*`); it asserts
 the speed-up ratio and that both agree, and records absolute times in `extra_info`. The
-reference implementations' costs on 2 shared CPU cores (spec §5) are recorded alongside:
+reference implementations' published costs on 2 shared CPU cores are recorded alongside:
 AVA 4.96 s (mmaction2, Pool(32)) / 16.73 s (ActivityNet); MultiSports frame-AP 2.8 s per
 threshold; tube linking 66.2 s and 2.15 GB peak.
 

@@ -7,11 +7,11 @@ shaped like AVA person boxes (20-55% of the image width, 45-95% of its height, s
 8 clips), 8x8 output, spatial_scale 1/16, adaptive sampling (1-2 samples per bin and axis),
 aligned; float32 and bfloat16, ``avg`` and ``max`` over T.
 
-Bytes moved, as ``../shared/spec/performance_anchors.md`` §6.2 counts them (b bytes/element):
+Bytes moved, the minimum traffic of the op (b bytes/element):
 ``In = N*C*T*H*W*b``, ``Of = K*C*oh*ow*b``; fused forward = ``In + Of`` (read the input once,
 write the pooled output); fused backward = ``2*In + Of`` (zero grad_input, write the touched
-lines back, read grad_out). The int16 argmax of ``max`` (``K*C*oh*ow*2`` bytes) is not counted,
-as in §6.2. Floor = bytes / peak HBM bandwidth (§6.1: H100 SXM 3.35 TB/s, H100 PCIe 2.0 TB/s,
+lines back, read grad_out). The int16 argmax of ``max`` (``K*C*oh*ow*2`` bytes) is not counted.
+Floor = bytes / peak HBM bandwidth (the vendors' figures: H100 SXM 3.35 TB/s, H100 PCIe 2.0 TB/s,
 H200 4.8 TB/s; any other device: the device-to-device copy bandwidth measured in the run).
 
 Times: the pytest-benchmark figures are wall times of one call, CUDA-synchronised, after the L2
@@ -65,7 +65,7 @@ WARMUP = 3
 PROFILED_CALLS = 10
 FLOOR_GOAL = 3.0
 SPEEDUP_GOAL = 3.0
-# Peak HBM bandwidth (bytes/s) by device-name substring, first match wins (§6.1).
+# Peak HBM bandwidth (bytes/s, the vendors' figures) by device-name substring, first match wins.
 PEAK_BANDWIDTH = (("H200", 4.8e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12))
 L2_SCRUB_BYTES = 256 * 2**20  # well above the 50-60 MB L2 of an H100/H200
 MODEL_ROWS = ("ava21-k400-r50-4x16", "ava21-k400-r50nl-4x16", "ava21-k400-r101-8x8",
@@ -101,7 +101,7 @@ def op_case(dtype: torch.dtype) -> tuple[Tensor, Tensor]:
 
 
 def bytes_moved(itemsize: int) -> dict[str, int]:
-    """§6.2 bytes of the fused op at ``SHAPE``: ``{"forward": In + Of, "backward": 2*In + Of}``."""
+    """Bytes the fused op moves at ``SHAPE``: ``{"forward": In + Of, "backward": 2*In + Of}``."""
     n, c, t, h, w = SHAPE
     features = n * c * t * h * w * itemsize
     pooled = NUM_ROIS * c * OUTPUT * OUTPUT * itemsize
@@ -210,16 +210,16 @@ def copy_bandwidth() -> float:
 
 @pytest.fixture(scope="module")
 def bandwidth() -> dict:
-    """The device, its peak HBM bandwidth (§6.1, or the measured copy bandwidth) and the
+    """The device, its peak HBM bandwidth (the vendor's figure, or the measured copy bandwidth) and the
     measured copy bandwidth."""
     name = torch.cuda.get_device_name()
     copy = copy_bandwidth()
     for key, peak in PEAK_BANDWIDTH:
         if key in name:
-            return {"device": name, "peak_GBps": peak / 1e9, "peak_source": f"spec §6.1 ({key})",
+            return {"device": name, "peak_GBps": peak / 1e9, "peak_source": f"vendor figure ({key})",
                     "copy_GBps": round(copy / 1e9, 1)}
     return {"device": name, "peak_GBps": round(copy / 1e9, 1),
-            "peak_source": "measured device-to-device copy (device not in spec §6.1)",
+            "peak_source": "measured device-to-device copy (no vendor figure for this device)",
             "copy_GBps": round(copy / 1e9, 1)}
 
 

@@ -130,9 +130,9 @@ def test_training_step(benchmark, backbone):
                                 min_ms={k: round(v, 2) for k, v in times.items()},
                                 step_over_backbone=round(ratio, 3))
     assert torch.isfinite(loss)
-    # The RoI head (extractor, head, assignment, loss) should be a small part of a step
-    # (performance_anchors §4: 1-5% at real shapes). At these small CPU shapes it measured
-    # 1.1-1.5x on a quiet 2-core machine; 2x would mean the head dominates the step.
+    # The RoI head (extractor, head, assignment, loss) should be a small part of a step (1-5% at
+    # real shapes); at these small CPU shapes a step is 1.1-1.5x the backbone's, and 2x would
+    # mean the head dominates the step.
     assert ratio < 2.0, f"training step is {ratio:.2f}x the backbone-only step"
 
 

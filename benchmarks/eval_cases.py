@@ -1,6 +1,6 @@
 """Seeded, realistic large evaluation cases and simple per-detection baselines.
 
-Case sizes follow `../shared/spec/evaluation_reference.md` §5: AVA 300 videos x 30 keyframes
+Case sizes are those the reference evaluators were timed at: AVA 300 videos x 30 keyframes
 (~60k gt rows, ~140k predictions, 30 excluded keys); MultiSports 50 videos of 2,800-3,200
 frames (~470 gt tubes, ~147k gt boxes, ~290k frame detections).
 

@@ -1,6 +1,6 @@
 """AVA frame-mAP at IoU 0.5: `python -m eval.ava --gt GT.csv --pred PRED.csv --label-map MAP`.
 
-Two protocols (see `../shared/spec/evaluation_reference.md` §2 for the references):
+Three protocols, each equal to its reference evaluator:
 
 - `mmaction2` (default) = mmaction2 1.x `ava_eval`: boxes and scores in float32; only frames with
   evaluated gt that are not excluded are evaluated, detections elsewhere are ignored; gt on

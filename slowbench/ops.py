@@ -103,11 +103,15 @@ def roi_align_3d(
 ) -> Tensor:
     """RoIAlign (average mode) applied to every temporal slice: ``[K, C, T, oh, ow]``.
 
-    Exactly the semantics of ``torchvision.ops.roi_align`` / mmcv ``RoIAlign``: the box is
-    scaled by ``spatial_scale`` (and shifted by -0.5 when ``aligned``); each bin averages a
-    ``sampling_ratio`` x ``sampling_ratio`` grid of bilinear samples (adaptive
-    ``ceil(roi_size / output_size)`` when ``sampling_ratio <= 0``); samples more than one
-    pixel outside the map count as 0.
+    For the same arguments, per slice the result of ``torchvision.ops.roi_align`` / mmcv
+    ``RoIAlign`` (average mode): the box is scaled by ``spatial_scale`` (and shifted by -0.5 when
+    ``aligned``); each bin averages a ``sampling_ratio`` x ``sampling_ratio`` grid of bilinear
+    samples (adaptive ``ceil(roi_size / output_size)`` when ``sampling_ratio <= 0``); samples
+    more than one pixel outside the map count as 0.
+
+    The defaults are mmcv's and the SlowOnly configs' (``aligned=True, sampling_ratio=0``), not
+    torchvision's (``aligned=False, sampling_ratio=-1``): pass ``aligned=False`` for
+    torchvision's default result (``-1`` and ``0`` both mean adaptive sampling).
     """
     _require_ops()
     oh, ow = _pair(output_size)

@@ -1,4 +1,6 @@
-"""From model outputs to the evaluators' inputs (evaluation_reference §2.2 and §3.3).
+"""From model outputs to the evaluators' inputs, as mmaction2 writes its test results: AVA detection
+rows (boxes in [0, 1], scores above 0.002, both rounded to 4 decimals) and MultiSports ``[N, 8]``
+frame detections (argmax class, GT pixel units).
 
 A prediction is one val sample: its proposals ``[n, 4]`` in the pixels of the network input, the model's
 scores ``[n, num_classes]`` and the sample's ``meta`` (``video``, ``timestamp``, ``img_shape`` = (h, w)).

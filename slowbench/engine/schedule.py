@@ -1,4 +1,4 @@
-"""The reference learning-rate schedules (mmaction2 spec §1.3) as a pure function of the iteration.
+"""mmaction2's learning-rate schedules of the model-zoo configs as a pure function of the iteration.
 
 Two shapes occur in the model zoo:
 - per-epoch linear warm-up (LinearLR, start factor r, ``end`` epochs) chained with MultiStepLR
