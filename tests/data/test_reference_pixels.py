@@ -8,12 +8,16 @@ mmcv's `int(x * scale + 0.5)` sizes (given here as numbers); `RandomCrop` = `img
 `RandomCrop._box_crop` and `Flip._box_flip` compute them.
 """
 import io
+import pickle
 
 import cv2
 import numpy as np
 import pytest
+import torch
+from data_helpers import AVA_ROW
 from PIL import Image
 
+from slowbench.data import PipelineConfig, build_dataset, dataset_files
 from slowbench.data.clip_geometry import ClipGeometry, inference_geometry
 from slowbench.data.frame_decode import decode_clip
 from slowbench.data.resize_crop_flip import resize_crop_flip
@@ -164,3 +168,33 @@ def test_boxes_equal_mmaction2_bit_for_bit(random_crop, flipped):
     twice = _mmaction2_boxes(normalised.astype(np.float32).astype(np.float64), original, resized,
                              crop, flipped)
     assert not np.array_equal(ours, twice)
+
+
+@pytest.mark.parametrize("test_mode, seed, flipped", [(True, 0, False), (False, 0, True),
+                                                      (False, 4, False)])
+def test_dataset_samples_equal_mmaction2(tmp_path, test_mode, seed, flipped):
+    """End to end: the clip tensor and boxes of DetectionDataset for the draws it made."""
+    files = dataset_files(AVA_ROW, tmp_path, "train")
+    files.annotations.parent.mkdir(parents=True)
+    files.annotations.write_text("video,0902,0.213,0.1,0.6177,0.93,12,0\n")
+    proposals = np.array([[0.2, 0.11, 0.61, 0.9, 0.97], [0.5, 0.3, 1.0, 1.0, 0.93]])
+    files.proposals.write_bytes(pickle.dumps({"video,0902": proposals}))
+    (files.frames / "video").mkdir(parents=True)
+    for number in range(40, 80):
+        _write_jpeg(files.frames / "video" / f"img_{number:05d}.jpg", 203, 151, seed=number)
+    pipeline = PipelineConfig(clip_len=4, frame_interval=8, train_scale=(160, 200), crop_size=160,
+                              test_short_side=170)
+    torch.manual_seed(seed)
+    sample = build_dataset(AVA_ROW, tmp_path, "train", pipeline, test_mode=test_mode)[0]
+    meta = sample["meta"]
+    assert meta["flipped"] is flipped  # both kinds of draw are covered
+    resized = tuple(round(s * n) for s, n in zip(meta["scale_factor"], (203, 151)))
+    crop = None if test_mode else meta["crop"]
+    paths = [files.frames / "video" / f"img_{number:05d}.jpg" for number in meta["frame_inds"]]
+    expected = _mmaction2_clip(paths, resized, crop, meta["flipped"]).transpose(3, 0, 1, 2)
+    assert torch.equal(sample["clip"], torch.from_numpy(np.ascontiguousarray(expected)))
+    boxes = _mmaction2_boxes(np.array([[0.213, 0.1, 0.6177, 0.93]]), (203, 151), resized, crop,
+                             meta["flipped"])
+    np.testing.assert_array_equal(sample["gt_boxes"].numpy(), boxes)
+    np.testing.assert_array_equal(sample["proposals"].numpy(), _mmaction2_boxes(
+        proposals[:, :4], (203, 151), resized, crop, meta["flipped"]))
