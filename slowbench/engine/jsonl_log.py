@@ -2,14 +2,23 @@
 import json
 import pathlib
 
+from slowbench.errors import InputError
+
 
 class JsonLinesLog:
-    """``log(**fields)`` appends ``{"event": ..., ...}`` to ``path``; a no-op when ``path`` is None."""
+    """``log(**fields)`` appends ``{"event": ..., ...}`` to ``path``; a no-op when ``path`` is None.
+
+    A folder that cannot be created is an InputError naming it (e.g. an unwritable ``--work-dir``).
+    """
 
     def __init__(self, path):
         self.path = None if path is None else pathlib.Path(path)
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InputError(f"{self.path.parent}: cannot create the folder "
+                                 f"({error.strerror or error})") from None
 
     def log(self, event: str, **fields) -> None:
         if self.path is None:

@@ -144,3 +144,11 @@ def test_runner_reads_the_original_line_of_a_dataloader_worker_error(capsys):
                         "slowbench.errors.DataError: a.csv:3: expected 8 columns\n")
     assert run_cli(command) == 2
     assert capsys.readouterr().err == "error: a.csv:3: expected 8 columns\n"
+
+
+def test_a_work_dir_that_cannot_be_made_is_one_line(tiny_ava, tmp_path, capsys):
+    (tmp_path / "file").write_text("in the way")
+    status, err = run_main(train_cli.main, [*TINY_ARGS, "--data-root", str(tiny_ava), "--work-dir",
+                                            str(tmp_path / "file" / "run")], capsys)
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {tmp_path / 'file' / 'run'}: cannot create the folder (")
