@@ -329,3 +329,20 @@ def _score_decay_nms(boxes, overlap=0.6, top_k=10):
     boxes = boxes.copy()
     boxes[:, 4] *= weight
     return boxes[np.argsort(boxes[:, 4], kind="stable")[::-1]][:top_k]
+
+
+def naive_ava_main(argv):
+    """`python -m benchmarks.eval_cases GT PRED LABEL_MAP [EXCLUDED]`: the AVA mAP of
+    `naive_ava_map` as a whole process (eval's readers, then the per-detection loop): the
+    same-run baseline of the command-line benchmarks."""
+    from eval import ava
+
+    gt, pred, label_map = ava.read_csv_gt(argv[0]), ava.read_csv_pred(argv[1]), ava.read_label_map(argv[2])
+    excluded = ava.read_exclusions(argv[3]) if len(argv) > 3 else ()
+    print(f"naive frame-mAP {100 * naive_ava_map(gt, pred, label_map, excluded)[0]:.4f}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    naive_ava_main(sys.argv[1:])
