@@ -29,30 +29,36 @@ action` (+ `score` for predictions; gt may carry `person`, used only to order gt
 reference does), timestamps integer seconds (any seconds >= 0 for `activitynet-2020`), boxes
 normalised (x1, y1, x2, y2) in [0, 1].
 """
-import heapq
+# ruff: noqa: E402 - the command line is dispatched before the heavy imports below
 import sys
+
+if __name__ == "__main__":
+    # `python -m eval.ava` parses its arguments before numpy and pandas load (a third of a
+    # second), so --help and usage errors answer at once; the run then imports this file again
+    # as the module eval.ava.
+    from eval.ava_cli import main
+
+    sys.exit(main())
+
+import heapq
 
 import numpy as np
 import pandas as pd
 
 from eval.ap import precision_recall, voc_ap
-from eval.atomic import atomic_json
-from eval.ava_errors import error_breakdown, format_errors_table
+from eval.ava_cli import FRACTIONAL, PROTOCOLS, main
+from eval.ava_errors import error_breakdown
 from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
                          read_exclusions, read_label_map, write_csv_pred)
-from eval.errors import ArgumentParser, InputError, run_cli, warn_once
+from eval.errors import InputError, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, order_by
-from eval.pr_plot import pop_curves
-from eval.report import format_table, percent
 
 __all__ = [
     "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred",
     "read_exclusions", "write_csv_pred", "PROTOCOLS", "CATEGORIES",
 ]
 
-PROTOCOLS = ("mmaction2", "activitynet", "activitynet-2020")
-FRACTIONAL = "activitynet-2020"  # the protocol whose frames are keyed by fractional seconds
 IOU_THRESHOLD = 0.5
 ACTIVITYNET_MAX_DETECTIONS = 50
 # Category -> inclusive id range, as in mmaction2's `ava_eval`.
@@ -262,65 +268,3 @@ def _summarise(label_map, class_ids, num_gt, cls, tp, protocol, keep_curves):
 def _mean(values):
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
-
-
-def main(argv=None):
-    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
-    return run_cli(_run, argv)
-
-
-def _run(argv):
-    parser = ArgumentParser(prog="python -m eval.ava", description=__doc__.splitlines()[0])
-    parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
-    parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
-    parser.add_argument("--label-map", required=True, help="pbtxt or 'id: name' list")
-    parser.add_argument("--exclude", help="excluded timestamps CSV (video,timestamp); not with "
-                                          f"--protocol {FRACTIONAL}")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="mmaction2",
-                        help=f"{FRACTIONAL}: the AVA-Kinetics challenge's evaluator (fractional "
-                             "timestamps, 2-column gt rows for frames without actions)")
-    parser.add_argument("--json", help="write the results as JSON here")
-    parser.add_argument("--plot", help="draw per-class precision-recall curves to this image")
-    parser.add_argument("--errors", action="store_true",
-                        help="what each class's false positives are (duplicate, localisation, "
-                             "classification, background) and its missed gt")
-    parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
-    args = parser.parse_args(argv)
-    if args.exclude and args.protocol == FRACTIONAL:
-        raise InputError(f"--exclude: the {FRACTIONAL} protocol has no exclusions")
-    label_map = read_label_map(args.label_map)
-    excluded = read_exclusions(args.exclude) if args.exclude else ()
-    if args.protocol == FRACTIONAL:
-        gt, empty_keyframes = read_csv_gt_2020(args.gt)
-        pred = read_csv_pred(args.pred, fractional=True)
-    else:
-        gt, empty_keyframes, pred = read_csv_gt(args.gt), (), read_csv_pred(args.pred)
-    wants_curves = bool(args.plot or args.report)
-    result = evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=wants_curves,
-                      empty_keyframes=empty_keyframes, errors=args.errors or bool(args.report))
-    curves = pop_curves(result["per_class"]) if wants_curves else {}
-    if args.plot:
-        from eval.pr_plot import plot_pr_curves
-
-        plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
-    if args.report:
-        from eval.html_report import write_report
-
-        settings = {"protocol": args.protocol, "IoU threshold": IOU_THRESHOLD, "gt": args.gt,
-                    "predictions": args.pred, "label map": args.label_map,
-                    "excluded timestamps": args.exclude or "none"}
-        print(f"wrote {write_report(args.report, 'ava', result, curves, settings)}")
-    rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
-            for k, e in result["per_class"].items()]
-    print(format_table(["id", "class", "gt", "det", "AP %"], rows))
-    summary = [("frame-mAP", percent(result["mAP"]))]
-    summary += [(name, percent(value)) for name, value in result["categories"].items()]
-    print(format_table(["metric", f"% ({args.protocol})"], summary))
-    if "errors" in result:
-        print(format_errors_table(result["errors"]))
-    if args.json:
-        atomic_json(result, args.json)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

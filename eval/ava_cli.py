@@ -1,0 +1,78 @@
+"""The `python -m eval.ava` command line. It imports nothing heavy: the arguments are parsed
+before `eval.ava` (numpy, pandas) is imported, so `--help` and usage errors answer at once."""
+from eval.errors import ArgumentParser, InputError, run_cli
+
+__all__ = ["FRACTIONAL", "PROTOCOLS", "main"]
+
+PROTOCOLS = ("mmaction2", "activitynet", "activitynet-2020")
+FRACTIONAL = "activitynet-2020"  # the protocol whose frames are keyed by fractional seconds
+
+
+def main(argv=None):
+    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
+    return run_cli(_run, argv)
+
+
+def _parse(argv):
+    parser = ArgumentParser(prog="python -m eval.ava",
+                            description="AVA frame-mAP at IoU 0.5 (see eval.ava for the protocols)")
+    parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
+    parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
+    parser.add_argument("--label-map", required=True, help="pbtxt or 'id: name' list")
+    parser.add_argument("--exclude", help="excluded timestamps CSV (video,timestamp); not with "
+                                          f"--protocol {FRACTIONAL}")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="mmaction2",
+                        help=f"{FRACTIONAL}: the AVA-Kinetics challenge's evaluator (fractional "
+                             "timestamps, 2-column gt rows for frames without actions)")
+    parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument("--plot", help="draw per-class precision-recall curves to this image")
+    parser.add_argument("--errors", action="store_true",
+                        help="what each class's false positives are (duplicate, localisation, "
+                             "classification, background) and its missed gt")
+    parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
+    args = parser.parse_args(argv)
+    if args.exclude and args.protocol == FRACTIONAL:
+        raise InputError(f"--exclude: the {FRACTIONAL} protocol has no exclusions")
+    return args
+
+
+def _run(argv):
+    args = _parse(argv)
+    from eval import ava
+    from eval.atomic import atomic_json
+    from eval.ava_errors import format_errors_table
+    from eval.pr_plot import pop_curves
+    from eval.report import format_table, percent
+
+    label_map = ava.read_label_map(args.label_map)
+    excluded = ava.read_exclusions(args.exclude) if args.exclude else ()
+    if args.protocol == FRACTIONAL:
+        gt, empty_keyframes = ava.read_csv_gt_2020(args.gt)
+        pred = ava.read_csv_pred(args.pred, fractional=True)
+    else:
+        gt, empty_keyframes, pred = ava.read_csv_gt(args.gt), (), ava.read_csv_pred(args.pred)
+    wants_curves = bool(args.plot or args.report)
+    result = ava.evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=wants_curves,
+                          empty_keyframes=empty_keyframes, errors=args.errors or bool(args.report))
+    curves = pop_curves(result["per_class"]) if wants_curves else {}
+    if args.plot:
+        from eval.pr_plot import plot_pr_curves
+
+        plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
+    if args.report:
+        from eval.html_report import write_report
+
+        settings = {"protocol": args.protocol, "IoU threshold": ava.IOU_THRESHOLD, "gt": args.gt,
+                    "predictions": args.pred, "label map": args.label_map,
+                    "excluded timestamps": args.exclude or "none"}
+        print(f"wrote {write_report(args.report, 'ava', result, curves, settings)}")
+    rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
+            for k, e in result["per_class"].items()]
+    print(format_table(["id", "class", "gt", "det", "AP %"], rows))
+    summary = [("frame-mAP", percent(result["mAP"]))]
+    summary += [(name, percent(value)) for name, value in result["categories"].items()]
+    print(format_table(["metric", f"% ({args.protocol})"], summary))
+    if "errors" in result:
+        print(format_errors_table(result["errors"]))
+    if args.json:
+        atomic_json(result, args.json)
