@@ -3,7 +3,8 @@
 Faithful (the default): every distinct frame is decoded in full by OpenCV (`cv2.imdecode` with
 `IMREAD_COLOR`, mmcv's `imfrombytes`), then `resize_crop_flip` makes the reference's pixels.
 Fast (`PipelineConfig.fast_decode`): Pillow decodes JPEGs at a reduced DCT scale and resizes
-only the crop, which is several times faster and differs by a few grey levels.
+only the crop: up to 1.4x faster at 720p (OpenCV's full decode is about as fast as Pillow's
+half-size one) and tens of grey levels off the reference's pixels at edges.
 """
 from __future__ import annotations
 
