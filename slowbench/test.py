@@ -3,7 +3,8 @@
 Runs inference on the row's validation split, evaluates it with ``eval`` (AVA frame-mAP, or MultiSports
 frame-/video-mAP; AVA-Kinetics rows: per part and combined, ``--part``) and optionally dumps the predictions: the official AVA detection CSV (read by
 ``python -m eval.ava``) or, for MultiSports, a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (read by
-``python -m eval.multisports``). A checkpoint written by ``slowbench.train`` carries its model overrides,
+``python -m eval.multisports``) or, given ``--dump DIR/``, the official MultiSports toolkit's two pickles;
+``--report DIR`` writes eval's HTML report with the error analysis. A checkpoint written by ``slowbench.train`` carries its model overrides,
 pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained; an ONNX
 file from ``slowbench.export`` carries the same meta and runs through onnxruntime.
 """
