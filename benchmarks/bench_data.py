@@ -157,3 +157,96 @@ def test_clip_loading_speed(benchmark, layout, one_core, split, clip):
           f"faithful); fast-vs-faithful pixels: max {difference.max()}, mean "
           f"{difference.mean():.2f}, {100 * (difference > 0).mean():.0f}% differ")
     assert ratio >= 1.0
+
+
+# --- MultiSports from mp4 files: the seeking video reader against frame folders and a full decode.
+
+VIDEO_FRAMES = 300  # 12 s at 25 fps
+VIDEO_KEYFRAME_EVERY = 50  # 2 s GOPs, as common in downloaded (YouTube) H.264
+VIDEO_CENTRE = 250  # the annotated frame (1-based): clips lie in the video's last GOPs
+
+
+def _write_multisports_video_layouts(root: Path):
+    """Two MultiSports roots holding the same 720p video: `video/` as `trainval/bench/v.mp4`,
+    `frames/` as its extracted `rawframes/bench/v/img_%05d.jpg` (the same decoded frames)."""
+    from slowbench.data.extract_frames import extract_video
+    from slowbench.data.video_writer import encode_video
+
+    row = get_row("multisports-k400-r50-4x16")
+    width, height = FRAME_SIZE
+    with Image.open(Path(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")) as photo:
+        tall = photo.convert("RGB").resize((width, width * photo.height // photo.width),
+                                           Image.LANCZOS)
+    pan = (np.asarray(tall.crop((0, top, width, top + height)))
+           for top in (3 * number % (tall.height - height) for number in range(VIDEO_FRAMES)))
+    video = root / "video" / "trainval" / "bench" / "v.mp4"
+    video.parent.mkdir(parents=True)
+    encode_video(video, pan, 25, options={"crf": "20", "preset": "fast", "bf": "2",
+                                          "g": str(VIDEO_KEYFRAME_EVERY)})
+    extract_video(video, root / "frames" / "rawframes" / "bench" / "v")
+    for layout in ("video", "frames"):
+        for split in ("train", "val"):
+            files = dataset_files(row, root / layout, split)
+            files.annotations.parent.mkdir(parents=True, exist_ok=True)
+            files.annotations.write_text(f"bench/v.mp4,{VIDEO_CENTRE},0.2,0.2,0.6,0.9,3,0\n")
+            files.proposals.write_bytes(pickle.dumps({f"bench/v.mp4,{VIDEO_CENTRE:04d}": np.array(
+                [[0.21, 0.19, 0.62, 0.88, 0.99]])}))
+    return row
+
+
+def _decode_from_start_clip(dataset, index):
+    """The no-seeking baseline: decode the video from its first frame up to the clip's last
+    frame, then the same resize / crop / flip."""
+    from slowbench.data.resize_crop_flip import resize_crop_flip
+    from slowbench.data.video_reader import VideoReader
+
+    keyframe = dataset.keyframes[index]
+    source = dataset.frames.videos
+    wanted = np.clip(dataset.frame_indices(keyframe), 0, source.count(keyframe.video) - 1)
+    frames = {}
+    for position, frame in VideoReader(source.location(keyframe.video),
+                                       source.index(keyframe.video)).iter_frames(0):
+        if position in wanted:
+            frames[position] = frame
+        if position == wanted.max():
+            break
+    geometry = dataset.geometry(*FRAME_SIZE)
+    return resize_crop_flip([frames[i] for i in wanted], geometry)
+
+
+@pytest.fixture(scope="module")
+def video_layouts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench_video")
+    return _write_multisports_video_layouts(root), root
+
+
+@pytest.mark.parametrize("clip", ["4x16", "16x4"])
+def test_video_clip_loading_speed(benchmark, video_layouts, one_core, clip):
+    row, root = video_layouts
+    clip_len, interval = map(int, clip.split("x"))
+    config = PipelineConfig(clip_len=clip_len, frame_interval=interval)
+    from_video = build_dataset(row, root / "video", "val", config)
+    from_frames = build_dataset(row, root / "frames", "val", config)
+    assert type(from_video.frames._source("bench/v.mp4")).__name__ == "VideoFiles"
+    assert np.array_equal(from_video[0]["meta"]["frame_inds"], from_frames[0]["meta"]["frame_inds"])
+    assert np.array_equal(from_video[0]["clip"].permute(1, 2, 3, 0).numpy(),
+                          _decode_from_start_clip(from_video, 0))
+    rounds = 8
+    full, seeking = _best_cpu_seconds(partial(_decode_from_start_clip, from_video, 0),
+                                      partial(from_video.__getitem__, 0), rounds)
+    _, folders = _best_cpu_seconds(partial(from_video.__getitem__, 0),
+                                   partial(from_frames.__getitem__, 0), rounds)
+    benchmark.pedantic(from_video.__getitem__, args=(0,), rounds=rounds, iterations=1,
+                       warmup_rounds=1)
+    benchmark.extra_info.update({
+        "frames": f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]}", "clip": clip,
+        "video": f"H.264, {VIDEO_FRAMES} frames, keyframe every {VIDEO_KEYFRAME_EVERY}",
+        "mp4_clips_per_s": round(1 / seeking, 2), "frame_folder_clips_per_s": round(1 / folders, 2),
+        "decode_from_start_clips_per_s": round(1 / full, 2),
+        "seeking_vs_decode_from_start": round(full / seeking, 2),
+        "mp4_vs_frame_folders": round(folders / seeking, 3)})
+    print(f"\nMultiSports val {clip} @ 720p, clips/s per worker: mp4 (seeking) {1 / seeking:.1f}, "
+          f"frame folders {1 / folders:.1f}, mp4 decoded from the start {1 / full:.1f} "
+          f"(seeking x{full / seeking:.2f})")
+    # Frames 218-266 (4x16) or 218-278 (16x4) of 300: seeking decodes from keyframe 200 only.
+    assert full / seeking >= 2.0
