@@ -10,6 +10,7 @@ The loop itself is ``slowbench.engine.trainer``.
 """
 import argparse
 import sys
+import time
 
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least, positive_float
@@ -80,6 +81,7 @@ def parse_override(item: str) -> tuple[str, object]:
 
 def train(args) -> dict | None:
     """Runs the command's training; the result dict on rank 0 (``{}`` after ``--stop-after``)."""
+    started = time.perf_counter()
     row = get_row(args.row)
     info = distributed.init_distributed(args.device)
     try:
@@ -90,7 +92,7 @@ def train(args) -> dict | None:
         resume = args.resume
         if resume == "auto":
             resume = plan.checkpoint
-        run = start_run(row, plan, info, pretrained=args.pretrained, resume=resume)
+        run = start_run(row, plan, info, started=started, pretrained=args.pretrained, resume=resume)
         return fit(run)
     finally:
         distributed.shutdown(info)

@@ -77,9 +77,11 @@ class TrainingRun:
             tqdm.write(text)
 
 
-def start_run(row, plan: RunPlan, info, *, pretrained=None, resume=None) -> TrainingRun:
+def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resume=None
+              ) -> TrainingRun:
     """Builds datasets, model, optimiser, schedule and loader; loads ``pretrained`` weights or
-    restores the training state of the checkpoint ``resume``."""
+    restores the training state of the checkpoint ``resume``. ``started``: the command's start
+    (``time.perf_counter()``), from which the log and ``results.json`` count seconds."""
     log = JsonLinesLog(plan.work_dir / LOG_NAME if info.is_main else None)
     data_row = row_for_model(row, plan.model_overrides)
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
@@ -108,7 +110,7 @@ def start_run(row, plan: RunPlan, info, *, pretrained=None, resume=None) -> Trai
     run = TrainingRun(row=row, plan=plan, info=info, detector=detector, model=model,
                       optimizer=optimizer, scheduler=scheduler, sampler=sampler, loader=loader,
                       val=val, log=log, meta=meta, iters_per_epoch=iters_per_epoch,
-                      started=time.perf_counter())
+                      started=started)
     if pretrained:
         _load_pretrained(run, pretrained)
     if resume:
