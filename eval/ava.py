@@ -90,10 +90,10 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
         raise InputError(f"protocol: expected one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     fractional = protocol == FRACTIONAL
     excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
-    if fractional and excluded:
+    if fractional and len(excluded):
         raise InputError(f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists "
                          "the evaluated frames)")
-    if empty_keyframes and not fractional:
+    if len(empty_keyframes) and not fractional:
         raise InputError(f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} "
                          f"protocol, not in {protocol}")
     gt = check_columns(gt, "gt", with_score=False, integer_timestamps=not fractional)
@@ -101,7 +101,7 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     class_ids = np.array(sorted(label_map), dtype=np.int64)
     gt_action = gt["action"].to_numpy(dtype=np.int64)
     # 2020: a frame counts as in the gt file with any row, whatever its class.
-    listed = _key_list(gt) + empty_keyframes if fractional else []
+    listed = pd.concat([_key_list(gt), empty_keyframes]) if fractional else empty_keyframes
     gt = gt[np.isin(gt_action, class_ids)]
     pred_action = pred["action"].to_numpy(dtype=np.int64)
     known = np.isin(pred_action, class_ids)
@@ -173,29 +173,31 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     return result
 
 
-def _key_list(keys):
-    """(video, timestamp) pairs from an iterable of pairs or a DataFrame with those columns."""
+def _key_list(keys) -> pd.DataFrame:
+    """(video, timestamp) keys -> a DataFrame with those columns (from one, or from pairs)."""
     if isinstance(keys, pd.DataFrame):
-        return list(zip(keys["video"].astype(str), keys["timestamp"]))
-    return [(str(video), timestamp) for video, timestamp in keys]
+        return keys[["video", "timestamp"]]
+    pairs = list(keys)
+    return pd.DataFrame({"video": pd.Series([str(v) for v, _ in pairs], dtype=object),
+                         "timestamp": pd.Series([t for _, t in pairs], dtype=object)})
 
 
-def _frame_ids(gt, pred, key_lists, fractional):
-    """Integer frame ids for gt rows, prediction rows and each list of (video, timestamp) keys
+def _frame_ids(gt, pred, key_tables, fractional):
+    """Integer frame ids for gt rows, prediction rows and each table of (video, timestamp) keys
     (shared numbering). A frame is (video, whole seconds), or with `fractional` (video, the
     timestamp printed with 6 decimals) as the 2020 evaluator keys it."""
-    videos = [gt["video"].to_numpy(dtype=object), pred["video"].to_numpy(dtype=object)]
-    stamps = [gt["timestamp"].to_numpy(), pred["timestamp"].to_numpy()]
-    for keys in key_lists:
-        videos.append(np.array([v for v, _ in keys], dtype=object))
-        stamps.append(np.array([t for _, t in keys], dtype=np.float64 if fractional else np.int64))
-    video_code, _ = pd.factorize(np.concatenate(videos))
-    stamps = np.concatenate([s.astype(np.float64 if fractional else np.int64) for s in stamps])
-    if fractional:
-        stamps, _ = pd.factorize(pd.Series(stamps).map("{:.6f}".format).to_numpy())
+    tables = [gt, pred, *key_tables]
+    video_code, _ = pd.factorize(np.concatenate(
+        [table["video"].to_numpy(dtype=object) for table in tables]))
+    dtype = np.float64 if fractional else np.int64
+    stamps = np.concatenate([table["timestamp"].to_numpy().astype(dtype) for table in tables])
+    if fractional:  # format each distinct value once
+        distinct, inverse = np.unique(stamps, return_inverse=True)
+        codes, _ = pd.factorize(np.array([f"{value:.6f}" for value in distinct]))
+        stamps = codes[inverse]
     key = video_code.astype(np.int64) * (int(stamps.max(initial=0)) + 1) + stamps
     frame, _ = pd.factorize(key)
-    bounds = np.cumsum([0] + [len(v) for v in videos])
+    bounds = np.cumsum([0] + [len(table) for table in tables])
     parts = [frame[begin:end] for begin, end in zip(bounds[:-1], bounds[1:])]
     return parts[0], parts[1], parts[2:]
 
