@@ -63,7 +63,7 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     info = json.loads((pathlib.Path(data_root) / INFO_FILE).read_text())
     num_classes = len(info["classes"]) + (0 if row.dataset == "multisports" else 1)
     # No flip: it would turn "move left" into "move right" without swapping the labels. The fast
-    # decode path: no official checkpoint is involved, and the figures here were measured on it.
+    # decode path: no official checkpoint is involved, and the README's synthetic results use it.
     pipeline = PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE).replace(flip=False,
                                                                                 fast_decode=True)
     overrides = {"base_channels": BASE_CHANNELS, "num_classes": num_classes}
