@@ -86,7 +86,7 @@ class SourceVideo:
     end: int
 
 
-def find_videos(folder) -> dict[str, list[SourceVideo]]:
+def find_kinetics_videos(folder) -> dict[str, list[SourceVideo]]:
     """`<youtube_id>_<start>_<end>.mp4` files anywhere under `folder` (Kinetics lists keep them in
     class sub-folders), by YouTube id, each id's videos sorted by start. Other files are skipped."""
     videos: dict[str, list[SourceVideo]] = {}

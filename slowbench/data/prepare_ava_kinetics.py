@@ -33,7 +33,7 @@ from ..engine.arguments import at_least
 from eval.atomic import atomic_bytes, atomic_json, atomic_pickle
 from ..errors import ArgumentParser, run_cli
 from .errors import DataError
-from .kinetics_clips import ShortVideo, cut_clip, find_videos, plan_clips, read_release_csv
+from .kinetics_clips import ShortVideo, cut_clip, find_kinetics_videos, plan_clips, read_release_csv
 from .layout import KINETICS_VIDEOS, ava_files, kinetics_val_files
 
 SPLITS = ("train", "val")
@@ -65,7 +65,7 @@ def prepare(args) -> dict:
     rows = {split: read_release_csv(args.release / f"kinetics_{split}_v1.0.csv") for split in SPLITS}
     videos = {}
     for folder in args.videos:
-        for youtube_id, found in find_videos(folder).items():
+        for youtube_id, found in find_kinetics_videos(folder).items():
             videos.setdefault(youtube_id, []).extend(found)
     _copy_ava_annotations(args.ava_root / "annotations", out / "annotations")
     plans, report = {}, {}

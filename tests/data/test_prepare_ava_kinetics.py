@@ -131,14 +131,15 @@ def test_rerun_keeps_finished_clips_and_redoes_missing_ones(release, tmp_path):
     assert clips[0].is_file()
 
 
-def test_missing_and_short_videos_are_counted_skipped_and_reported(release, tmp_path):
+def test_missing_short_and_unreadable_videos_are_counted_skipped_and_reported(release, tmp_path):
     copy = tmp_path / "release"
     shutil.copytree(release, copy, symlinks=True)
     train_csv = annotation_path(copy, "train")
     # An annotation whose video is gone, and a video shorter than its window (a 6 s name, 1 s of
     # frames, keyframe 4 s in).
     train_csv.write_text(train_csv.read_text() + "gone_video1,15,0.1,0.1,0.5,0.5,1\n"
-                         + "kin_short01,104,0.1,0.1,0.5,0.5,1\n")
+                         + "kin_short01,104,0.1,0.1,0.5,0.5,1\n" + "kin_broken1,53,0.1,0.1,0.5,0.5,1\n")
+    (copy / VIDEOS_DIR / "kin_broken1_000050_000056.mp4").write_bytes(b"not a video")
     one_second = make_scene(np.random.default_rng(0), width=64, height=48, n_frames=30,
                             persons=(1, 1), multilabel=True)
     write_video(one_second, copy / VIDEOS_DIR / "kin_short01_000100_000106.mp4")
@@ -147,11 +148,12 @@ def test_missing_and_short_videos_are_counted_skipped_and_reported(release, tmp_
     assert "warning: train: 1 videos missing (first: gone_video1); their keyframes are skipped" in stderr
     assert "warning: train: 1 videos shorter than their annotated window (first: " \
            "kin_short01_000100_000106.mp4)" in stderr
-    assert "train: 4 of 6 keyframes kept in 4 clips" in stdout
+    assert "warning: train: 1 videos unreadable (first: kin_broken1_000050_000056.mp4)" in stderr
+    assert "train: 4 of 7 keyframes kept in 4 clips" in stdout
     report = (tmp_path / "out" / "prepare_report.json").read_text()
     assert "gone_video1" in report and "kin_short01_000100_000106.mp4" in report
     train = (tmp_path / "out" / "annotations" / "ava_train_v2.2.csv").read_text()
-    assert "gone_video1" not in train and "kin_short01" not in train
+    assert not any(name in train for name in ("gone_video1", "kin_short01", "kin_broken1"))
 
 
 @pytest.mark.parametrize("line, message", [
