@@ -3,6 +3,7 @@ checkpoint, then the stand-alone `eval.multisports` on the dump — all three re
 import contextlib
 import io
 import json
+import pickle
 
 import pytest
 import torch
@@ -107,3 +108,22 @@ def test_standalone_evaluator_reports_the_same_numbers(trained, tested, tmp_path
     assert rows["frame-mAP@0.5"].strip() == percent(result["frame_mAP"])
     assert rows["video-mAP@0.2"].strip() == percent(result["video_mAP"]["0.2"])
     assert float(rows["video-mAP@0.5"]) == pytest.approx(100 * result["video_mAP"]["0.5"], abs=1e-4)
+
+
+def test_dump_directory_and_report(tiny_multisports, trained, tmp_path):
+    """`--dump DIR/` writes the official toolkit's pair, which gives back the run's numbers;
+    `--report DIR` writes eval's report holding them."""
+    work_dir, result, _ = trained
+    status, stdout = run_quietly(test_cli.main, [
+        "--row", ROW, "--ckpt", str(work_dir / "latest.pth"), "--dump", f"{tmp_path}/official/",
+        "--report", str(tmp_path / "report"), "--workers", "0", "--device", "cpu"])
+    assert status == 0, stdout
+    with open(tmp_path / "official" / "frame_detections.pkl", "rb") as file:
+        frames = pickle.load(file)
+    with open(tmp_path / "official" / "video_detections.pkl", "rb") as file:
+        tubes = pickle.load(file)
+    gt = eval.multisports.load_gt(tiny_multisports / "annotations" / "multisports_GT.pkl")
+    again = eval.multisports.evaluate(gt, frames, video_dets=tubes)
+    assert again["frame_mAP"] == result["frame_mAP"] and again["video_mAP"] == result["video_mAP"]
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert f'frame-mAP@0.5</td><td data-value="{result["frame_mAP"]!r}"' in page
