@@ -37,7 +37,7 @@ def write_report(directory, kind, result, curves, settings):
             title=f"precision-recall of the {_SHOWN_CURVES} best (solid) and worst (dashed) "
                   "classes"),
     }
-    if content["errors"] is not None:
+    if content["errors"] is not None and content["errors"][0]:  # not without any detection
         rows, kinds, title, xlabel = content["errors"]
         figures["errors.png"] = report_plots.error_bars_png(rows, kinds, title=title, xlabel=xlabel)
     for name, png in figures.items():

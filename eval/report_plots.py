@@ -30,7 +30,7 @@ def ap_bars_png(groups, series, *, title):
         ranked = sorted(classes, key=lambda c: -(c[1][series[0]] or 0.0))
         rows += [(group, label, values) for label, values in ranked]
     height = 0.8 / len(series)
-    figure, axis = plt.subplots(figsize=(9, 1.2 + 0.22 * len(rows)))
+    figure, axis = plt.subplots(figsize=(9, 1.6 + 0.22 * max(len(rows), 3)))
     positions = np.arange(len(rows))[::-1]
     for offset, name in enumerate(series):
         values = [100 * (v[name] or 0.0) for _, _, v in rows]
@@ -54,7 +54,7 @@ def ap_bars_png(groups, series, *, title):
 def error_bars_png(rows, kinds, *, title, xlabel):
     """Stacked horizontal bars: rows = [(class label, {kind: value})], drawn in the given order."""
     plt = pyplot()
-    figure, axis = plt.subplots(figsize=(9, 1.2 + 0.22 * len(rows)))
+    figure, axis = plt.subplots(figsize=(9, 1.6 + 0.22 * max(len(rows), 3)))
     positions = np.arange(len(rows))[::-1]
     left = np.zeros(len(rows))
     for i, kind in enumerate(kinds):
@@ -66,8 +66,8 @@ def error_bars_png(rows, kinds, *, title, xlabel):
     axis.set_ylim(-1, len(rows))
     axis.set_xlabel(xlabel)
     axis.set_title(title, fontsize=9)
-    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.6 / len(rows) - 0.04),
-                ncol=6)
+    axis.legend(fontsize=7, loc="upper center",
+                bbox_to_anchor=(0.5, -0.6 / max(len(rows), 1) - 0.04), ncol=6)
     return png_of(figure)
 
 
@@ -84,5 +84,6 @@ def pr_curves_png(best, worst, *, title):
     axis.set_xlabel("recall")
     axis.set_ylabel("precision")
     axis.set_title(title, fontsize=9)
-    axis.legend(fontsize=7, loc="lower left")
+    if best or worst:
+        axis.legend(fontsize=7, loc="lower left")
     return png_of(figure)

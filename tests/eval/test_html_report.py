@@ -2,6 +2,9 @@
 import base64
 import html.parser
 import json
+import pickle
+
+import numpy as np
 
 from benchmarks.eval_cases import ava_case
 from eval import ava, multisports
@@ -114,3 +117,21 @@ def test_report_directory_that_is_a_file_is_one_line(tmp_path, run_main):
     done = run_main(ava.main, *ava_arguments(tmp_path, 1), "--report", tmp_path / "taken")
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_reports_without_any_detection(tmp_path, run_main):
+    (tmp_path / "gt.csv").write_text("v,0902,0.1,0.1,0.5,0.5,1,0\n")
+    (tmp_path / "pred.csv").write_text("")
+    (tmp_path / "map.txt").write_text("1: stand\n2: sit\n")
+    done = run_main(ava.main, "--gt", tmp_path / "gt.csv", "--pred", tmp_path / "pred.csv",
+                    "--label-map", tmp_path / "map.txt", "--report", tmp_path / "ava")
+    assert done.returncode == 0 and done.stderr == ""
+    assert sorted(p.name for p in (tmp_path / "ava").iterdir()) == [
+        "ap_per_class.png", "pr_best_worst.png", "report.html"]  # no error bars to draw
+    gt = {"labels": ["aerobic jump"], "test_videos": [["v"]], "nframes": {"v": 10}, "gttubes": {"v": {}}}
+    (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
+    (tmp_path / "p.pkl").write_bytes(pickle.dumps(np.zeros((0, 8))))
+    done = run_main(multisports.main, tmp_path / "p.pkl", "--gt", tmp_path / "gt.pkl", "--report",
+                    tmp_path / "ms")
+    assert done.returncode == 0 and done.stderr == ""
+    assert (tmp_path / "ms" / "report.html").is_file()
