@@ -40,7 +40,7 @@ def video_errors(gt, video_dets, thr):
 
     gt: `GroundTruth`; video_dets: validated {label: [(video name, score, tube [T, 6])]}.
     Returns {"thr", "per_class": {label name: {"AP", <ERROR_KINDS>, "missed"}}, "mean": {...}}
-    and, separately, the per-class count of each kind (for plots): {label name: {kind: n}}.
+    and, separately, the count of each kind and of TPs per label: {label name: {kind: n}}.
     """
     video_index = {video: i for i, video in enumerate(gt.videos)}
     per_class, counts = {}, {}
