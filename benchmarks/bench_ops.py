@@ -8,7 +8,7 @@ Shape: features ``[2, 2048, 8, 16, 22]`` (SlowOnly R50 8x8 res5 at 256x340), 16 
 - ``slowbench``: the op itself (for ``roi_align_3d_pool``: the fused kernel);
 - ``loop``: a Python loop over T calling ``roi_align_3d`` on each ``[N, C, 1, H, W]`` slice
   (a 2-D RoIAlign), concatenated along T, then ``temporal_pool`` (both slowbench ops);
-- ``reference``: the pure-PyTorch reference of ``tests/ops/reference_ops.py`` (same dtype).
+- ``reference``: the pure-PyTorch reference of ``slowbench.ops_reference`` (same dtype).
 
 ``test_cpu_fused_speedup`` times the three fused-op implementations interleaved in one run and
 asserts: fused forward+backward >= 5x faster than the reference and faster than the loop.
@@ -16,21 +16,15 @@ CUDA variants run only with a GPU (no assertions: CUDA performance is checked el
 """
 from __future__ import annotations
 
-import pathlib
 import statistics
-import sys
 import time
 
 import pytest
 import torch
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "ops"))
-
-from op_samples import make_rois  # noqa: E402
-from reference_ops import roi_align_3d_pool_ref, roi_align_3d_ref, temporal_pool_ref  # noqa: E402
-
-from slowbench import ops  # noqa: E402
+from slowbench import ops
+from slowbench.op_samples import make_rois
+from slowbench.ops_reference import roi_align_3d_pool_ref, roi_align_3d_ref, temporal_pool_ref
 
 SHAPE = (2, 2048, 8, 16, 22)
 NUM_ROIS = 16

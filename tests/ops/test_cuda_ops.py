@@ -3,8 +3,9 @@ backward, the current stream and large RoI sets. Every test skips cleanly withou
 import pytest
 import torch
 
-from op_samples import CUDA, make_features, make_rois
+from devices import CUDA
 from slowbench import ops
+from slowbench.op_samples import make_features, make_rois
 
 pytestmark = [pytest.mark.cuda, CUDA]
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from op_samples import CUDA
+from devices import CUDA
 from slowbench import ops
 
 X = torch.randn(2, 3, 4, 5, 6)

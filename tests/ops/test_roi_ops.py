@@ -1,15 +1,16 @@
 """Correctness of roi_align_3d, temporal_pool and roi_align_3d_pool against the float64
-pure-PyTorch reference (tests/ops/reference_ops.py): forward, backward, gradcheck, opcheck,
+pure-PyTorch reference (slowbench/ops_reference.py): forward, backward, gradcheck, opcheck,
 non-contiguous inputs, edge-case RoIs and torch.compile."""
 import math
 
 import pytest
 import torch
 
-from op_samples import DEVICES, make_features, make_rois, non_contiguous
-from reference_ops import (roi_align_3d_naive, roi_align_3d_pool_ref, roi_align_3d_ref,
-                           temporal_pool_ref)
+from devices import DEVICES
 from slowbench import ops
+from slowbench.op_samples import make_features, make_rois, non_contiguous
+from slowbench.ops_reference import (roi_align_3d_naive, roi_align_3d_pool_ref, roi_align_3d_ref,
+                                     temporal_pool_ref)
 
 MODES = ["avg", "max"]
 

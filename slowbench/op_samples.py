@@ -1,12 +1,8 @@
-"""Random inputs for the op tests and benchmarks: feature maps and RoIs of every flavour."""
+"""Random inputs for testing and benchmarking the ops: feature maps and RoIs of every flavour
+(used by tests/ops and benchmarks/bench_ops.py)."""
 from __future__ import annotations
 
-import pytest
 import torch
-
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-# "cpu" always; "cuda" carries the cuda marker and skips cleanly without a GPU.
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, CUDA])]
 
 
 def make_rois(

@@ -1,4 +1,4 @@
-"""Independent pure-PyTorch references of slowbench's ops (no code shared with csrc/).
+"""Independent pure-PyTorch references of slowbench's ops (no code shared with the C++/CUDA kernels).
 
 ``roi_align_3d_ref`` follows the RoIAlign definition literally, per RoI: build the sampling
 points of every bin, gather the 4 bilinear neighbours of each, weight them, zero the samples
