@@ -4,6 +4,9 @@
 #include <c10/util/Exception.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
 
 namespace slowbench {
 
@@ -89,6 +92,53 @@ void check_backward_sizes(
   TORCH_CHECK(
       rois.device() == grad.device(),
       op, ": rois must be on the same device as grad, got ", rois.device(), " and ", grad.device());
+}
+
+void check_time_steps(const char* op, const at::Tensor& input, bool is_max) {
+  const int64_t T = input.size(2);
+  TORCH_CHECK(T >= 1, op, ": input must have at least one time step, got shape ", input.sizes());
+  TORCH_CHECK(!is_max || T <= std::numeric_limits<int16_t>::max(), op,
+              ": max pooling supports at most 32767 time steps, got ", T);
+}
+
+void check_pool_input(const char* op, const at::Tensor& input, bool is_max) {
+  TORCH_CHECK(input.defined() && input.dim() == 5, op, ": input must have shape [N, C, T, H, W], got ",
+              input.defined() ? input.sizes() : at::IntArrayRef{});
+  check_floating(op, "input", input);
+  check_time_steps(op, input, is_max);
+}
+
+void check_pool_backward_args(const char* op, const at::Tensor& grad, int64_t time) {
+  check_floating(op, "grad", grad);
+  TORCH_CHECK(grad.dim() == 5 && grad.size(2) == 1, op, ": grad must have shape [N, C, 1, H, W], got ",
+              grad.sizes());
+  TORCH_CHECK(time >= 1, op, ": time must be >= 1, got ", time);
+}
+
+void check_argmax(const char* op, const at::Tensor& argmax, const at::Tensor& grad, int64_t time) {
+  TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), op,
+              ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ", argmax.scalar_type(), " ",
+              argmax.sizes());
+  TORCH_CHECK(argmax.device() == grad.device(), op, ": argmax must be on the device of grad, got ",
+              argmax.device(), " and ", grad.device());
+  if (argmax.numel() == 0) {
+    return;
+  }
+  const auto [lo, hi] = at::aminmax(argmax);
+  if (lo.item<int16_t>() >= 0 && hi.item<int16_t>() < time) {
+    return;
+  }
+  // Only on the error path: find the first bad entry (in row-major order) to name it.
+  const at::Tensor flat = argmax.reshape({-1}).to(at::kInt);  // int32: `time` may exceed int16
+  int64_t rest = ((flat < 0) | (flat >= time)).nonzero().select(0, 0).select(0, 0).item<int64_t>();
+  const int value = flat.select(0, rest).item<int>();
+  std::vector<int64_t> index(argmax.dim());
+  for (int64_t d = argmax.dim() - 1; d >= 0; --d) {
+    index[d] = rest % argmax.size(d);
+    rest /= argmax.size(d);
+  }
+  TORCH_CHECK(false, op, ": argmax", at::IntArrayRef(index), " is ", value, ", expected a time index in [0, ",
+              time, ")");
 }
 
 void check_grad_shape(const char* op, const at::Tensor& grad, at::IntArrayRef expected) {

@@ -33,6 +33,22 @@ void check_backward_sizes(
     int64_t height,
     int64_t width);
 
+// Time steps of an input pooled over T: at least one and, for max pooling, at most 32767
+// (the argmax is int16).
+void check_time_steps(const char* op, const at::Tensor& input, bool is_max);
+
+// temporal_pool's input: a floating [N, C, T, H, W] tensor with valid time steps.
+void check_pool_input(const char* op, const at::Tensor& input, bool is_max);
+
+// temporal_pool_backward's grad (floating, [N, C, 1, H, W]) and time (>= 1).
+void check_pool_backward_args(const char* op, const at::Tensor& grad, int64_t time);
+
+// The argmax a max-pooling backward is given: int16, the shape and device of grad, and every
+// value a time index in [0, time). The one rule for an out-of-range argmax, for every backend:
+// an error naming the first bad entry, before any kernel runs. Reads the values through a
+// min / max reduction (two scalars copied to the host for CUDA tensors).
+void check_argmax(const char* op, const at::Tensor& argmax, const at::Tensor& grad, int64_t time);
+
 // grad must have exactly the shape `expected` (the forward output's shape).
 void check_grad_shape(const char* op, const at::Tensor& grad, at::IntArrayRef expected);
 

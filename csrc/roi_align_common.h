@@ -55,34 +55,38 @@ C10_HOST_DEVICE inline int64_t grid_size(acc_t roi_size, int64_t pooled, int64_t
   return g > static_cast<double>(kMaxGrid) ? kMaxGrid : static_cast<int64_t>(g);
 }
 
+// One call's geometry: the input's sizes and the RoIAlign parameters, shared by every RoI
+// of the call (passed by value to the CUDA kernels).
+struct RoiAlignGeometry {
+  int64_t batch, channels, time, height, width;
+  int64_t pooled_h, pooled_w;
+  double spatial_scale;
+  int64_t sampling_ratio;
+  bool aligned;
+};
+
 // `roi` points at the 5 values (batch, x1, y1, x2, y2), already in acc_t.
 template <typename acc_t>
-C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(
-    const acc_t* roi,
-    int64_t batch_size,
-    int64_t pooled_h,
-    int64_t pooled_w,
-    acc_t spatial_scale,
-    int64_t sampling_ratio,
-    bool aligned) {
+C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(const acc_t* roi, const RoiAlignGeometry& g) {
   RoiBox<acc_t> box;
   const acc_t b = roi[0];
-  box.batch = (b >= 0 && b < static_cast<acc_t>(batch_size)) ? static_cast<int64_t>(b) : -1;
-  const acc_t offset = aligned ? acc_t(0.5) : acc_t(0);
-  box.start_w = roi[1] * spatial_scale - offset;
-  box.start_h = roi[2] * spatial_scale - offset;
-  const acc_t end_w = roi[3] * spatial_scale - offset;
-  const acc_t end_h = roi[4] * spatial_scale - offset;
+  box.batch = (b >= 0 && b < static_cast<acc_t>(g.batch)) ? static_cast<int64_t>(b) : -1;
+  const acc_t scale = static_cast<acc_t>(g.spatial_scale);
+  const acc_t offset = g.aligned ? acc_t(0.5) : acc_t(0);
+  box.start_w = roi[1] * scale - offset;
+  box.start_h = roi[2] * scale - offset;
+  const acc_t end_w = roi[3] * scale - offset;
+  const acc_t end_h = roi[4] * scale - offset;
   acc_t roi_w = end_w - box.start_w;
   acc_t roi_h = end_h - box.start_h;
-  if (!aligned) {  // legacy geometry: boxes are at least 1x1
+  if (!g.aligned) {  // legacy geometry: boxes are at least 1x1
     roi_w = roi_w > acc_t(1) ? roi_w : acc_t(1);
     roi_h = roi_h > acc_t(1) ? roi_h : acc_t(1);
   }
-  box.bin_h = roi_h / static_cast<acc_t>(pooled_h);
-  box.bin_w = roi_w / static_cast<acc_t>(pooled_w);
-  box.grid_h = grid_size(roi_h, pooled_h, sampling_ratio);
-  box.grid_w = grid_size(roi_w, pooled_w, sampling_ratio);
+  box.bin_h = roi_h / static_cast<acc_t>(g.pooled_h);
+  box.bin_w = roi_w / static_cast<acc_t>(g.pooled_w);
+  box.grid_h = grid_size(roi_h, g.pooled_h, g.sampling_ratio);
+  box.grid_w = grid_size(roi_w, g.pooled_w, g.sampling_ratio);
   const int64_t count = box.grid_h * box.grid_w;
   box.inv_count = acc_t(1) / static_cast<acc_t>(count > 1 ? count : 1);
   return box;

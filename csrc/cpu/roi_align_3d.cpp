@@ -6,6 +6,7 @@
 #include <torch/library.h>
 
 #include "../checks.h"
+#include "../op_setup.h"
 #include "roi_taps.h"
 
 namespace slowbench {
@@ -23,20 +24,16 @@ at::Tensor roi_align_3d_forward_cpu(
     double spatial_scale,
     int64_t sampling_ratio,
     bool aligned) {
-  check_roi_align_args(kOp, input, rois, pooled_h, pooled_w, spatial_scale);
-  const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
-  const int64_t H = input.size(3), W = input.size(4);
-  check_roi_values(kOp, rois, N);
-  const int64_t K = rois.size(0);
+  const RoiAlignGeometry geo =
+      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  const int64_t K = rois.size(0), C = geo.channels, T = geo.time, W = geo.width;
   at::Tensor output = at::empty({K, C, T, pooled_h, pooled_w}, input.options());
   if (output.numel() == 0) {
     return output;
   }
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    const auto taps = build_roi_taps<acc_t>(
-        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const auto taps = build_roi_taps<acc_t>(rois, geo);
     const scalar_t* in = input.const_data_ptr<scalar_t>();
     const int64_t sN = input.stride(0), sC = input.stride(1), sT = input.stride(2);
     const int64_t sH = input.stride(3), sW = input.stride(4);
@@ -81,22 +78,18 @@ at::Tensor roi_align_3d_backward_cpu(
     double spatial_scale,
     int64_t sampling_ratio,
     bool aligned) {
-  check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
-  const int64_t K = rois.size(0);
-  check_grad_shape(kBackwardOp, grad, {K, channels, time, pooled_h, pooled_w});
-  const int64_t N = batch_size, C = channels, T = time, H = height, W = width;
-  at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());
-  if (grad_input.numel() == 0) {
+  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
+                             sampling_ratio, aligned};
+  const RoiBackward prepared =
+      prepare_roi_backward(kBackwardOp, grad, rois, nullptr, geo, time, grad.scalar_type(), /*zeroed=*/false);
+  at::Tensor grad_input = prepared.grad_input;
+  if (!prepared.has_work) {
     return grad_input;
   }
-  if (K == 0) {
-    return grad_input.zero_();
-  }
+  const int64_t K = rois.size(0), N = batch_size, C = channels, T = time, H = height, W = width;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), kBackwardOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    const auto taps = build_roi_taps<acc_t>(
-        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const auto taps = build_roi_taps<acc_t>(rois, geo);
     const scalar_t* g = grad.const_data_ptr<scalar_t>();
     const int64_t gK = grad.stride(0), gC = grad.stride(1), gT = grad.stride(2);
     const int64_t gH = grad.stride(3), gW = grad.stride(4);

@@ -13,10 +13,10 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
-#include <limits>
 #include <vector>
 
 #include "../checks.h"
+#include "../op_setup.h"
 #include "../roi_align_common.h"
 #include "roi_taps.h"
 
@@ -37,26 +37,18 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
     bool aligned,
     c10::string_view temporal_mode) {
   const bool is_max = parse_temporal_mode(kOp, temporal_mode, "temporal_mode");
-  check_roi_align_args(kOp, input, rois, pooled_h, pooled_w, spatial_scale);
-  const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
-  const int64_t H = input.size(3), W = input.size(4);
-  TORCH_CHECK(T >= 1, kOp, ": input must have at least one time step, got shape ", input.sizes());
-  TORCH_CHECK(!is_max || T <= std::numeric_limits<int16_t>::max(), kOp,
-              ": max pooling supports at most 32767 time steps, got ", T);
-  check_roi_values(kOp, rois, N);
-  const int64_t K = rois.size(0);
-  at::Tensor output = at::empty({K, C, 1, pooled_h, pooled_w}, input.options());
-  at::Tensor argmax = at::empty(
-      is_max ? at::IntArrayRef({K, C, 1, pooled_h, pooled_w}) : at::IntArrayRef({0}),
-      input.options().dtype(at::kShort));
+  const RoiAlignGeometry geo =
+      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  check_time_steps(kOp, input, is_max);
+  const int64_t K = rois.size(0), C = geo.channels, T = geo.time, W = geo.width;
+  at::Tensor output, argmax;
+  std::tie(output, argmax) = empty_pooled_outputs(input, {K, C, 1, pooled_h, pooled_w}, is_max);
   if (output.numel() == 0) {
     return {output, argmax};
   }
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    const auto taps = build_roi_taps<acc_t>(
-        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const auto taps = build_roi_taps<acc_t>(rois, geo);
     const scalar_t* in = input.const_data_ptr<scalar_t>();
     const int64_t sN = input.stride(0), sC = input.stride(1), sT = input.stride(2);
     const int64_t sH = input.stride(3), sW = input.stride(4);
@@ -143,38 +135,25 @@ at::Tensor roi_align_3d_pool_backward_cpu(
     bool aligned,
     c10::string_view temporal_mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, temporal_mode, "temporal_mode");
-  check_backward_sizes(kBackwardOp, grad, rois, batch_size, channels, time, height, width);
-  const int64_t K = rois.size(0);
-  check_grad_shape(kBackwardOp, grad, {K, channels, 1, pooled_h, pooled_w});
-  if (is_max) {
-    TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), kBackwardOp,
-                ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ",
-                argmax.scalar_type(), " ", argmax.sizes());
-    TORCH_CHECK(argmax.device() == grad.device(), kBackwardOp, ": argmax must be on the device of grad");
-  }
-  const int64_t N = batch_size, C = channels, T = time, H = height, W = width;
-  at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());
-  if (grad_input.numel() == 0) {
+  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
+                             sampling_ratio, aligned};
+  const RoiBackward prepared = prepare_roi_backward(kBackwardOp, grad, rois, is_max ? &argmax : nullptr, geo, 1,
+                                                    grad.scalar_type(), /*zeroed=*/false);
+  at::Tensor grad_input = prepared.grad_input;
+  if (!prepared.has_work) {
     return grad_input;
   }
-  if (K == 0) {
-    return grad_input.zero_();
-  }
+  const int64_t K = rois.size(0), N = batch_size, C = channels, T = time, H = height, W = width;
   const at::Tensor arg_c = is_max ? argmax.contiguous() : argmax;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), kBackwardOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    const auto taps = build_roi_taps<acc_t>(
-        rois_acc, N, H, W, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+    const auto taps = build_roi_taps<acc_t>(rois, geo);
     const scalar_t* g = grad.const_data_ptr<scalar_t>();
     const int64_t gK = grad.stride(0), gC = grad.stride(1);
     const int64_t gH = grad.stride(3), gW = grad.stride(4);
     const int16_t* arg = is_max ? arg_c.const_data_ptr<int16_t>() : nullptr;
     scalar_t* gi = grad_input.mutable_data_ptr<scalar_t>();
     const int64_t HW = H * W, P = pooled_h * pooled_w;
-    // Each task owns whole planes of grad_input and walks the RoIs in order: deterministic,
-    // no atomics. avg: one task per channel (the T slices share one scatter); max: one task
-    // per (channel, time) pair.
     // One task per channel: it owns the planes grad_input[:, c] and walks the RoIs in
     // order, so the result is deterministic and needs no atomics. avg: one scatter per
     // (roi, channel), shared by the T slices; max: each bin scatters into its argmax slice.
@@ -193,8 +172,7 @@ at::Tensor roi_align_3d_pool_backward_cpu(
             const int16_t* ak = arg + (k * C + c) * P;
             for (int64_t ph = 0; ph < pooled_h; ++ph) {
               for (int64_t pw = 0; pw < pooled_w; ++pw) {
-                const int64_t t = ak[ph * pooled_w + pw];
-                TORCH_CHECK(t >= 0 && t < T, kBackwardOp, ": argmax value ", t, " is outside [0, ", T, ")");
+                const int64_t t = ak[ph * pooled_w + pw];  // in [0, T): checked by check_argmax
                 scatter_bin(acc.data() + (tk.batch * T + t) * HW, W, tk, ph, pw,
                             static_cast<acc_t>(gk[ph * gH + pw * gW]));
               }

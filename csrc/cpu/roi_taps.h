@@ -57,64 +57,30 @@ void build_axis(
   }
 }
 
-// `rois` must be a contiguous CPU tensor of dtype acc_t.
+// The taps of every RoI of `rois` ([K, 5], any floating dtype; converted to acc_t).
 template <typename acc_t>
-std::vector<RoiTaps<acc_t>> build_roi_taps(
-    const at::Tensor& rois,
-    int64_t batch_size,
-    int64_t height,
-    int64_t width,
-    int64_t pooled_h,
-    int64_t pooled_w,
-    double spatial_scale,
-    int64_t sampling_ratio,
-    bool aligned) {
-  const int64_t K = rois.size(0);
+std::vector<RoiTaps<acc_t>> build_roi_taps(const at::Tensor& rois, const RoiAlignGeometry& g) {
+  const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
+  const int64_t K = rois_acc.size(0);
   std::vector<RoiTaps<acc_t>> taps(K);
-  const acc_t* r = rois.const_data_ptr<acc_t>();
+  const acc_t* r = rois_acc.const_data_ptr<acc_t>();
   at::parallel_for(0, K, 4, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
-      const RoiBox<acc_t> box = make_roi_box<acc_t>(
-          r + 5 * k, batch_size, pooled_h, pooled_w, static_cast<acc_t>(spatial_scale),
-          sampling_ratio, aligned);
+      const RoiBox<acc_t> box = make_roi_box<acc_t>(r + 5 * k, g);
       RoiTaps<acc_t>& t = taps[k];
       t.batch = box.batch;
       if (box.batch < 0) {
-        t.yoff.assign(pooled_h + 1, 0);
-        t.xoff.assign(pooled_w + 1, 0);
+        t.yoff.assign(g.pooled_h + 1, 0);
+        t.xoff.assign(g.pooled_w + 1, 0);
         continue;
       }
-      build_axis(box.start_h, box.bin_h, box.grid_h, pooled_h, height, box.inv_count,
-                 t.yoff, t.yidx, t.yw, t.ymin, t.ymax);
-      build_axis(box.start_w, box.bin_w, box.grid_w, pooled_w, width, acc_t(1),
-                 t.xoff, t.xidx, t.xw, t.xmin, t.xmax);
+      build_axis(box.start_h, box.bin_h, box.grid_h, g.pooled_h, g.height, box.inv_count, t.yoff, t.yidx,
+                 t.yw, t.ymin, t.ymax);
+      build_axis(box.start_w, box.bin_w, box.grid_w, g.pooled_w, g.width, acc_t(1), t.xoff, t.xidx, t.xw,
+                 t.xmin, t.xmax);
     }
   });
   return taps;
-}
-
-// Value of bin (ph, pw) on one [H, W] plane given by strides, with the plane's origin at
-// (y0, x0) (used to evaluate on a cropped buffer).
-template <typename scalar_t, typename acc_t>
-inline acc_t eval_bin(
-    const scalar_t* plane,
-    int64_t stride_h,
-    int64_t stride_w,
-    int64_t y0,
-    int64_t x0,
-    const RoiTaps<acc_t>& t,
-    int64_t ph,
-    int64_t pw) {
-  acc_t sum = 0;
-  for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
-    const scalar_t* row = plane + (t.yidx[i] - y0) * stride_h;
-    acc_t row_sum = 0;
-    for (int64_t j = t.xoff[pw]; j < t.xoff[pw + 1]; ++j) {
-      row_sum += t.xw[j] * static_cast<acc_t>(row[(t.xidx[j] - x0) * stride_w]);
-    }
-    sum += t.yw[i] * row_sum;
-  }
-  return sum;
 }
 
 // Adds g times the weights of bin (ph, pw) into a contiguous [H, W] accumulation plane.
@@ -132,7 +98,7 @@ inline void scatter_bin(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, in
 // All bins of one [H, W] plane (strides stride_h / stride_w, origin at (y0, x0)) into
 // out[pooled_h * pooled_w], two passes per bin row: mix the bin's rows over the RoI's column
 // footprint (contiguous along W, vectorisable), then combine the column taps of each bin.
-// Reads exactly the pixels eval_bin reads. `mix` is scratch of at least footprint-width entries.
+// Reads exactly the pixels the bin's taps name. `mix` is scratch of at least footprint-width entries.
 template <typename scalar_t, typename acc_t>
 inline void eval_plane(
     const scalar_t* plane,

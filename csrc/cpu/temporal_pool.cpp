@@ -5,10 +5,10 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
-#include <limits>
 #include <vector>
 
 #include "../checks.h"
+#include "../op_setup.h"
 #include "../roi_align_common.h"
 #include "roi_taps.h"
 
@@ -21,17 +21,11 @@ constexpr const char* kBackwardOp = "temporal_pool_backward";
 
 std::tuple<at::Tensor, at::Tensor> temporal_pool_cpu(const at::Tensor& input, c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kOp, mode, "mode");
-  TORCH_CHECK(input.defined() && input.dim() == 5, kOp, ": input must have shape [N, C, T, H, W], got ",
-              input.defined() ? input.sizes() : at::IntArrayRef{});
-  check_floating(kOp, "input", input);
+  check_pool_input(kOp, input, is_max);
   const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
   const int64_t H = input.size(3), W = input.size(4);
-  TORCH_CHECK(T >= 1, kOp, ": input must have at least one time step, got shape ", input.sizes());
-  TORCH_CHECK(!is_max || T <= std::numeric_limits<int16_t>::max(), kOp,
-              ": max pooling supports at most 32767 time steps, got ", T);
-  at::Tensor output = at::empty({N, C, 1, H, W}, input.options());
-  at::Tensor argmax = at::empty(is_max ? at::IntArrayRef({N, C, 1, H, W}) : at::IntArrayRef({0}),
-                                input.options().dtype(at::kShort));
+  at::Tensor output, argmax;
+  std::tie(output, argmax) = empty_pooled_outputs(input, {N, C, 1, H, W}, is_max);
   if (output.numel() == 0) {
     return {output, argmax};
   }
@@ -102,15 +96,9 @@ at::Tensor temporal_pool_backward_cpu(
     int64_t time,
     c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, mode, "mode");
-  check_floating(kBackwardOp, "grad", grad);
-  TORCH_CHECK(grad.dim() == 5 && grad.size(2) == 1, kBackwardOp,
-              ": grad must have shape [N, C, 1, H, W], got ", grad.sizes());
-  TORCH_CHECK(time >= 1, kBackwardOp, ": time must be >= 1, got ", time);
+  check_pool_backward_args(kBackwardOp, grad, time);
   if (is_max) {
-    TORCH_CHECK(argmax.scalar_type() == at::kShort && argmax.sizes() == grad.sizes(), kBackwardOp,
-                ": argmax must be an int16 tensor of shape ", grad.sizes(), ", got ",
-                argmax.scalar_type(), " ", argmax.sizes());
-    TORCH_CHECK(argmax.device() == grad.device(), kBackwardOp, ": argmax must be on the device of grad");
+    check_argmax(kBackwardOp, argmax, grad, time);
   }
   const int64_t N = grad.size(0), C = grad.size(1), H = grad.size(3), W = grad.size(4), T = time;
   at::Tensor grad_input = at::empty({N, C, T, H, W}, grad.options());

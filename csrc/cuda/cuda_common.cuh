@@ -6,6 +6,7 @@
 // cuBLAS/cuSPARSE/cuSOLVER headers that a minimal toolkit lacks).
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -34,24 +35,34 @@ inline unsigned int blocks_for(int64_t n) {
   return static_cast<unsigned int>(std::min<int64_t>(std::max<int64_t>(ceil_div(n, kThreads), 1), int64_t(1) << 20));
 }
 
-// Grid of the RoI kernels: one block per (RoI, channel chunk).
-inline unsigned int roi_grid(int64_t num_rois, int64_t num_chunks, const char* op) {
+// Launch shape of the RoI kernels: one block per (RoI, chunk of channels), about 4 outputs per
+// thread so that the tap table a block builds is reused many times, while keeping enough
+// blocks in flight.
+struct RoiLaunch {
+  int64_t chunk;  // channels per block
+  int64_t num_chunks;  // blocks per RoI
+  unsigned int blocks;
+};
+
+// `outputs_per_channel`: the outputs one (RoI, channel) pair has (T * ph * pw, or ph * pw
+// when pooled over T).
+inline RoiLaunch roi_launch(const char* op, int64_t num_rois, int64_t channels, int64_t outputs_per_channel) {
+  const int64_t target = 4 * kThreads;
+  const int64_t per_block = std::max<int64_t>(1, target / std::max<int64_t>(1, outputs_per_channel));
+  const int64_t chunk = std::min<int64_t>(std::max<int64_t>(channels, 1), per_block);
+  const int64_t num_chunks = ceil_div(channels, chunk);
   const int64_t blocks = num_rois * num_chunks;
   TORCH_CHECK(blocks < (int64_t(1) << 31), op, ": too many RoIs x channel chunks for one launch (", blocks, ")");
-  return static_cast<unsigned int>(blocks);
-}
-
-// Channels per block for the RoI kernels: about 4 outputs per thread, so that the tap table
-// a block builds is reused many times, while keeping enough blocks in flight.
-inline int64_t channels_per_block(int64_t channels, int64_t outputs_per_channel) {
-  const int64_t target = 4 * kThreads;
-  const int64_t chunk = std::max<int64_t>(1, target / std::max<int64_t>(1, outputs_per_channel));
-  return std::min<int64_t>(std::max<int64_t>(channels, 1), chunk);
+  return {chunk, num_chunks, static_cast<unsigned int>(blocks)};
 }
 
 struct Strides5 {
   int64_t n, c, t, h, w;
 };
+
+inline Strides5 strides_of(const at::Tensor& t) {
+  return {t.stride(0), t.stride(1), t.stride(2), t.stride(3), t.stride(4)};
+}
 
 // Per-block tap table for one RoI, laid out in dynamic shared memory:
 //   yw[pooled_h * ycap] xw[pooled_w * xcap] (acc_t) | yidx, xidx (int) | ycnt[pooled_h], xcnt[pooled_w]
@@ -134,6 +145,36 @@ struct BlockTaps {
     }
   }
 };
+
+// The part of the RoI work one block of a RoI kernel owns: RoI k, channels [c0, c0 + nc).
+template <typename acc_t>
+struct RoiBlock {
+  int64_t k, c0, nc;
+  RoiBox<acc_t> box;
+  bool table;  // the tap table is built (else: the direct path, or a RoI that reads nothing)
+};
+
+// Every thread of the block must call it: it builds the block's tap table in `smem` (ends with
+// __syncthreads()) when the RoI reads the map and its table fits in kTapSmemBytes.
+template <typename acc_t>
+__device__ RoiBlock<acc_t> start_roi_block(
+    unsigned char* smem,
+    const acc_t* rois,
+    const RoiAlignGeometry& g,
+    const RoiLaunch& launch,
+    BlockTaps<acc_t>& taps) {
+  RoiBlock<acc_t> b;
+  b.k = blockIdx.x / launch.num_chunks;
+  b.c0 = (blockIdx.x % launch.num_chunks) * launch.chunk;
+  b.nc = g.channels - b.c0 < launch.chunk ? g.channels - b.c0 : launch.chunk;
+  b.box = make_roi_box<acc_t>(rois + 5 * b.k, g);
+  b.table = b.box.batch >= 0 &&
+      BlockTaps<acc_t>::bytes_needed(g.pooled_h, g.pooled_w, b.box.grid_h, b.box.grid_w) <= kTapSmemBytes;
+  if (b.table) {  // block-uniform: every thread takes the same branch
+    taps.build(smem, b.box, g.pooled_h, g.pooled_w, g.height, g.width);
+  }
+  return b;
+}
 
 // Direct path (no table): the reference's per-sample loop for bin (ph, pw).
 template <typename scalar_t, typename acc_t>

@@ -110,6 +110,29 @@ def test_bad_backward_arguments():
         op.temporal_pool_backward(g, torch.zeros(0, dtype=torch.int16), 4, "avg")
 
 
+@pytest.mark.parametrize("bad", [4, -1, 32767], ids=["T", "negative", "int16-max"])
+def test_out_of_range_argmax_is_an_error(bad):
+    # One rule for every max backward: an argmax outside [0, T) is an error naming the first
+    # bad entry (never a dropped gradient, a skipped bin or an out-of-bounds write).
+    op = torch.ops.slowbench
+    argmax = torch.zeros(2, 3, 1, 2, 2, dtype=torch.int16)
+    argmax[1, 2, 0, 0, 1] = bad
+    argmax[1, 2, 0, 1, 1] = bad
+    match = rf"argmax\[1, 2, 0, 0, 1\] is {bad}, expected a time index in \[0, 4\)"
+    g = torch.randn(2, 3, 1, 2, 2)
+    with pytest.raises(RuntimeError, match=r"temporal_pool_backward: " + match):
+        op.temporal_pool_backward(g, argmax, 4, "max")
+    with pytest.raises(RuntimeError, match=r"roi_align_3d_pool_backward: " + match):
+        op.roi_align_3d_pool_backward(g, GOOD_ROIS, argmax, 2, 3, 4, 5, 6, 2, 2, 1.0, 0, True, "max")
+    # The same argmax with every value in range is accepted; avg mode ignores the argmax.
+    argmax.clamp_(0, 3)
+    assert op.temporal_pool_backward(g, argmax, 4, "max").shape == (2, 3, 4, 2, 2)
+    assert op.roi_align_3d_pool_backward(g, GOOD_ROIS, argmax, 2, 3, 4, 5, 6, 2, 2, 1.0, 0, True,
+                                         "max").shape == (2, 3, 4, 5, 6)
+    empty = torch.zeros(0, dtype=torch.int16)
+    assert op.temporal_pool_backward(g, empty, 4, "avg").shape == (2, 3, 4, 2, 2)
+
+
 def test_backward_ignores_out_of_range_batch_indices():
     # The backward ops are normally fed validated RoIs; called directly with a bad batch index
     # they skip that RoI rather than write out of bounds.
