@@ -28,7 +28,8 @@ TORCH_LIBRARY(slowbench, m) {
   // -> ([K, C, 1, pooled_height, pooled_width], argmax int16).
   m.def(
       "roi_align_3d_pool(Tensor input, Tensor rois, int pooled_height, int pooled_width, "
-      "float spatial_scale, int sampling_ratio, bool aligned, str temporal_mode) -> (Tensor, Tensor)");
+      "float spatial_scale, int sampling_ratio, bool aligned, str temporal_mode) -> (Tensor, "
+      "Tensor)");
   m.def(
       "roi_align_3d_pool_backward(Tensor grad, Tensor rois, Tensor argmax, SymInt batch_size, "
       "SymInt channels, SymInt time, SymInt height, SymInt width, int pooled_height, "

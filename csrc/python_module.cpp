@@ -7,9 +7,9 @@ extern "C" {
 PyObject* PyInit__C(void) {
   static struct PyModuleDef module_def = {
       PyModuleDef_HEAD_INIT,
-      "_C",  // name
+      "_C",     // name
       nullptr,  // documentation
-      -1,  // per-interpreter state size
+      -1,       // per-interpreter state size
       nullptr,  // methods
   };
   return PyModule_Create(&module_def);

@@ -35,11 +35,11 @@ constexpr int64_t kMaxGrid = int64_t(1) << 20;
 // Where one RoI lies on the feature map; identical for every channel and time step.
 template <typename acc_t>
 struct RoiBox {
-  int64_t batch;  // -1 when the batch index is not in [0, N) (never read then)
+  int64_t batch;           // -1 when the batch index is not in [0, N) (never read then)
   acc_t start_h, start_w;  // top-left corner in feature-map pixels
-  acc_t bin_h, bin_w;  // bin size in feature-map pixels (may be <= 0)
+  acc_t bin_h, bin_w;      // bin size in feature-map pixels (may be <= 0)
   int64_t grid_h, grid_w;  // samples per bin along each axis (>= 0)
-  acc_t inv_count;  // 1 / max(grid_h * grid_w, 1)
+  acc_t inv_count;         // 1 / max(grid_h * grid_w, 1)
 };
 
 template <typename acc_t>
@@ -126,16 +126,18 @@ C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
 
 // Position of sample i of bin p along one axis (the reference's exact expression).
 template <typename acc_t>
-C10_HOST_DEVICE inline acc_t sample_position(acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t i) {
+C10_HOST_DEVICE inline acc_t sample_position(
+    acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t i) {
   return start + static_cast<acc_t>(p) * bin +
-      (static_cast<acc_t>(i) + acc_t(0.5)) * bin / static_cast<acc_t>(grid);
+         (static_cast<acc_t>(i) + acc_t(0.5)) * bin / static_cast<acc_t>(grid);
 }
 
 // Appends (index, weight) to a tap list, merging it into one of the last entries when the
 // index repeats. Sample positions are monotonic along a bin, so a repeated index is always
 // among the last few entries.
 template <typename acc_t, typename index_t>
-C10_HOST_DEVICE inline void add_tap(index_t index, acc_t weight, index_t* idx, acc_t* w, int64_t& n) {
+C10_HOST_DEVICE inline void add_tap(
+    index_t index, acc_t weight, index_t* idx, acc_t* w, int64_t& n) {
   const int64_t first = n > 4 ? n - 4 : 0;
   for (int64_t i = n - 1; i >= first; --i) {
     if (idx[i] == index) {

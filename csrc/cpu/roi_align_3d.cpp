@@ -24,8 +24,8 @@ at::Tensor roi_align_3d_forward_cpu(
     double spatial_scale,
     int64_t sampling_ratio,
     bool aligned) {
-  const RoiAlignGeometry geo =
-      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  const RoiAlignGeometry geo = checked_roi_geometry(
+      kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
   const int64_t K = rois.size(0), C = geo.channels, T = geo.time, W = geo.width;
   at::Tensor output = at::empty({K, C, T, pooled_h, pooled_w}, input.options());
   if (output.numel() == 0) {
@@ -54,7 +54,8 @@ at::Tensor roi_align_3d_forward_cpu(
         }
         for (int64_t t = 0; t < T; ++t) {
           const scalar_t* plane = in + tk.batch * sN + c * sC + t * sT;
-          eval_plane<scalar_t, acc_t>(plane, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(), vals.data());
+          eval_plane<scalar_t, acc_t>(
+              plane, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(), vals.data());
           for (int64_t p = 0; p < P; ++p) {
             o[t * P + p] = static_cast<scalar_t>(vals[p]);
           }
@@ -78,10 +79,10 @@ at::Tensor roi_align_3d_backward_cpu(
     double spatial_scale,
     int64_t sampling_ratio,
     bool aligned) {
-  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
-                             sampling_ratio, aligned};
-  const RoiBackward prepared =
-      prepare_roi_backward(kBackwardOp, grad, rois, nullptr, geo, time, grad.scalar_type(), /*zeroed=*/false);
+  const RoiAlignGeometry geo{batch_size, channels, time,          height,         width,
+                             pooled_h,   pooled_w, spatial_scale, sampling_ratio, aligned};
+  const RoiBackward prepared = prepare_roi_backward(
+      kBackwardOp, grad, rois, nullptr, geo, time, grad.scalar_type(), /*zeroed=*/false);
   at::Tensor grad_input = prepared.grad_input;
   if (!prepared.has_work) {
     return grad_input;
@@ -97,31 +98,33 @@ at::Tensor roi_align_3d_backward_cpu(
     const int64_t HW = H * W;
     // One task = one (channel, time) pair, i.e. the N planes grad_input[:, c, t]: it walks
     // the RoIs in order, so the result is deterministic and needs no atomics.
-    at::parallel_for(0, C * T, grain_for(K * pooled_h * pooled_w * 4 + N * HW), [&](int64_t begin, int64_t end) {
-      std::vector<acc_t> acc(N * HW), mix(W);
-      for (int64_t ct = begin; ct < end; ++ct) {
-        const int64_t c = ct / T, t = ct % T;
-        std::fill(acc.begin(), acc.end(), acc_t(0));
-        for (int64_t k = 0; k < K; ++k) {
-          const RoiTaps<acc_t>& tk = taps[k];
-          if (tk.batch < 0) {
-            continue;
+    at::parallel_for(
+        0, C * T, grain_for(K * pooled_h * pooled_w * 4 + N * HW), [&](int64_t begin, int64_t end) {
+          std::vector<acc_t> acc(N * HW), mix(W);
+          for (int64_t ct = begin; ct < end; ++ct) {
+            const int64_t c = ct / T, t = ct % T;
+            std::fill(acc.begin(), acc.end(), acc_t(0));
+            for (int64_t k = 0; k < K; ++k) {
+              const RoiTaps<acc_t>& tk = taps[k];
+              if (tk.batch < 0) {
+                continue;
+              }
+              acc_t* plane = acc.data() + tk.batch * HW;
+              const scalar_t* gk = g + k * gK + c * gC + t * gT;
+              scatter_plane(
+                  plane, W, tk, pooled_h, pooled_w,
+                  [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
+                  mix.data());
+            }
+            for (int64_t n = 0; n < N; ++n) {
+              scalar_t* dst = gi + ((n * C + c) * T + t) * HW;
+              const acc_t* src = acc.data() + n * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                dst[i] = static_cast<scalar_t>(src[i]);
+              }
+            }
           }
-          acc_t* plane = acc.data() + tk.batch * HW;
-          const scalar_t* gk = g + k * gK + c * gC + t * gT;
-          scatter_plane(plane, W, tk, pooled_h, pooled_w,
-                        [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
-                        mix.data());
-        }
-        for (int64_t n = 0; n < N; ++n) {
-          scalar_t* dst = gi + ((n * C + c) * T + t) * HW;
-          const acc_t* src = acc.data() + n * HW;
-          for (int64_t i = 0; i < HW; ++i) {
-            dst[i] = static_cast<scalar_t>(src[i]);
-          }
-        }
-      }
-    });
+        });
   });
   return grad_input;
 }

@@ -37,8 +37,8 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
     bool aligned,
     c10::string_view temporal_mode) {
   const bool is_max = parse_temporal_mode(kOp, temporal_mode, "temporal_mode");
-  const RoiAlignGeometry geo =
-      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  const RoiAlignGeometry geo = checked_roi_geometry(
+      kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
   check_time_steps(kOp, input, is_max);
   const int64_t K = rois.size(0), C = geo.channels, T = geo.time, W = geo.width;
   at::Tensor output, argmax;
@@ -88,16 +88,16 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cpu(
               }
             }
           }
-          eval_plane<acc_t, acc_t>(buf.data(), fw, 1, tk.ymin, tk.xmin, tk, pooled_h, pooled_w, mix.data(),
-                                   vals.data());
+          eval_plane<acc_t, acc_t>(
+              buf.data(), fw, 1, tk.ymin, tk.xmin, tk, pooled_h, pooled_w, mix.data(), vals.data());
           for (int64_t p = 0; p < P; ++p) {
             o[p] = static_cast<scalar_t>(vals[p] * inv_T);
           }
         } else {
           buf.resize(P);
           for (int64_t t = 0; t < T; ++t) {
-            eval_plane<scalar_t, acc_t>(base + t * sT, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(),
-                                        vals.data());
+            eval_plane<scalar_t, acc_t>(
+                base + t * sT, sH, sW, 0, 0, tk, pooled_h, pooled_w, mix.data(), vals.data());
             for (int64_t p = 0; p < P; ++p) {
               const acc_t v = vals[p];
               if (t == 0) {
@@ -135,10 +135,11 @@ at::Tensor roi_align_3d_pool_backward_cpu(
     bool aligned,
     c10::string_view temporal_mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, temporal_mode, "temporal_mode");
-  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
-                             sampling_ratio, aligned};
-  const RoiBackward prepared = prepare_roi_backward(kBackwardOp, grad, rois, is_max ? &argmax : nullptr, geo, 1,
-                                                    grad.scalar_type(), /*zeroed=*/false);
+  const RoiAlignGeometry geo{batch_size, channels, time,          height,         width,
+                             pooled_h,   pooled_w, spatial_scale, sampling_ratio, aligned};
+  const RoiBackward prepared = prepare_roi_backward(
+      kBackwardOp, grad, rois, is_max ? &argmax : nullptr, geo, 1, grad.scalar_type(),
+      /*zeroed=*/false);
   at::Tensor grad_input = prepared.grad_input;
   if (!prepared.has_work) {
     return grad_input;
@@ -173,14 +174,16 @@ at::Tensor roi_align_3d_pool_backward_cpu(
             for (int64_t ph = 0; ph < pooled_h; ++ph) {
               for (int64_t pw = 0; pw < pooled_w; ++pw) {
                 const int64_t t = ak[ph * pooled_w + pw];  // in [0, T): checked by check_argmax
-                scatter_bin(acc.data() + (tk.batch * T + t) * HW, W, tk, ph, pw,
-                            static_cast<acc_t>(gk[ph * gH + pw * gW]));
+                scatter_bin(
+                    acc.data() + (tk.batch * T + t) * HW, W, tk, ph, pw,
+                    static_cast<acc_t>(gk[ph * gH + pw * gW]));
               }
             }
           } else {
-            scatter_plane(acc.data() + tk.batch * HW, W, tk, pooled_h, pooled_w,
-                          [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
-                          mix.data());
+            scatter_plane(
+                acc.data() + tk.batch * HW, W, tk, pooled_h, pooled_w,
+                [&](int64_t ph, int64_t pw) { return static_cast<acc_t>(gk[ph * gH + pw * gW]); },
+                mix.data());
           }
         }
         for (int64_t n = 0; n < N; ++n) {

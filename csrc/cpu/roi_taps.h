@@ -74,10 +74,12 @@ std::vector<RoiTaps<acc_t>> build_roi_taps(const at::Tensor& rois, const RoiAlig
         t.xoff.assign(g.pooled_w + 1, 0);
         continue;
       }
-      build_axis(box.start_h, box.bin_h, box.grid_h, g.pooled_h, g.height, box.inv_count, t.yoff, t.yidx,
-                 t.yw, t.ymin, t.ymax);
-      build_axis(box.start_w, box.bin_w, box.grid_w, g.pooled_w, g.width, acc_t(1), t.xoff, t.xidx, t.xw,
-                 t.xmin, t.xmax);
+      build_axis(
+          box.start_h, box.bin_h, box.grid_h, g.pooled_h, g.height, box.inv_count, t.yoff, t.yidx,
+          t.yw, t.ymin, t.ymax);
+      build_axis(
+          box.start_w, box.bin_w, box.grid_w, g.pooled_w, g.width, acc_t(1), t.xoff, t.xidx, t.xw,
+          t.xmin, t.xmax);
     }
   });
   return taps;
@@ -85,7 +87,8 @@ std::vector<RoiTaps<acc_t>> build_roi_taps(const at::Tensor& rois, const RoiAlig
 
 // Adds g times the weights of bin (ph, pw) into a contiguous [H, W] accumulation plane.
 template <typename acc_t>
-inline void scatter_bin(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, int64_t ph, int64_t pw, acc_t g) {
+inline void scatter_bin(
+    acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, int64_t ph, int64_t pw, acc_t g) {
   for (int64_t i = t.yoff[ph]; i < t.yoff[ph + 1]; ++i) {
     acc_t* row = plane + t.yidx[i] * width;
     const acc_t gy = g * t.yw[i];
@@ -98,7 +101,8 @@ inline void scatter_bin(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, in
 // All bins of one [H, W] plane (strides stride_h / stride_w, origin at (y0, x0)) into
 // out[pooled_h * pooled_w], two passes per bin row: mix the bin's rows over the RoI's column
 // footprint (contiguous along W, vectorisable), then combine the column taps of each bin.
-// Reads exactly the pixels the bin's taps name. `mix` is scratch of at least footprint-width entries.
+// Reads exactly the pixels the bin's taps name. `mix` is scratch of at least footprint-width
+// entries.
 template <typename scalar_t, typename acc_t>
 inline void eval_plane(
     const scalar_t* plane,
@@ -146,8 +150,14 @@ inline void eval_plane(
 // accumulation plane: per bin row, first gather the column taps into `mix` over the column
 // footprint, then add mix times each row weight to the rows (contiguous, vectorisable).
 template <typename acc_t, typename G>
-inline void scatter_plane(acc_t* plane, int64_t width, const RoiTaps<acc_t>& t, int64_t pooled_h, int64_t pooled_w,
-                          G g, acc_t* mix) {
+inline void scatter_plane(
+    acc_t* plane,
+    int64_t width,
+    const RoiTaps<acc_t>& t,
+    int64_t pooled_h,
+    int64_t pooled_w,
+    G g,
+    acc_t* mix) {
   const int64_t fw = t.xmax - t.xmin + 1;
   if (fw <= 0) {
     return;

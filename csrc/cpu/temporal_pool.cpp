@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kOp = "temporal_pool";
 constexpr const char* kBackwardOp = "temporal_pool_backward";
 
-std::tuple<at::Tensor, at::Tensor> temporal_pool_cpu(const at::Tensor& input, c10::string_view mode) {
+std::tuple<at::Tensor, at::Tensor> temporal_pool_cpu(
+    const at::Tensor& input, c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kOp, mode, "mode");
   check_pool_input(kOp, input, is_max);
   const int64_t N = input.size(0), C = input.size(1), T = input.size(2);
@@ -91,10 +92,7 @@ std::tuple<at::Tensor, at::Tensor> temporal_pool_cpu(const at::Tensor& input, c1
 }
 
 at::Tensor temporal_pool_backward_cpu(
-    const at::Tensor& grad,
-    const at::Tensor& argmax,
-    int64_t time,
-    c10::string_view mode) {
+    const at::Tensor& grad, const at::Tensor& argmax, int64_t time, c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, mode, "mode");
   check_pool_backward_args(kBackwardOp, grad, time);
   if (is_max) {
@@ -109,7 +107,8 @@ at::Tensor temporal_pool_backward_cpu(
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), kBackwardOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
     const scalar_t* g = grad.const_data_ptr<scalar_t>();
-    const int64_t gN = grad.stride(0), gC = grad.stride(1), gH = grad.stride(3), gW = grad.stride(4);
+    const int64_t gN = grad.stride(0), gC = grad.stride(1), gH = grad.stride(3),
+                  gW = grad.stride(4);
     const int16_t* arg = is_max ? arg_c.const_data_ptr<int16_t>() : nullptr;
     scalar_t* gi = grad_input.mutable_data_ptr<scalar_t>();
     const int64_t HW = H * W;
@@ -125,7 +124,8 @@ at::Tensor temporal_pool_backward_cpu(
             for (int64_t w = 0; w < W; ++w) {
               const acc_t v = static_cast<acc_t>(grow[w * gW]);
               const int64_t i = h * W + w;
-              d[i] = static_cast<scalar_t>(is_max ? (a[i] == t ? v : acc_t(0)) : v / static_cast<acc_t>(T));
+              d[i] = static_cast<scalar_t>(
+                  is_max ? (a[i] == t ? v : acc_t(0)) : v / static_cast<acc_t>(T));
             }
           }
         }

@@ -32,27 +32,32 @@ inline int64_t ceil_div(int64_t a, int64_t b) {
 
 // Blocks for a grid-stride loop over `n` items.
 inline unsigned int blocks_for(int64_t n) {
-  return static_cast<unsigned int>(std::min<int64_t>(std::max<int64_t>(ceil_div(n, kThreads), 1), int64_t(1) << 20));
+  return static_cast<unsigned int>(
+      std::min<int64_t>(std::max<int64_t>(ceil_div(n, kThreads), 1), int64_t(1) << 20));
 }
 
 // Launch shape of the RoI kernels: one block per (RoI, chunk of channels), about 4 outputs per
 // thread so that the tap table a block builds is reused many times, while keeping enough
 // blocks in flight.
 struct RoiLaunch {
-  int64_t chunk;  // channels per block
+  int64_t chunk;       // channels per block
   int64_t num_chunks;  // blocks per RoI
   unsigned int blocks;
 };
 
 // `outputs_per_channel`: the outputs one (RoI, channel) pair has (T * ph * pw, or ph * pw
 // when pooled over T).
-inline RoiLaunch roi_launch(const char* op, int64_t num_rois, int64_t channels, int64_t outputs_per_channel) {
+inline RoiLaunch roi_launch(
+    const char* op, int64_t num_rois, int64_t channels, int64_t outputs_per_channel) {
   const int64_t target = 4 * kThreads;
-  const int64_t per_block = std::max<int64_t>(1, target / std::max<int64_t>(1, outputs_per_channel));
+  const int64_t per_block =
+      std::max<int64_t>(1, target / std::max<int64_t>(1, outputs_per_channel));
   const int64_t chunk = std::min<int64_t>(std::max<int64_t>(channels, 1), per_block);
   const int64_t num_chunks = ceil_div(channels, chunk);
   const int64_t blocks = num_rois * num_chunks;
-  TORCH_CHECK(blocks < (int64_t(1) << 31), op, ": too many RoIs x channel chunks for one launch (", blocks, ")");
+  TORCH_CHECK(
+      blocks < (int64_t(1) << 31), op, ": too many RoIs x channel chunks for one launch (", blocks,
+      ")");
   return {chunk, num_chunks, static_cast<unsigned int>(blocks)};
 }
 
@@ -65,7 +70,8 @@ inline Strides5 strides_of(const at::Tensor& t) {
 }
 
 // Per-block tap table for one RoI, laid out in dynamic shared memory:
-//   yw[pooled_h * ycap] xw[pooled_w * xcap] (acc_t) | yidx, xidx (int) | ycnt[pooled_h], xcnt[pooled_w]
+//   yw[pooled_h * ycap] xw[pooled_w * xcap] (acc_t) | yidx, xidx (int) | ycnt[pooled_h],
+//   xcnt[pooled_w]
 // Bin p's rows are yidx[p * ycap + i], i < ycnt[p] (weights yw, inv_count folded in).
 template <typename acc_t>
 struct BlockTaps {
@@ -77,9 +83,11 @@ struct BlockTaps {
   int* xcnt;
   int ycap, xcap;
 
-  __device__ static int64_t bytes_needed(int64_t pooled_h, int64_t pooled_w, int64_t grid_h, int64_t grid_w) {
+  __device__ static int64_t bytes_needed(
+      int64_t pooled_h, int64_t pooled_w, int64_t grid_h, int64_t grid_w) {
     const int64_t entries = pooled_h * 2 * grid_h + pooled_w * 2 * grid_w;
-    return entries * static_cast<int64_t>(sizeof(acc_t) + sizeof(int)) + (pooled_h + pooled_w) * int64_t(sizeof(int));
+    return entries * static_cast<int64_t>(sizeof(acc_t) + sizeof(int)) +
+           (pooled_h + pooled_w) * int64_t(sizeof(int));
   }
 
   // Carves the table out of `smem` and fills it cooperatively; every thread of the block must
@@ -102,11 +110,13 @@ struct BlockTaps {
     for (int64_t b = threadIdx.x; b < pooled_h + pooled_w; b += blockDim.x) {
       if (b < pooled_h) {
         ycnt[b] = static_cast<int>(axis_taps<acc_t, int>(
-            box.start_h, box.bin_h, box.grid_h, b, height, box.inv_count, yidx + b * ycap, yw + b * ycap));
+            box.start_h, box.bin_h, box.grid_h, b, height, box.inv_count, yidx + b * ycap,
+            yw + b * ycap));
       } else {
         const int64_t p = b - pooled_h;
         xcnt[p] = static_cast<int>(axis_taps<acc_t, int>(
-            box.start_w, box.bin_w, box.grid_w, p, width, acc_t(1), xidx + p * xcap, xw + p * xcap));
+            box.start_w, box.bin_w, box.grid_w, p, width, acc_t(1), xidx + p * xcap,
+            xw + p * xcap));
       }
     }
     __syncthreads();
@@ -114,7 +124,8 @@ struct BlockTaps {
 
   // Value of bin (ph, pw) on one plane given by its H and W strides.
   template <typename scalar_t>
-  __device__ acc_t eval(const scalar_t* plane, int64_t sh, int64_t sw, int64_t ph, int64_t pw) const {
+  __device__ acc_t
+  eval(const scalar_t* plane, int64_t sh, int64_t sw, int64_t ph, int64_t pw) const {
     acc_t sum = 0;
     const int ny = ycnt[ph], nx = xcnt[pw];
     const int* yi = yidx + ph * ycap;
@@ -169,7 +180,8 @@ __device__ RoiBlock<acc_t> start_roi_block(
   b.nc = g.channels - b.c0 < launch.chunk ? g.channels - b.c0 : launch.chunk;
   b.box = make_roi_box<acc_t>(rois + 5 * b.k, g);
   b.table = b.box.batch >= 0 &&
-      BlockTaps<acc_t>::bytes_needed(g.pooled_h, g.pooled_w, b.box.grid_h, b.box.grid_w) <= kTapSmemBytes;
+            BlockTaps<acc_t>::bytes_needed(g.pooled_h, g.pooled_w, b.box.grid_h, b.box.grid_w) <=
+                kTapSmemBytes;
   if (b.table) {  // block-uniform: every thread takes the same branch
     taps.build(smem, b.box, g.pooled_h, g.pooled_w, g.height, g.width);
   }
@@ -189,19 +201,23 @@ __device__ acc_t direct_eval(
     int64_t pw) {
   acc_t sum = 0;
   for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-    const AxisSample<acc_t> y = axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
+    const AxisSample<acc_t> y =
+        axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
     if (!y.valid) {
       continue;
     }
     const scalar_t* lo = plane + y.lo * sh;
     const scalar_t* hi = plane + y.hi * sh;
     for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-      const AxisSample<acc_t> x = axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
+      const AxisSample<acc_t> x =
+          axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
       if (!x.valid) {
         continue;
       }
-      sum += y.w_lo * (x.w_lo * static_cast<acc_t>(lo[x.lo * sw]) + x.w_hi * static_cast<acc_t>(lo[x.hi * sw])) +
-          y.w_hi * (x.w_lo * static_cast<acc_t>(hi[x.lo * sw]) + x.w_hi * static_cast<acc_t>(hi[x.hi * sw]));
+      sum += y.w_lo * (x.w_lo * static_cast<acc_t>(lo[x.lo * sw]) +
+                       x.w_hi * static_cast<acc_t>(lo[x.hi * sw])) +
+             y.w_hi * (x.w_lo * static_cast<acc_t>(hi[x.lo * sw]) +
+                       x.w_hi * static_cast<acc_t>(hi[x.hi * sw]));
     }
   }
   return sum * box.inv_count;
@@ -219,12 +235,14 @@ __device__ void direct_scatter(
     Add add) {
   g *= box.inv_count;
   for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-    const AxisSample<acc_t> y = axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
+    const AxisSample<acc_t> y =
+        axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
     if (!y.valid) {
       continue;
     }
     for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-      const AxisSample<acc_t> x = axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
+      const AxisSample<acc_t> x =
+          axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
       if (!x.valid) {
         continue;
       }

@@ -39,7 +39,8 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_forward_kernel(
   const RoiBlock<acc_t> b = start_roi_block(smem, rois, g, launch, taps);
   const int64_t P = g.pooled_h * g.pooled_w;
   const int64_t per_c = g.time * P;
-  scalar_t* out = output + (b.k * g.channels + b.c0) * per_c;  // this block's outputs are contiguous
+  scalar_t* out =
+      output + (b.k * g.channels + b.c0) * per_c;  // this block's outputs are contiguous
   for (int64_t i = threadIdx.x; i < b.nc * per_c; i += blockDim.x) {
     const int64_t c = b.c0 + i / per_c;
     const int64_t t = (i % per_c) / P;
@@ -77,7 +78,8 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_backward_atomic_kernel(
     const int64_t t = (i % per_c) / P;
     const int64_t ph = (i % P) / g.pooled_w;
     const int64_t pw = i % g.pooled_w;
-    const acc_t gv = static_cast<acc_t>(grad[b.k * gs.n + c * gs.c + t * gs.t + ph * gs.h + pw * gs.w]);
+    const acc_t gv =
+        static_cast<acc_t>(grad[b.k * gs.n + c * gs.c + t * gs.t + ph * gs.h + pw * gs.w]);
     acc_t* plane = grad_acc + ((b.box.batch * g.channels + c) * g.time + t) * g.height * g.width;
     auto add = [plane](int64_t offset, acc_t v) { gpuAtomicAdd(plane + offset, v); };
     if (b.table) {
@@ -114,7 +116,8 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_backward_deterministic_
       const scalar_t* gk = grad + k * gs.n + c * gs.c + t * gs.t;
       for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
         for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
-          direct_scatter(g.height, g.width, box, ph, pw, static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]), add);
+          direct_scatter(
+              g.height, g.width, box, ph, pw, static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]), add);
         }
       }
     }
@@ -131,8 +134,8 @@ at::Tensor roi_align_3d_forward_cuda(
     bool aligned) {
   TORCH_CHECK(input.is_cuda(), kOp, ": input must be a CUDA tensor");
   c10::cuda::CUDAGuard guard(input.device());
-  const RoiAlignGeometry geo =
-      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  const RoiAlignGeometry geo = checked_roi_geometry(
+      kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
   const int64_t K = rois.size(0);
   at::Tensor output = at::empty({K, geo.channels, geo.time, pooled_h, pooled_w}, input.options());
   if (output.numel() == 0) {
@@ -143,9 +146,10 @@ at::Tensor roi_align_3d_forward_cuda(
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
     const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    roi_align_3d_forward_kernel<scalar_t, acc_t><<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
-        input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(), geo, launch,
-        output.mutable_data_ptr<scalar_t>());
+    roi_align_3d_forward_kernel<scalar_t, acc_t>
+        <<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
+            input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(),
+            geo, launch, output.mutable_data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return output;
@@ -165,10 +169,11 @@ at::Tensor roi_align_3d_backward_cuda(
     int64_t sampling_ratio,
     bool aligned) {
   c10::cuda::CUDAGuard guard(grad.device());
-  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
-                             sampling_ratio, aligned};
-  const RoiBackward prepared = prepare_roi_backward(kBackwardOp, grad, rois, nullptr, geo, time,
-                                                    at::toOpMathType(grad.scalar_type()), /*zeroed=*/true);
+  const RoiAlignGeometry geo{batch_size, channels, time,          height,         width,
+                             pooled_h,   pooled_w, spatial_scale, sampling_ratio, aligned};
+  const RoiBackward prepared = prepare_roi_backward(
+      kBackwardOp, grad, rois, nullptr, geo, time, at::toOpMathType(grad.scalar_type()),
+      /*zeroed=*/true);
   const at::Tensor& grad_acc = prepared.grad_input;
   if (!prepared.has_work) {
     return grad_acc.to(grad.scalar_type());
@@ -182,13 +187,14 @@ at::Tensor roi_align_3d_backward_cuda(
     if (deterministic) {
       roi_align_3d_backward_deterministic_kernel<scalar_t, acc_t>
           <<<blocks_for(batch_size * channels * time), kThreads, 0, stream>>>(
-              grad.const_data_ptr<scalar_t>(), strides_of(grad), rois_acc.const_data_ptr<acc_t>(), K, geo,
-              grad_acc.mutable_data_ptr<acc_t>());
+              grad.const_data_ptr<scalar_t>(), strides_of(grad), rois_acc.const_data_ptr<acc_t>(),
+              K, geo, grad_acc.mutable_data_ptr<acc_t>());
     } else {
       const RoiLaunch launch = roi_launch(kBackwardOp, K, channels, time * pooled_h * pooled_w);
-      roi_align_3d_backward_atomic_kernel<scalar_t, acc_t><<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
-          grad.const_data_ptr<scalar_t>(), strides_of(grad), rois_acc.const_data_ptr<acc_t>(), geo, launch,
-          grad_acc.mutable_data_ptr<acc_t>());
+      roi_align_3d_backward_atomic_kernel<scalar_t, acc_t>
+          <<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
+              grad.const_data_ptr<scalar_t>(), strides_of(grad), rois_acc.const_data_ptr<acc_t>(),
+              geo, launch, grad_acc.mutable_data_ptr<acc_t>());
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });

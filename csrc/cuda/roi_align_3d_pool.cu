@@ -51,7 +51,8 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_forward_kernel(
       const scalar_t* slice = input + b.box.batch * s.n + c * s.c;
       for (int64_t t = 0; t < g.time; ++t, slice += s.t) {
         const acc_t v = b.table ? taps.eval(slice, s.h, s.w, ph, pw)
-                                : direct_eval<scalar_t, acc_t>(slice, s.h, s.w, g.height, g.width, b.box, ph, pw);
+                                : direct_eval<scalar_t, acc_t>(
+                                      slice, s.h, s.w, g.height, g.width, b.box, ph, pw);
         if (kMax) {
           if (t == 0 || replaces_max(v, best)) {
             best = v;
@@ -177,12 +178,13 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cuda(
   const bool is_max = parse_temporal_mode(kOp, temporal_mode, "temporal_mode");
   TORCH_CHECK(input.is_cuda(), kOp, ": input must be a CUDA tensor");
   c10::cuda::CUDAGuard guard(input.device());
-  const RoiAlignGeometry geo =
-      checked_roi_geometry(kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
+  const RoiAlignGeometry geo = checked_roi_geometry(
+      kOp, input, rois, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned);
   check_time_steps(kOp, input, is_max);
   const int64_t K = rois.size(0);
   at::Tensor output, argmax;
-  std::tie(output, argmax) = empty_pooled_outputs(input, {K, geo.channels, 1, pooled_h, pooled_w}, is_max);
+  std::tie(output, argmax) =
+      empty_pooled_outputs(input, {K, geo.channels, 1, pooled_h, pooled_w}, is_max);
   if (output.numel() == 0) {
     return {output, argmax};
   }
@@ -194,8 +196,9 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cuda(
     auto kernel = is_max ? roi_align_3d_pool_forward_kernel<scalar_t, acc_t, true>
                          : roi_align_3d_pool_forward_kernel<scalar_t, acc_t, false>;
     kernel<<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
-        input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(), geo, launch,
-        output.mutable_data_ptr<scalar_t>(), is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr);
+        input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(), geo,
+        launch, output.mutable_data_ptr<scalar_t>(),
+        is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return {output, argmax};
@@ -218,10 +221,11 @@ at::Tensor roi_align_3d_pool_backward_cuda(
     c10::string_view temporal_mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, temporal_mode, "temporal_mode");
   c10::cuda::CUDAGuard guard(grad.device());
-  const RoiAlignGeometry geo{batch_size, channels, time, height, width, pooled_h, pooled_w, spatial_scale,
-                             sampling_ratio, aligned};
-  const RoiBackward prepared = prepare_roi_backward(kBackwardOp, grad, rois, is_max ? &argmax : nullptr, geo, 1,
-                                                    at::toOpMathType(grad.scalar_type()), /*zeroed=*/true);
+  const RoiAlignGeometry geo{batch_size, channels, time,          height,         width,
+                             pooled_h,   pooled_w, spatial_scale, sampling_ratio, aligned};
+  const RoiBackward prepared = prepare_roi_backward(
+      kBackwardOp, grad, rois, is_max ? &argmax : nullptr, geo, 1,
+      at::toOpMathType(grad.scalar_type()), /*zeroed=*/true);
   const at::Tensor& grad_acc = prepared.grad_input;
   if (!prepared.has_work) {
     return grad_acc.to(grad.scalar_type());
@@ -235,18 +239,19 @@ at::Tensor roi_align_3d_pool_backward_cuda(
     const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
     const int16_t* arg = is_max ? arg_c.const_data_ptr<int16_t>() : nullptr;
     if (deterministic) {
-      auto kernel = is_max ? roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, true>
-                           : roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, false>;
+      auto kernel = is_max
+                        ? roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, true>
+                        : roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, false>;
       kernel<<<blocks_for(batch_size * channels * time), kThreads, 0, stream>>>(
-          grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(), K, geo,
-          grad_acc.mutable_data_ptr<acc_t>());
+          grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(),
+          K, geo, grad_acc.mutable_data_ptr<acc_t>());
     } else {
       const RoiLaunch launch = roi_launch(kBackwardOp, K, channels, pooled_h * pooled_w);
       auto kernel = is_max ? roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, true>
                            : roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, false>;
       kernel<<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
-          grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(), geo, launch,
-          grad_acc.mutable_data_ptr<acc_t>());
+          grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(),
+          geo, launch, grad_acc.mutable_data_ptr<acc_t>());
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });

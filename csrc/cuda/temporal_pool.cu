@@ -23,11 +23,15 @@ template <typename scalar_t, typename acc_t, bool kMax>
 __global__ void __launch_bounds__(kThreads) temporal_pool_forward_kernel(
     const scalar_t* __restrict__ input,
     Strides5 s,
-    int64_t C, int64_t T, int64_t H, int64_t W,
+    int64_t C,
+    int64_t T,
+    int64_t H,
+    int64_t W,
     int64_t total,
     scalar_t* __restrict__ output,
     int16_t* __restrict__ argmax) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t w = i % W;
     const int64_t h = (i / W) % H;
     const int64_t c = (i / (W * H)) % C;
@@ -60,10 +64,14 @@ __global__ void __launch_bounds__(kThreads) temporal_pool_backward_kernel(
     const scalar_t* __restrict__ grad,
     Strides5 g,
     const int16_t* __restrict__ argmax,
-    int64_t C, int64_t T, int64_t H, int64_t W,
+    int64_t C,
+    int64_t T,
+    int64_t H,
+    int64_t W,
     int64_t total,
     scalar_t* __restrict__ grad_input) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t w = i % W;
     const int64_t h = (i / W) % H;
     const int64_t t = (i / (W * H)) % T;
@@ -81,7 +89,8 @@ __global__ void __launch_bounds__(kThreads) temporal_pool_backward_kernel(
   }
 }
 
-std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(const at::Tensor& input, c10::string_view mode) {
+std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(
+    const at::Tensor& input, c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kOp, mode, "mode");
   check_pool_input(kOp, input, is_max);
   TORCH_CHECK(input.is_cuda(), kOp, ": input must be a CUDA tensor");
@@ -108,10 +117,7 @@ std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(const at::Tensor& input, c
 }
 
 at::Tensor temporal_pool_backward_cuda(
-    const at::Tensor& grad,
-    const at::Tensor& argmax,
-    int64_t time,
-    c10::string_view mode) {
+    const at::Tensor& grad, const at::Tensor& argmax, int64_t time, c10::string_view mode) {
   const bool is_max = parse_temporal_mode(kBackwardOp, mode, "mode");
   check_pool_backward_args(kBackwardOp, grad, time);
   if (is_max) {
@@ -131,8 +137,9 @@ at::Tensor temporal_pool_backward_cuda(
     auto kernel = is_max ? temporal_pool_backward_kernel<scalar_t, acc_t, true>
                          : temporal_pool_backward_kernel<scalar_t, acc_t, false>;
     kernel<<<blocks_for(total), kThreads, 0, stream>>>(
-        grad.const_data_ptr<scalar_t>(), strides_of(grad), is_max ? arg_c.const_data_ptr<int16_t>() : nullptr,
-        C, T, H, W, total, grad_input.mutable_data_ptr<scalar_t>());
+        grad.const_data_ptr<scalar_t>(), strides_of(grad),
+        is_max ? arg_c.const_data_ptr<int16_t>() : nullptr, C, T, H, W, total,
+        grad_input.mutable_data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return grad_input;
