@@ -18,6 +18,7 @@ from slowbench.data import PipelineConfig, collate, default_data_root, find_data
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
 from slowbench.engine.inference import predict_split
+from slowbench.engine.mixed_precision import MixedPrecision, add_amp_argument
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.engine.val_parts import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
@@ -44,6 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "both when the data root has the Kinetics part, else ava)")
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
+    add_amp_argument(p)
     p.add_argument("--workers", type=at_least(0), default=2,
                    help="data-loading worker processes (0: load in the main process)")
     p.add_argument("--fast-decode", action="store_true",
@@ -52,6 +54,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if (args.ckpt is None) == (args.onnx is None):
         p.error("give exactly one of --ckpt and --onnx")
+    if args.onnx and args.amp:
+        p.error("--amp applies to PyTorch inference; an ONNX model runs as exported (float32)")
     return args
 
 
@@ -88,7 +92,8 @@ def test(args) -> dict:
     overrides = meta.get("model_overrides") or {}
     val = build_val_split(row_for_model(row, overrides), data_root, pipeline, args.part)
     detector.to(info.device)
-    predictions = predict_split(detector, val.dataset, info, collate=collate, workers=args.workers, desc="test")
+    predictions = predict_split(detector, val.dataset, info, collate=collate, workers=args.workers, desc="test",
+                                precision=MixedPrecision(args.amp, info.device))
     result = None
     if info.is_main:
         metrics = evaluate_val(val, predictions, report=args.report)

@@ -14,6 +14,7 @@ import time
 
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least, positive_float
+from slowbench.engine.mixed_precision import add_amp_argument
 from slowbench.engine.run_plan import CHECKPOINT_NAME, plan_run
 from slowbench.engine.run_setup import make_deterministic, seed_everything
 from slowbench.engine.trainer import fit, start_run
@@ -42,6 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="initial weights: a detector checkpoint of this architecture (a classifier for "
                         "another class count keeps its init) or a Kinetics recogniser (backbone only)")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
+    add_amp_argument(p)
     p.add_argument("--workers", type=at_least(0),
                    help="data-loading worker processes per process (0: load in the main process; "
                         "default: 2, or 0 on synthetic data)")

@@ -1,18 +1,22 @@
 """Inference over a dataset split, sharded across DDP ranks and gathered back in dataset order."""
+import contextlib
+
 import torch
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from slowbench.engine.distributed import DistInfo, gather_to_main
+from slowbench.engine.mixed_precision import MixedPrecision
 
 
 @torch.no_grad()
 def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 0,
-                  desc: str = "val") -> list | None:
+                  desc: str = "val", precision: MixedPrecision | None = None) -> list | None:
     """``[(proposals [n, 4], scores [n, C], meta), ...]`` numpy per sample, in dataset order, on rank 0.
 
     One clip per batch, as the reference's val loader (its RoI head asserts batch 1). Other ranks get
-    None. Rank r predicts samples r, r + world, ... so no sample is seen twice.
+    None. Rank r predicts samples r, r + world, ... so no sample is seen twice. With ``precision``
+    (``--amp``) the forward passes run under its autocast.
     """
     indices = list(range(info.rank, len(dataset), info.world_size))
     loader = DataLoader(Subset(dataset, indices), batch_size=1, shuffle=False, collate_fn=collate,
@@ -23,8 +27,9 @@ def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 
     try:
         batches = tqdm(loader, desc=desc, disable=not info.is_main, leave=False, dynamic_ncols=True)
         for index, batch in zip(indices, batches):
-            scores = detector.predict(batch["clips"].to(info.device).float(),
-                                      [p.to(info.device) for p in batch["proposals"]])
+            with precision.autocast() if precision else contextlib.nullcontext():
+                scores = detector.predict(batch["clips"].to(info.device).float(),
+                                          [p.to(info.device) for p in batch["proposals"]])
             rows.append((index, batch["proposals"][0].numpy(), scores[0].float().cpu().numpy(),
                          batch["metas"][0]))
     finally:

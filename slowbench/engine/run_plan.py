@@ -31,6 +31,7 @@ class RunPlan:
     save_every: int  # 0: at epoch ends only
     log_every: int
     stop_after: int  # 0: run to the end
+    amp: str | None  # autocast dtype of --amp ("bf16", "fp16"), None: float32
 
     @property
     def synthetic(self) -> bool:
@@ -75,7 +76,7 @@ def plan_run(row, args, info) -> RunPlan:
         batch_size=batch_size, lr=lr,
         workers=base["workers"] if args.workers is None else args.workers, seed=args.seed,
         val_every=args.val_every, save_every=args.save_every, log_every=args.log_every,
-        stop_after=args.stop_after)
+        stop_after=args.stop_after, amp=args.amp)
 
 
 def _data_root(row, given, work_dir, info) -> pathlib.Path:

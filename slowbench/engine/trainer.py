@@ -19,6 +19,7 @@ from slowbench.data import build_dataset, collate
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
+from slowbench.engine.mixed_precision import MixedPrecision
 from slowbench.engine.run_plan import LOG_NAME, RESULTS_NAME, RunPlan
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.sampling import EpochSampler, SeededDataset
@@ -61,6 +62,7 @@ class TrainingRun:
     meta: dict  # stored in every checkpoint; what --resume and slowbench.test read back
     iters_per_epoch: int
     started: float  # time.perf_counter() at the start
+    precision: MixedPrecision  # --amp: autocast and (fp16) gradient scaling
     iteration: int = 0  # global iterations done
 
     @property
@@ -82,6 +84,7 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     """Builds datasets, model, optimiser, schedule and loader; loads ``pretrained`` weights or
     restores the training state of the checkpoint ``resume``. ``started``: the command's start
     (``time.perf_counter()``), from which the log and ``results.json`` count seconds."""
+    precision = MixedPrecision(plan.amp, info.device)
     log = JsonLinesLog(plan.work_dir / LOG_NAME if info.is_main else None)
     data_row = row_for_model(row, plan.model_overrides)
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
@@ -106,11 +109,12 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     meta = {"row": row.name, "model_overrides": plan.model_overrides, "synthetic": plan.synthetic,
             "data_root": str(plan.data_root.resolve()),
             "pipeline": dataclasses.asdict(plan.pipeline), "batch_size": plan.batch_size,
-            "world_size": info.world_size, "epochs": plan.epochs, "lr": plan.lr, "seed": plan.seed}
+            "world_size": info.world_size, "epochs": plan.epochs, "lr": plan.lr, "seed": plan.seed,
+            "amp": plan.amp}
     run = TrainingRun(row=row, plan=plan, info=info, detector=detector, model=model,
                       optimizer=optimizer, scheduler=scheduler, sampler=sampler, loader=loader,
                       val=val, log=log, meta=meta, iters_per_epoch=iters_per_epoch,
-                      started=started)
+                      started=started, precision=precision)
     if pretrained:
         _load_pretrained(run, pretrained)
     if resume:
@@ -122,7 +126,7 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
             f"processes, lr {plan.lr:g}, {schedule.decay} decay, "
             f"{plan.pipeline.test_short_side} px short side, "
             f"model overrides {plan.model_overrides or 'none'}) on {info.device}; validating on "
-            f"{val.describe()}")
+            f"{val.describe()}{f'; {plan.amp} autocast' if plan.amp else ''}")
     return run
 
 
@@ -205,20 +209,23 @@ def train_epoch(run: TrainingRun, epoch: int, bar) -> bool:
 def train_step(run: TrainingRun, batch: dict) -> dict:
     """One optimisation step on a collated batch; returns ``lr``, ``grad_norm`` and the losses as
     floats. A non-finite loss stops the run with one line."""
-    device = run.info.device
-    losses = run.model(batch["clips"].to(device, non_blocking=True).float(),
-                       [p.to(device) for p in batch["proposals"]],
-                       [b.to(device) for b in batch["gt_boxes"]],
-                       [lab.to(device) for lab in batch["gt_labels"]])
+    device, scaler = run.info.device, run.precision.scaler
+    with run.precision.autocast():
+        losses = run.model(batch["clips"].to(device, non_blocking=True).float(),
+                           [p.to(device) for p in batch["proposals"]],
+                           [b.to(device) for b in batch["gt_boxes"]],
+                           [lab.to(device) for lab in batch["gt_labels"]])
     loss = losses["loss_action_cls"]
     if not torch.isfinite(loss):
         raise InputError(f"loss became {loss.item()} at iteration {run.iteration}; "
                          f"lower --lr or check the data")
     run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    scaler.scale(loss).backward()
+    scaler.unscale_(run.optimizer)  # clip the true gradients
     grad_norm = torch.nn.utils.clip_grad_norm_(run.detector.parameters(), run.row.grad_clip)
     lr = run.optimizer.param_groups[0]["lr"]
-    run.optimizer.step()
+    scaler.step(run.optimizer)  # skipped by fp16's scaler when a gradient is inf / NaN
+    scaler.update()
     run.scheduler.step()
     return {"lr": lr, "grad_norm": float(grad_norm),
             **{name: value.detach().item() for name, value in losses.items()}}
@@ -237,7 +244,7 @@ def save_state(run: TrainingRun, epoch: int) -> None:
 def validate(run: TrainingRun, epoch: int) -> dict:
     """Metrics on the val split (every rank predicts its shard; rank 0 evaluates, then shares)."""
     predictions = predict_split(run.detector, run.val.dataset, run.info, collate=collate,
-                                workers=run.plan.workers)
+                                workers=run.plan.workers, precision=run.precision)
     metrics = None
     if run.info.is_main:
         metrics = evaluate_val(run.val, predictions)

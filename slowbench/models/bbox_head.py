@@ -41,7 +41,9 @@ class BBoxHeadAVA(nn.Module):
         return self.fc_cls(x)
 
     def scores(self, logits: Tensor) -> Tensor:
-        """`[K, num_classes]` probabilities over all columns (column 0 included, as the reference)."""
+        """`[K, num_classes]` probabilities over all columns (column 0 included, as the
+        reference); at least float32 (also under autocast), so low-precision scores do not tie."""
+        logits = _at_least_float32(logits)
         return logits.sigmoid() if self.multilabel else logits.softmax(dim=-1)
 
     def loss(self, logits: Tensor, labels: Tensor) -> dict[str, Tensor]:
@@ -49,8 +51,11 @@ class BBoxHeadAVA(nn.Module):
 
         Only rows with a positive label count; `loss_action_cls` is the mean of the (focal-
         modulated) per-element BCE over those rows and the non-background columns, or of the
-        per-row soft-target cross-entropy in single-label mode.
+        per-row soft-target cross-entropy in single-label mode. Computed in float32 at least
+        (also when the logits come from an autocast forward pass).
         """
+        logits = _at_least_float32(logits)
+        labels = labels.to(logits.dtype)
         if self.background_class:
             logits, labels = logits[:, 1:], labels[:, 1:]
         positive = labels.sum(dim=-1) > 0
@@ -85,6 +90,11 @@ class BBoxHeadAVA(nn.Module):
             predicted = torch.zeros_like(target).scatter_(1, top, True)
             out[f"recall@top{k}"], out[f"prec@top{k}"] = _recall_precision(predicted, target)
         return out
+
+
+def _at_least_float32(x: Tensor) -> Tensor:
+    """float16 / bfloat16 (autocast) -> float32; float32 and float64 unchanged."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 def _metric_keys() -> list[str]:

@@ -41,12 +41,13 @@ class AVARoIHead(nn.Module):
                                  num=self.num_rois, generator=generator)
             boxes.append(sample.boxes)
             labels.append(sample.labels)
-        rois = boxes_to_rois(boxes).to(features.dtype)
-        logits = self.bbox_head(self.bbox_roi_extractor(features, rois))
-        return self.bbox_head.loss(logits, torch.cat(labels).to(logits.dtype))
+        # The boxes keep their dtype (float32) when the features are low precision (autocast):
+        # the ops read RoIs of any floating dtype.
+        logits = self.bbox_head(self.bbox_roi_extractor(features, boxes_to_rois(boxes)))
+        return self.bbox_head.loss(logits, torch.cat(labels))
 
     def predict(self, features: Tensor, proposals: list[Tensor]) -> list[Tensor]:
-        scores = self.score_rois(features, boxes_to_rois(proposals).to(features.dtype))
+        scores = self.score_rois(features, boxes_to_rois(proposals))
         return list(scores.split([p.shape[0] for p in proposals]))
 
     def score_rois(self, features: Tensor, rois: Tensor) -> Tensor:

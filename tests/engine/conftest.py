@@ -24,6 +24,14 @@ def tiny_multisports(tmp_path_factory):
                     fmt="mp4", progress=False)
 
 
+@pytest.fixture(scope="session")
+def learning_ava(tmp_path_factory):
+    """The learning tests' data: 640 train / 32 val one-person videos of 10 s at 128x96
+    (~1.5 min to generate on 2 quiet cores; shared by the float32 and --amp learning tests)."""
+    return generate(tmp_path_factory.mktemp("learn") / "ava", kind="ava", seed=0, videos=640,
+                    val_videos=32, persons=(1, 1), progress=False)
+
+
 @pytest.fixture
 def restore_determinism():
     """`--deterministic` flips a process-wide switch; put it back for the other tests."""

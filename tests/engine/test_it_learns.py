@@ -20,19 +20,14 @@ import json
 import pytest
 
 from slowbench import train as train_cli
-from slowbench.data.synthetic import generate
-from engine_helpers import one_thread
+from engine_helpers import LEARN_ARGS, one_thread
 
-LEARN_ARGS = ["--row", "ava21-k400-r50-4x16", "--model-override", "depth=18", "--short-side", "96",
-              "--epochs", "3", "--batch-size", "8", "--lr", "0.1", "--val-every", "100", "--seed", "0",
-              "--workers", "1"]
 GOAL = 0.5
 
 
 @pytest.mark.slow
-def test_small_model_learns_actions_from_motion(tmp_path, capsys):
-    data = generate(tmp_path / "ava", kind="ava", seed=0, videos=640, val_videos=32, persons=(1, 1),
-                    progress=False)
+def test_small_model_learns_actions_from_motion(learning_ava, tmp_path, capsys):
+    data = learning_ava
     with one_thread():  # the other core decodes batches in the data-loading worker
         status = train_cli.main([*LEARN_ARGS, "--data-root", str(data), "--work-dir", str(tmp_path / "run")])
     assert status == 0
