@@ -1,4 +1,4 @@
-"""``python -m slowbench.demo --row ROW --ckpt CKPT --video IN.mp4 --out OUT.mp4|OUT.gif [options]``
+"""``python -m slowbench.demo --row ROW --ckpt CKPT|--onnx FILE --video IN.mp4 --out OUT.mp4|OUT.gif [options]``
 
 Runs a trained detector on a video and draws its detections (boxes, label names, scores; the
 ground truth too with ``--gt``) on the frames. Person boxes come from ``--boxes`` (a CSV, see
@@ -32,7 +32,9 @@ from .render import OUTPUT_SUFFIXES, write_output
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m slowbench.demo", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
-    p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official)")
+    p.add_argument("--ckpt", help="checkpoint (slowbench.train output or official)")
+    p.add_argument("--onnx", metavar="FILE",
+                   help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime")
     p.add_argument("--video", required=True, help="input video (mp4, mkv, webm, avi, ...)")
     p.add_argument("--out", required=True, help="output .mp4 or .gif")
     p.add_argument("--boxes", help="person boxes CSV: frame_or_seconds,x1,y1,x2,y2[,score] "
@@ -58,6 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda if present)")
     p.add_argument("--json", help="write every detection (box, every score, labels) here")
     args = p.parse_args(argv)
+    if (args.ckpt is None) == (args.onnx is None):
+        p.error("give exactly one of --ckpt and --onnx")
     if args.predict_stepsize % args.output_stepsize:
         p.error(f"--output-stepsize {args.output_stepsize} must divide --predict-stepsize "
                 f"{args.predict_stepsize}")
@@ -117,7 +121,12 @@ def _label_names(row, args, meta) -> dict:
 
 def demo(args) -> int:
     row = get_row(args.row)
-    detector, meta = load_trained_detector(row, args.ckpt)
+    if args.onnx:
+        from slowbench.deploy.onnx_detector import load_onnx_detector  # onnxruntime: optional
+
+        detector, meta = load_onnx_detector(row, args.onnx)  # runs on the CPU whatever --device
+    else:
+        detector, meta = load_trained_detector(row, args.ckpt)
     device = torch.device(args.device if args.device != "auto"
                           else "cuda" if torch.cuda.is_available() else "cpu")
     detector.to(device).eval()

@@ -183,3 +183,24 @@ def test_bad_input_is_one_line(checkpoint, video, boxes_csv, tmp_path, capsys, c
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and expected in errors[0], errors
     assert not out.exists()
+
+
+def test_onnx_model_gives_the_checkpoints_scores(checkpoint, video, boxes_csv, tmp_path):
+    """`--onnx`: the exported model, run by onnxruntime, scores the same clips as `--ckpt`."""
+    pytest.importorskip("onnxruntime")
+    from slowbench import export as export_cli
+
+    onnx_file = tmp_path / "det.onnx"
+    assert export_cli.main(["--row", ROW, "--ckpt", str(checkpoint), "--out", str(onnx_file),
+                            "--clip-shape", "1x3x4x32x42"]) == 0
+    results = {}
+    for source in (["--ckpt", str(checkpoint)], ["--onnx", str(onnx_file)]):
+        dets = tmp_path / f"{source[0][2:]}.json"
+        assert main(["--row", ROW, *source, "--video", str(video), "--out", str(tmp_path / "o.gif"),
+                     "--device", "cpu", "--boxes", str(boxes_csv), "--json", str(dets),
+                     "--action-thr", "0"]) == 0
+        results[source[0]] = json.loads(dets.read_text())["detections"]
+    assert len(results["--onnx"]) == len(results["--ckpt"]) == 4
+    for got, want in zip(results["--onnx"], results["--ckpt"]):
+        assert got["frame"] == want["frame"] and got["box"] == want["box"]
+        np.testing.assert_allclose(got["scores"], want["scores"], rtol=0, atol=1e-5)
