@@ -144,9 +144,7 @@ class VideoReader:
                                backward=True, any_frame=False)
             expected = start
             for frame in container.decode(stream):
-                stamp = frame.pts if frame.pts is not None else frame.dts
-                if stamp is None:
-                    raise DataError(f"{self.path}: a decoded frame has no timestamp")
+                stamp = self._timestamp(frame)
                 position = int(np.searchsorted(pts, stamp))
                 if position >= len(pts) or pts[position] != stamp or position < expected:
                     continue  # not an indexed frame, or before `start`
@@ -161,6 +159,12 @@ class VideoReader:
         if expected < len(self):
             raise DataError(f"{self.path}: frame {expected} could not be decoded (truncated or "
                             f"corrupt file?)")
+
+    def _timestamp(self, frame) -> int:
+        stamp = frame.pts if frame.pts is not None else frame.dts
+        if stamp is None:
+            raise DataError(f"{self.path}: a decoded frame has no timestamp")
+        return stamp
 
     def _decode(self, wanted: list[int]) -> dict[int, np.ndarray]:
         container = _open(self.path)
@@ -193,9 +197,7 @@ class VideoReader:
             container.seek(int(pts[start]), stream=stream, backward=True, any_frame=False)
             landed = False
             for frame in container.decode(stream):
-                stamp = frame.pts if frame.pts is not None else frame.dts
-                if stamp is None:
-                    raise DataError(f"{self.path}: a decoded frame has no timestamp")
+                stamp = self._timestamp(frame)
                 if not landed:
                     if stamp > pts[first]:
                         break  # the seek went too far
