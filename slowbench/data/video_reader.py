@@ -8,6 +8,7 @@ last one, so a clip costs a few GOPs of decoding, not the whole video.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -134,10 +135,7 @@ class VideoReader:
     def iter_frames(self, start: int = 0):
         """Yields (index, uint8 [H, W, 3] RGB) for frames `start`, `start` + 1, ... to the end,
         decoding forward from the keyframe before `start` (one pass, for whole-video work)."""
-        container = _open(self.path)
-        try:
-            stream = container.streams.video[0]
-            stream.codec_context.thread_count = self.threads
+        with self._decoding() as (container, stream):
             pts = self.index.pts
             if start > 0:
                 container.seek(int(pts[self.index.keyframe_before(start)]), stream=stream,
@@ -152,10 +150,6 @@ class VideoReader:
                     break  # a frame went missing
                 yield position, frame.to_ndarray(format="rgb24")
                 expected += 1
-        except av.FFmpegError as error:
-            raise DataError(f"{self.path}: unreadable video data ({_reason(error)})") from None
-        finally:
-            container.close()
         if expected < len(self):
             raise DataError(f"{self.path}: frame {expected} could not be decoded (truncated or "
                             f"corrupt file?)")
@@ -166,20 +160,27 @@ class VideoReader:
             raise DataError(f"{self.path}: a decoded frame has no timestamp")
         return stamp
 
-    def _decode(self, wanted: list[int]) -> dict[int, np.ndarray]:
+    @contextmanager
+    def _decoding(self):
+        """(container, its first video stream) with this reader's thread count; FFmpeg errors
+        inside become one-line `DataError`s naming the file."""
         container = _open(self.path)
         try:
             stream = container.streams.video[0]
             stream.codec_context.thread_count = self.threads
+            yield container, stream
+        except av.FFmpegError as error:
+            raise DataError(f"{self.path}: unreadable video data ({_reason(error)})") from None
+        finally:
+            container.close()
+
+    def _decode(self, wanted: list[int]) -> dict[int, np.ndarray]:
+        with self._decoding() as (container, stream):
             remaining = {int(self.index.pts[i]): i for i in wanted}
             out: dict[int, np.ndarray] = {}
             while remaining:
                 self._decode_run(container, stream, remaining, out)
             return out
-        except av.FFmpegError as error:
-            raise DataError(f"{self.path}: unreadable video data ({_reason(error)})") from None
-        finally:
-            container.close()
 
     def _decode_run(self, container, stream, remaining: dict[int, int],
                     out: dict[int, np.ndarray]) -> None:
