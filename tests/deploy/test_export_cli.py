@@ -1,5 +1,8 @@
 """`python -m slowbench.export`: ONNX that runs in onnxruntime and `.pt2` that torch.export.load
 reads give the eager detector's scores at the traced shape and at another B, K, H and W."""
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -89,3 +92,28 @@ def test_bad_opset_and_missing_checkpoint_are_one_line_errors(tiny_checkpoint, t
         "needs 16; 20 is the exporter's newest)"]
     assert export_cli.main(["--row", ROW, "--ckpt", str(tmp_path / "none.pth"), "--out", out]) == 2
     assert "none.pth: checkpoint file not found" in capsys.readouterr().err
+
+
+def test_failed_check_exits_1(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(export_cli, "TOLERANCE", 0.0)  # onnxruntime differs by ~1e-7
+    assert export_cli.main(["--row", ROW, "--ckpt", str(tiny_checkpoint()), "--out",
+                            str(tmp_path / "det.onnx"), *SHAPE, "--check"]) == 1
+    assert "(FAILED: tolerance 0)" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # a fresh Python process: ~5-15 s
+def test_op_without_a_standard_form_is_a_one_line_error_naming_it(tiny_checkpoint, tmp_path):
+    """Simulated by dropping the RoIAlign form, in a fresh process: torch's registry keeps an
+    empty entry for a form registered once and removed, which fails differently."""
+    out = tmp_path / "det.onnx"
+    script = ("import sys; from slowbench.deploy import onnx_symbolics as s; "
+              "del s.SYMBOLICS['slowbench::roi_align_3d']; from slowbench import export; "
+              "sys.exit(export.main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", script, "--row", ROW, "--ckpt",
+                           str(tiny_checkpoint()), "--out", str(out), *SHAPE],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: --row {ROW}: cannot be exported to ONNX")
+    assert "slowbench::roi_align_3d" in err[0]
+    assert not out.exists()
