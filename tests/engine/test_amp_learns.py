@@ -3,10 +3,10 @@ on a one-epoch schedule reach frame-mAPs within 0.05 of each other, both well ab
 
 Setup: the learning test's data (fixture `learning_ava`: 640 train / 32 held-out val one-person
 videos) and model (row `ava21-k400-r50-4x16`, R18 of 8 stem channels at a 96 px short side, batch
-8, lr 0.1, seed 0, one compute thread and one data worker), for 1 epoch (560 iterations) instead
-of 3, once without and once with `--amp`. Measured: float32 0.400 in 258 s, bf16 0.425 in 182 s (chance
-0.277), on a 2-core machine shared with other jobs (quiet, a run is ~80 s). Also checked: the amp
-run's checkpoint is float32.
+8, lr 0.1, seed 0, one compute thread and one data worker), for 1 epoch (548 iterations) instead
+of 3, once without and once with `--amp`. Measured: float32 0.400 in 258 s, bf16 0.425 in 182 s
+(chance 0.277) on a 2-core machine shared with other jobs; at the learning test's quiet-machine
+speed a run would take ~80 s. Also checked: the amp run's checkpoint is float32.
 """
 import json
 
