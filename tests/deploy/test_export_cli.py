@@ -83,6 +83,15 @@ def test_bad_arguments(tmp_path, capsys, args, message):
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
 
 
+def test_aoti_refuses_the_context_head(tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / "det.pt2"
+    assert export_cli.main(["--row", ROW, "--ckpt", str(tiny_checkpoint(with_global=True)),
+                            "--out", str(out), "--aoti"]) == 2
+    assert "AOTInductor miscompiles its context head's adaptive_avg_pool2d" in \
+        capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_bad_opset_and_missing_checkpoint_are_one_line_errors(tiny_checkpoint, tmp_path, capsys):
     out = str(tmp_path / "det.onnx")
     assert export_cli.main(["--row", ROW, "--ckpt", str(tiny_checkpoint()), "--out", out,
