@@ -42,21 +42,24 @@ if __name__ == "__main__":
 
 import heapq
 
+from collections.abc import Mapping
+
 import numpy as np
-import pandas as pd
 
 from eval.ap import precision_recall, voc_ap
 from eval.ava_cli import FRACTIONAL, PROTOCOLS, main
 from eval.ava_errors import error_breakdown
 from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
-                         read_exclusions, read_label_map, write_csv_pred)
+                         read_exclusions, read_gt_2020_table, read_gt_table, read_label_map,
+                         read_pred_table, write_csv_pred)
 from eval.errors import InputError, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
-from eval.int_sort import descending_rank, order_by
+from eval.int_sort import descending_rank, first_appearance_codes, order_by
 
 __all__ = [
     "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred",
-    "read_exclusions", "write_csv_pred", "PROTOCOLS", "CATEGORIES",
+    "read_exclusions", "read_gt_table", "read_gt_2020_table", "read_pred_table", "write_csv_pred",
+    "PROTOCOLS", "CATEGORIES",
 ]
 
 IOU_THRESHOLD = 0.5
@@ -68,13 +71,15 @@ CATEGORIES = {
     "person_interaction": (64, np.inf),
 }
 _BOX = ["x1", "y1", "x2", "y2"]
+_KEYS = ["video", "timestamp"]
 
 
 def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_curves=False,
              empty_keyframes=(), errors=False):
     """Frame-mAP of `pred` against `gt` over the classes of `label_map`.
 
-    gt, pred: DataFrames (or column mappings) as described in the module docstring.
+    gt, pred: DataFrames, the `read_*_table` column tables, or any column mappings, as
+    described in the module docstring.
     label_map: {class id: name}; excluded: iterable of (video, timestamp) (not for
     `activitynet-2020`); empty_keyframes (`activitynet-2020` only): (video, timestamp) of frames
     the gt file lists without an action, e.g. `read_csv_gt_2020(path)[1]`.
@@ -90,35 +95,35 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
         raise InputError(f"protocol: expected one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     fractional = protocol == FRACTIONAL
     excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
-    if fractional and len(excluded):
+    if fractional and excluded["video"].size:
         raise InputError(f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists "
                          "the evaluated frames)")
-    if len(empty_keyframes) and not fractional:
+    if empty_keyframes["video"].size and not fractional:
         raise InputError(f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} "
                          f"protocol, not in {protocol}")
     gt = check_columns(gt, "gt", with_score=False, integer_timestamps=not fractional)
     pred = check_columns(pred, "pred", with_score=True, integer_timestamps=not fractional)
     class_ids = np.array(sorted(label_map), dtype=np.int64)
-    gt_action = gt["action"].to_numpy(dtype=np.int64)
     # 2020: a frame counts as in the gt file with any row, whatever its class.
-    listed = pd.concat([_key_list(gt), empty_keyframes]) if fractional else empty_keyframes
-    gt = gt[np.isin(gt_action, class_ids)]
-    pred_action = pred["action"].to_numpy(dtype=np.int64)
+    listed = ({key: np.concatenate([gt[key], empty_keyframes[key]]) for key in _KEYS}
+              if fractional else empty_keyframes)
+    gt = _rows(gt, np.isin(gt["action"], class_ids))
+    pred_action = pred["action"]
     known = np.isin(pred_action, class_ids)
     if not known.all():
         unknown = np.unique(pred_action[~known])
         shown = ", ".join(str(i) for i in unknown[:10]) + (", ..." if unknown.size > 10 else "")
         warn_once(f"pred: ignoring {int((~known).sum())} rows whose action id is not in the "
                   f"label map ({shown})")
-        pred = pred[known]
+        pred = _rows(pred, known)
 
     gt_frame, pred_frame, (excluded_frame, listed_frame) = _frame_ids(
         gt, pred, [excluded, listed], fractional)
     gt_is_excluded = np.isin(gt_frame, excluded_frame)
     pred_is_excluded = np.isin(pred_frame, excluded_frame)
-    gt_class = np.searchsorted(class_ids, gt["action"].to_numpy(dtype=np.int64))
-    pred_class = np.searchsorted(class_ids, pred["action"].to_numpy(dtype=np.int64))
-    pred_score64 = pred["score"].to_numpy(dtype=np.float64)
+    gt_class = np.searchsorted(class_ids, gt["action"])
+    pred_class = np.searchsorted(class_ids, pred["action"])
+    pred_score64 = pred["score"]
     # Frame ids are numbered by first appearance in the gt file, then the prediction file.
     if protocol == "mmaction2":
         dtype = np.float32
@@ -131,11 +136,11 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
         gt_used = ~gt_is_excluded
         num_gt = np.bincount(gt_class[gt_used], minlength=class_ids.size)
         # The top 50 of a frame are chosen among all its rows, before invalid boxes are dropped.
-        evaluated = _activitynet_top(pred_frame, pred, np.ones(len(pred), dtype=bool))
+        evaluated = _activitynet_top(pred_frame, pred, np.ones(pred_score64.size, dtype=bool))
         evaluated &= ~pred_is_excluded & _positive_area(pred)
         if fractional:
             evaluated &= np.isin(pred_frame, listed_frame)
-        frame_rank, _ = pd.factorize(pred_frame)  # numbered by first appearance in the file
+        frame_rank = first_appearance_codes(pred_frame)  # numbered as they appear in the file
 
     n_classes = class_ids.size
     det = np.flatnonzero(evaluated)
@@ -145,13 +150,13 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     matching = order_by(det_group, score_rank)
     gt_rows = np.flatnonzero(gt_used)
     gt_group = gt_frame[gt_rows] * n_classes + gt_class[gt_rows]
-    person = gt["person"].to_numpy(dtype=np.float64) if "person" in gt else np.ones(len(gt))
+    person = gt["person"] if "person" in gt else np.ones(gt["action"].size)
     person = np.where(np.isnan(person), 1.0, person)[gt_rows]
     # gt boxes of a frame are ordered by descending 8th column (the reference reads it as a score).
     gt_order = order_by(gt_group, descending_rank(person))
     gt_rows, gt_group = gt_rows[gt_order], gt_group[gt_order]
-    gt_boxes = gt[_BOX].to_numpy(dtype=np.float64)[gt_rows].astype(dtype)
-    det_boxes = pred[_BOX].to_numpy(dtype=np.float64)[det[matching]].astype(dtype)
+    gt_boxes = _boxes(gt, gt_rows, dtype)
+    det_boxes = _boxes(pred, det[matching], dtype)
     gt_index, iou = best_gt_overlap(det_group[matching], det_boxes, gt_group, gt_boxes)
     tp = np.empty(det.size, dtype=bool)
     tp[matching] = true_positives(gt_index, iou, IOU_THRESHOLD)
@@ -173,38 +178,48 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     return result
 
 
-def _key_list(keys) -> pd.DataFrame:
-    """(video, timestamp) keys -> a DataFrame with those columns (from one, or from pairs)."""
-    if isinstance(keys, pd.DataFrame):
-        return keys[["video", "timestamp"]]
+def _key_list(keys):
+    """(video, timestamp) keys -> {"video": object `[K]`, "timestamp": `[K]`}, from a table with
+    those columns (a DataFrame or a mapping) or from pairs."""
+    if isinstance(keys, Mapping) or hasattr(keys, "columns"):
+        return {"video": np.asarray(keys["video"], dtype=object).reshape(-1),
+                "timestamp": np.asarray(keys["timestamp"]).reshape(-1)}
     pairs = list(keys)
-    return pd.DataFrame({"video": pd.Series([str(v) for v, _ in pairs], dtype=object),
-                         "timestamp": pd.Series([t for _, t in pairs], dtype=object)})
+    return {"video": np.array([str(v) for v, _ in pairs], dtype=object).reshape(-1),
+            "timestamp": np.array([t for _, t in pairs], dtype=object).reshape(-1)}
+
+
+def _rows(table, keep):
+    """The rows of a column table where `keep` `[N]` (bool) holds."""
+    return {column: values[keep] for column, values in table.items()}
+
+
+def _boxes(table, rows, dtype):
+    """`[len(rows), 4]` (x1, y1, x2, y2) of the given rows, in `dtype`."""
+    return np.stack([table[c][rows] for c in _BOX], axis=1).astype(dtype)
 
 
 def _frame_ids(gt, pred, key_tables, fractional):
     """Integer frame ids for gt rows, prediction rows and each table of (video, timestamp) keys
-    (shared numbering). A frame is (video, whole seconds), or with `fractional` (video, the
-    timestamp printed with 6 decimals) as the 2020 evaluator keys it."""
+    (shared numbering, by first appearance). A frame is (video, whole seconds), or with
+    `fractional` (video, the timestamp printed with 6 decimals) as the 2020 evaluator keys it."""
     tables = [gt, pred, *key_tables]
-    video_code, _ = pd.factorize(np.concatenate(
-        [table["video"].to_numpy(dtype=object) for table in tables]))
+    video_code = first_appearance_codes(np.concatenate([table["video"] for table in tables]))
     dtype = np.float64 if fractional else np.int64
-    stamps = np.concatenate([table["timestamp"].to_numpy().astype(dtype) for table in tables])
+    stamps = np.concatenate([np.asarray(table["timestamp"]).astype(dtype) for table in tables])
     if fractional:  # format each distinct value once
         distinct, inverse = np.unique(stamps, return_inverse=True)
-        codes, _ = pd.factorize(np.array([f"{value:.6f}" for value in distinct]))
-        stamps = codes[inverse]
-    key = video_code.astype(np.int64) * (int(stamps.max(initial=0)) + 1) + stamps
-    frame, _ = pd.factorize(key)
-    bounds = np.cumsum([0] + [len(table) for table in tables])
+        codes = first_appearance_codes(np.array([f"{value:.6f}" for value in distinct]))
+        stamps = codes[inverse.reshape(-1)]
+    key = video_code * (int(stamps.max(initial=0)) + 1) + stamps
+    frame = first_appearance_codes(key)
+    bounds = np.cumsum([0] + [len(table["video"]) for table in tables])
     parts = [frame[begin:end] for begin, end in zip(bounds[:-1], bounds[1:])]
     return parts[0], parts[1], parts[2:]
 
 
 def _positive_area(pred):
-    x1, y1, x2, y2 = (pred[c].to_numpy(dtype=np.float64) for c in _BOX)
-    return (x1 < x2) & (y1 < y2)
+    return (pred["x1"] < pred["x2"]) & (pred["y1"] < pred["y2"])
 
 
 def _activitynet_top(frame, pred, candidate):
@@ -220,9 +235,8 @@ def _activitynet_top(frame, pred, candidate):
     crowded = np.flatnonzero(counts > ACTIVITYNET_MAX_DETECTIONS)
     if crowded.size == 0:
         return keep
-    score = pred["score"].to_numpy(dtype=np.float64)
-    action = pred["action"].to_numpy(dtype=np.int64)
-    boxes = pred[["y1", "x1", "y2", "x2"]].to_numpy(dtype=np.float64)
+    score, action = pred["score"], pred["action"]
+    boxes = np.stack([pred[c] for c in ("y1", "x1", "y2", "x2")], axis=1)
     rows = rows[np.isin(frame[rows], crowded)]
     order = rows[np.lexsort((-score[rows], frame[rows]))]
     starts = np.searchsorted(frame[order], crowded)

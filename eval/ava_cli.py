@@ -1,5 +1,6 @@
 """The `python -m eval.ava` command line. It imports nothing heavy: the arguments are parsed
-before `eval.ava` (numpy, pandas) is imported, so `--help` and usage errors answer at once."""
+before `eval.ava` (numpy) is imported, so `--help` and usage errors answer at once. A run
+imports numpy only (the readers' column tables, no pandas); matplotlib only for plots."""
 from eval.errors import ArgumentParser, InputError, run_cli
 
 __all__ = ["FRACTIONAL", "PROTOCOLS", "main"]
@@ -47,10 +48,10 @@ def _run(argv):
     label_map = ava.read_label_map(args.label_map)
     excluded = ava.read_exclusions(args.exclude) if args.exclude else ()
     if args.protocol == FRACTIONAL:
-        gt, empty_keyframes = ava.read_csv_gt_2020(args.gt)
-        pred = ava.read_csv_pred(args.pred, fractional=True)
+        gt, empty_keyframes = ava.read_gt_2020_table(args.gt)
+        pred = ava.read_pred_table(args.pred, fractional=True)
     else:
-        gt, empty_keyframes, pred = ava.read_csv_gt(args.gt), (), ava.read_csv_pred(args.pred)
+        gt, empty_keyframes, pred = ava.read_gt_table(args.gt), (), ava.read_pred_table(args.pred)
     wants_curves = bool(args.plot or args.report)
     result = ava.evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=wants_curves,
                           empty_keyframes=empty_keyframes, errors=args.errors or bool(args.report))

@@ -1,9 +1,11 @@
 """AVA file formats: label maps, gt / prediction CSVs, excluded timestamps, prediction writer.
 
 CSV rows are `video,timestamp,x1,y1,x2,y2,action[,person|score]` with boxes normalised to
-[0, 1]. Readers return a `pandas.DataFrame` with columns `video` (str), `timestamp` (int64, or
-float64 for `fractional` files), `x1, y1, x2, y2` (float64), `action` (int64) and `person` (gt,
-NaN for 7-column rows) or `score` (predictions). Every malformed row raises
+[0, 1]. The `read_*_table` readers return a column table, a dict of numpy arrays `[N]`:
+`video` (object, str), `timestamp` (int64, or float64 for `fractional` files), `x1, y1, x2, y2`
+(float64), `action` (int64) and `person` (gt, NaN for 7-column rows) or `score` (predictions);
+they import no pandas, so the command line starts fast. The `read_csv_*` readers return the
+same columns as a `pandas.DataFrame`. Every malformed row raises
 `InputError("<file>:<line>: <problem>")`.
 
 The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may carry decimals
@@ -11,19 +13,23 @@ The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may c
 annotated frame without any action (`read_csv_gt_2020`).
 """
 import re
+import warnings
 
 import numpy as np
-import pandas as pd
 
 from eval.atomic import atomic_write
 from eval.errors import InputError, reading
+from eval.int_sort import runs
 
 __all__ = [
     "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred", "read_exclusions",
-    "write_csv_pred", "check_columns",
+    "read_gt_table", "read_gt_2020_table", "read_pred_table", "write_csv_pred", "check_columns",
 ]
 
 _BOX = ["x1", "y1", "x2", "y2"]
+# Video names the fast reader takes are shorter than this (its fixed-width column); longer ones
+# are read by the text path. AVA ids have 11 characters, Kinetics clip names 23.
+_FAST_VIDEO_BYTES = 48
 _PLAIN_ENTRY = re.compile(r"^\s*(-?\d+)\s*:\s*(.*?)\s*$")
 _PBTXT_FIELD = re.compile(r"^\s*(name|display_name|id|label_id)\s*:\s*(.*?)\s*$")
 
@@ -84,29 +90,14 @@ def read_csv_gt(path, *, fractional=False):
 
     `fractional`: timestamps may have decimals (float64 column).
     """
-    frame = _read_typed(path, "person", allow_seven=True, fractional=fractional)
-    if frame is not None:
-        return frame
-    fields, lines = _read_fields(path, allowed=(7, 8))
-    frame = _typed_columns(fields, lines, path, fractional)
-    frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
-    return frame
+    return _data_frame(read_gt_table(path, fractional=fractional))
 
 
 def read_csv_gt_2020(path):
     """An ActivityNet 2020 gt file -> (gt rows as `read_csv_gt(fractional=True)`, empty
     keyframes: DataFrame `video`, `timestamp` of its 2-column rows)."""
-    frame = _read_typed(path, "person", allow_seven=True, fractional=True)
-    if frame is not None:
-        return frame, frame[["video", "timestamp"]].iloc[:0]
-    fields, lines = _read_fields(path, allowed=(2, 7, 8))
-    empty = fields[2] == ""
-    keys = pd.DataFrame({"video": fields[0][empty].astype(str),
-                         "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)})
-    fields, lines = [column[~empty] for column in fields], lines[~empty]
-    frame = _typed_columns(fields, lines, path, True)
-    frame["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
-    return frame, keys
+    table, keys = read_gt_2020_table(path)
+    return _data_frame(table), _data_frame(keys)
 
 
 def read_csv_pred(path, *, fractional=False):
@@ -116,17 +107,48 @@ def read_csv_pred(path, *, fractional=False):
     as its reader does, a 2-column row (a frame without detections) is skipped and a 7-column row
     scores 1.0.
     """
-    frame = _read_typed(path, "score", allow_seven=False, fractional=fractional)
-    if frame is not None:
-        return frame
+    return _data_frame(read_pred_table(path, fractional=fractional))
+
+
+def read_gt_table(path, *, fractional=False):
+    """`read_csv_gt` as a column table: {column: numpy array `[N]`}, no pandas."""
+    table = _read_typed(path, "person", fractional=fractional)
+    if table is not None:
+        return table
+    fields, lines = _read_fields(path, allowed=(7, 8))
+    table = _typed_columns(fields, lines, path, fractional)
+    table["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
+    return table
+
+
+def read_gt_2020_table(path):
+    """`read_csv_gt_2020` as column tables (gt rows, empty keyframes `video`, `timestamp`)."""
+    table = _read_typed(path, "person", fractional=True)
+    if table is not None:
+        return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
+    fields, lines = _read_fields(path, allowed=(2, 7, 8))
+    empty = fields[2] == ""
+    keys = {"video": fields[0][empty],
+            "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)}
+    fields, lines = [column[~empty] for column in fields], lines[~empty]
+    table = _typed_columns(fields, lines, path, True)
+    table["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
+    return table, keys
+
+
+def read_pred_table(path, *, fractional=False):
+    """`read_csv_pred` as a column table: {column: numpy array `[N]`}, no pandas."""
+    table = _read_typed(path, "score", fractional=fractional)
+    if table is not None:
+        return table
     fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,))
     if fractional:
         boxed = fields[2] != ""
         fields, lines = [column[boxed] for column in fields], lines[boxed]
-    frame = _typed_columns(fields, lines, path, fractional)
+    table = _typed_columns(fields, lines, path, fractional)
     score = _numbers(fields[7], lines, path, "score", allow_empty=fractional)
-    frame["score"] = np.where(fields[7] == "", 1.0, score)
-    return frame
+    table["score"] = np.where(fields[7] == "", 1.0, score)
+    return table
 
 
 def read_exclusions(path):
@@ -134,6 +156,12 @@ def read_exclusions(path):
     fields, lines = _read_fields(path, allowed=(2,))
     timestamps = _integers(fields[1], lines, path, "timestamp")
     return set(zip(fields[0].tolist(), timestamps.tolist()))
+
+
+def _data_frame(table):
+    import pandas as pd  # only the DataFrame API needs it; the command line reads tables
+
+    return pd.DataFrame(table)
 
 
 def write_csv_pred(path, df, *, decimals=4):
@@ -144,19 +172,18 @@ def write_csv_pred(path, df, *, decimals=4):
     whole-second timestamps as 4-digit integers (AVA's form), others with their decimals
     (at most 6, what the ActivityNet 2020 evaluator keys on).
     """
-    df = check_columns(df, "predictions", with_score=True, integer_timestamps=False)
-    timestamps = pd.Series(np.asarray(df["timestamp"], dtype=np.float64))
-    whole = (timestamps == np.floor(timestamps)).all()
-    text = df["video"].astype(str).reset_index(drop=True) + "," + (
-        timestamps.astype(np.int64).map("{:04d}".format) if whole
-        else timestamps.map(_format_timestamp))
-    for column in _BOX:
-        text = text + "," + pd.Series(np.asarray(df[column], dtype=np.float64)).map(
-            f"{{:.{decimals}f}}".format).to_numpy()
-    text = text + "," + pd.Series(np.asarray(df["action"], dtype=np.int64)).astype(str).to_numpy()
-    text = text + "," + pd.Series(np.asarray(df["score"], dtype=np.float64)).map(
-        f"{{:.{decimals}f}}".format).to_numpy()
-    lines = "".join(line + "\n" for line in text.tolist())
+    table = check_columns(df, "predictions", with_score=True, integer_timestamps=False)
+    timestamps = table["timestamp"]
+    if (timestamps == np.floor(timestamps)).all():
+        stamps = [f"{value:04d}" for value in timestamps.astype(np.int64).tolist()]
+    else:
+        stamps = [_format_timestamp(value) for value in timestamps.tolist()]
+    number = f"{{:.{decimals}f}}".format
+    columns = [[str(video) for video in table["video"].tolist()], stamps,
+               *([number(value) for value in table[c].tolist()] for c in _BOX),
+               [str(action) for action in table["action"].astype(np.int64).tolist()],
+               [number(value) for value in table["score"].tolist()]]
+    lines = "".join(",".join(fields) + "\n" for fields in zip(*columns))
     atomic_write(path, lambda file: file.write(lines.encode("utf-8")))
 
 
@@ -166,33 +193,57 @@ def _format_timestamp(value):
 
 
 def check_columns(df, source, *, with_score, integer_timestamps=True):
-    """Validates an in-memory AVA table (the readers' DataFrame or a dict of column arrays).
+    """Validates an in-memory AVA table: a DataFrame, or any mapping of equal-length columns.
 
-    Returns it as a DataFrame. Raises InputError naming `source` and the first bad row.
-    Without `integer_timestamps`, timestamps need only be finite and >= 0.
+    Returns it as a column table {column: numpy array `[N]`}: video (object), timestamp and
+    the box and score columns float64, action int64, person (when present) float64. Raises
+    InputError naming `source` and the first bad row. Without `integer_timestamps`, timestamps
+    need only be finite and >= 0.
     """
-    if not isinstance(df, pd.DataFrame):
-        try:
-            df = pd.DataFrame(dict(df))
-        except (TypeError, ValueError) as error:
-            raise InputError(f"{source}: not a table of columns ({error})") from None
     needed = ["video", "timestamp", *_BOX, "action"] + (["score"] if with_score else [])
-    missing = [column for column in needed if column not in df.columns]
+    try:
+        names = list(df.keys())
+    except (AttributeError, TypeError):
+        raise InputError(f"{source}: not a table of columns") from None
+    missing = [column for column in needed if column not in names]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}")
+    table = {column: _as_float(df[column]) for column in needed[1:]}
+    table["video"] = np.asarray(df["video"], dtype=object).reshape(-1)
+    if "person" in names:
+        table["person"] = _as_float(df["person"])
+    lengths = {len(values) for values in table.values()}
+    if len(lengths) > 1:
+        raise InputError(f"{source}: columns of different lengths ({sorted(lengths)})")
     for column in [*_BOX] + (["score"] if with_score else []):
-        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
-        _first_bad(~np.isfinite(values), source, f"{column} is not a finite number")
+        _first_bad(~np.isfinite(table[column]), source, f"{column} is not a finite number")
     for column in ("timestamp", "action"):
-        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+        values = table[column]
         if column == "timestamp" and not integer_timestamps:
             _first_bad(~np.isfinite(values) | (values < 0), source,
                        "timestamp is not a finite number >= 0")
             continue
         _first_bad(~np.isfinite(values) | (values != np.round(values)), source,
                    f"{column} is not an integer")
-    _check_boxes(df, lambda bad, problem: _first_bad(bad, source, problem))
-    return df
+    table["action"] = table["action"].astype(np.int64)
+    _check_boxes(table, lambda bad, problem: _first_bad(bad, source, problem))
+    return table
+
+
+def _as_float(column):
+    """A column as float64 `[N]`; NaN where a value is not a number (as text or otherwise)."""
+    try:
+        return np.asarray(column, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        values = np.asarray(column, dtype=object).reshape(-1)
+        return np.array([_float_or_nan(value) for value in values.tolist()], dtype=np.float64)
+
+
+def _float_or_nan(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def _first_bad(bad, source, problem):
@@ -201,61 +252,88 @@ def _first_bad(bad, source, problem):
         raise InputError(f"{source}: row {rows[0]}: {problem}")
 
 
-def _check_boxes(frame, report):
-    x1, y1, x2, y2 = (frame[c].to_numpy(dtype=np.float64) for c in _BOX)
+def _check_boxes(table, report):
+    x1, y1, x2, y2 = (table[c] for c in _BOX)
     report((x2 < x1) | (y2 < y1), "inverted box (x2 < x1 or y2 < y1)")
     report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
 
 
-def _read_typed(path, last, *, allow_seven, fractional):
-    """Fast path: the C parser with column dtypes. Returns None when anything is off, and the
-    caller re-reads the file as text to name the first bad line."""
-    columns = ["video", "timestamp", *_BOX, "action", last, "extra"]
-    dtypes = {"video": str, "timestamp": np.float64 if fractional else np.int64, "action": np.int64,
-              **{c: np.float64 for c in [*_BOX, last, "extra"]}}
+def _read_typed(path, last, *, fractional):
+    """Fast path: numpy's C reader, for files of 8-column rows (all of them), as a column table.
+
+    Returns None when anything is off (another row width, a bad value, a long or
+    space-led video name), and the caller re-reads the file as text to name the first bad line.
+    """
+    columns = ["timestamp", *_BOX, "action", last]
+    # Names as raw bytes (latin-1 maps bytes to characters one to one), decoded as UTF-8 once
+    # per run of equal names: faster than a text column.
+    dtype = [("video", f"S{_FAST_VIDEO_BYTES}")] + [(name, np.float64) for name in columns]
     try:
-        with reading(path):
-            frame = pd.read_csv(path, header=None, names=columns, dtype=dtypes, engine="c",
-                                quoting=3, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
+        with reading(path), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+            rows = np.loadtxt(path, dtype=dtype, delimiter=",", comments=None, encoding="latin-1",
+                              ndmin=1)
+    except ValueError:
         return None
-    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+    table = {name: rows[name] for name in columns}
+    # A gt person id may be NaN (the reference reads it as a score; only its order matters).
+    if not all(np.isfinite(table[name]).all() for name in columns if name != "person"):
         return None
-    values = frame[[*_BOX]].to_numpy()
-    last_values = frame[last].to_numpy()
-    ok = (frame["extra"].isna().all() and np.isfinite(values).all()
-          and (np.isfinite(last_values).all() or (allow_seven and not np.isinf(last_values).any()))
-          and np.isfinite(frame["timestamp"].to_numpy(dtype=np.float64)).all()
-          and (frame["timestamp"].to_numpy() >= 0).all() and (frame["action"].to_numpy() >= 0).all()
-          and not frame["video"].isna().any())
-    x1, y1, x2, y2 = values.T if len(values) else (np.zeros(0),) * 4
-    if not ok or ((x2 < x1) | (y2 < y1) | (np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1)).any():
+    if last == "person" and np.isinf(table["person"]).any():
         return None
-    frame = frame.drop(columns="extra")
-    frame["video"] = frame["video"].astype(str)
-    return frame
+    stamps, action = table["timestamp"], table["action"]
+    integral = (stamps == np.round(stamps)) if not fractional else True
+    if not ((stamps >= 0) & integral).all() or not ((action >= 0) & (action == np.round(action))).all():
+        return None
+    x1, y1, x2, y2 = (table[c] for c in _BOX)
+    if ((x2 < x1) | (y2 < y1) | (np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1)).any():
+        return None
+    video = _names(rows["video"])
+    if video is None:
+        return None
+    if not fractional:
+        table["timestamp"] = stamps.astype(np.int64)
+    table["action"] = action.astype(np.int64)
+    return {"video": video, **table}
+
+
+def _names(raw):
+    """Video names object `[N]` from the fast reader's bytes `[N]`; None when one is empty,
+    may have been cut, starts with a space (the text path drops it) or is not UTF-8."""
+    starts, lengths = runs(raw)
+    try:
+        names = [name.decode("utf-8") for name in raw[starts].tolist()]
+    except UnicodeDecodeError:
+        return None
+    if any(not name or len(name.encode()) >= _FAST_VIDEO_BYTES or name[0] == " "
+           for name in names):
+        return None
+    return np.repeat(np.array(names, dtype=object).reshape(-1), lengths)
 
 
 def _read_fields(path, *, allowed):
-    """Splits a CSV into string columns; checks every row has an allowed field count."""
+    """Splits a CSV into text columns (object arrays `[N]`, one per field, padded with "") and
+    their line numbers `[N]`; checks every row has an allowed field count.
+
+    As the C CSV readers do: lines end with \\n, \\r\\n or \\r; blank lines are skipped; no
+    quoting; spaces (not tabs) before a field are dropped; empty fields after the last
+    non-empty one do not count, unless the row has more fields than the widest allowed + 1.
+    """
     width = max(allowed)
-    try:
-        with reading(path):
-            table = pd.read_csv(path, header=None, names=range(width + 1), dtype=str,
-                                na_filter=False, skip_blank_lines=False, engine="c",
-                                skipinitialspace=True, quoting=3)
-    except pd.errors.EmptyDataError:
-        table = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width + 1)})
-    except pd.errors.ParserError as error:
-        found = re.search(r"line (\d+), saw (\d+)", str(error))
-        where = f"{path}:{found.group(1)}" if found else str(path)
-        count = found.group(2) if found else "too many"
-        raise InputError(f"{where}: expected {_counts(allowed)} columns, got {count}") from None
-    values = table.to_numpy()
+    with reading(path), open(path, encoding="utf-8", newline=None) as file:
+        text = file.read()
+    rows, lines = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        fields = [field.lstrip(" ") for field in line.split(",")]
+        if len(fields) > width + 1:
+            raise InputError(f"{path}:{number}: expected {_counts(allowed)} columns, "
+                             f"got {len(fields)}")
+        if any(fields):
+            rows.append(fields + [""] * (width + 1 - len(fields)))
+            lines.append(number)
+    values = np.array(rows, dtype=object).reshape(len(rows), width + 1)
+    lines = np.array(lines, dtype=np.int64)
     filled = values != ""
-    lines = np.arange(1, len(table) + 1)
-    blank = ~filled.any(axis=1)
-    values, filled, lines = values[~blank], filled[~blank], lines[~blank]
     count = width + 1 - np.argmax(filled[:, ::-1], axis=1)
     bad = ~np.isin(count, allowed)
     if bad.any():
@@ -274,8 +352,8 @@ def _counts(allowed):
 
 
 def _numbers(column, lines, path, what, *, allow_empty=False):
-    values = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float64)
     empty = column == ""
+    values = _as_float(np.where(empty, "nan", column))
     bad = ~np.isfinite(values) & ~(allow_empty & empty)
     if bad.any():
         first = np.flatnonzero(bad)[0]
@@ -304,17 +382,14 @@ def _timestamps(column, lines, path, fractional):
 
 
 def _typed_columns(fields, lines, path, fractional):
-    frame = pd.DataFrame({
-        "video": fields[0].astype(str),
-        "timestamp": _timestamps(fields[1], lines, path, fractional),
-    })
+    table = {"video": fields[0], "timestamp": _timestamps(fields[1], lines, path, fractional)}
     for i, column in enumerate(_BOX, start=2):
-        frame[column] = _numbers(fields[i], lines, path, column)
-    frame["action"] = _integers(fields[6], lines, path, "action id")
+        table[column] = _numbers(fields[i], lines, path, column)
+    table["action"] = _integers(fields[6], lines, path, "action id")
 
     def report(bad, problem):
         if bad.any():
             raise InputError(f"{path}:{lines[np.flatnonzero(bad)[0]]}: {problem}")
 
-    _check_boxes(frame, report)
-    return frame
+    _check_boxes(table, report)
+    return table

@@ -1,4 +1,5 @@
-"""Fast multi-key argsorts: compose bounded integer keys into one int64 and quicksort it.
+"""Fast multi-key argsorts (compose bounded integer keys into one int64 and quicksort it) and
+first-appearance codes.
 
 numpy's `lexsort` and stable float sorts are several times slower than an unstable
 quicksort of distinct int64 values; making the last key the row position makes every
@@ -6,7 +7,30 @@ composed value distinct, so the unstable sort gives the stable order.
 """
 import numpy as np
 
-__all__ = ["descending_rank", "order_by"]
+__all__ = ["descending_rank", "first_appearance_codes", "order_by", "runs"]
+
+
+def runs(values):
+    """(starts int64 `[R]`, lengths int64 `[R]`) of the runs of equal consecutive values of
+    `values` `[N]`."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return starts, np.diff(np.append(starts, values.size))
+
+
+def first_appearance_codes(values):
+    """Codes int64 `[N]` numbering the distinct values of `values` `[N]` 0, 1, ... in the order
+    they first appear. Object arrays (names) are hashed; numbers and fixed-width text sorted."""
+    if values.dtype == object:  # hash the first value of each run of equal values
+        starts, lengths = runs(values)
+        index = {}
+        codes = [index.setdefault(value, len(index)) for value in values[starts].tolist()]
+        return np.repeat(np.array(codes, dtype=np.int64), lengths)
+    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.reshape(-1)]
 
 
 def descending_rank(values):

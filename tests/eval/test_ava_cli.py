@@ -99,6 +99,28 @@ def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
     assert done.returncode == 0 and "1   stand  2   2    50.0000" in done.stdout
 
 
+@pytest.mark.parametrize("protocol, extra", [
+    ("mmaction2", ["--errors", "--exclude", "excluded.csv"]),
+    ("activitynet", ["--json", "r.json"]),
+    ("activitynet-2020", ["--errors"]),
+])
+def test_a_run_imports_no_pandas(files, tmp_path, protocol, extra):
+    """`python -m eval.ava` reads column tables: a whole run loads numpy, never pandas."""
+    if protocol == "activitynet-2020":  # a 2-column row: the text path of the reader
+        files["gt.csv"].write_text(GT + "vidC,0904\n")
+    (tmp_path / "excluded.csv").write_text("vidB,0903\n")
+    extra = [tmp_path / a if a.endswith((".csv", ".json")) else a for a in extra]
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "eval.ava", "--gt", files["gt.csv"], "--pred",
+         files["pred.csv"], "--label-map", files["map.pbtxt"], "--protocol", protocol, *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "numpy" in imported and "frame-mAP" in done.stdout
+    assert not {name for name in imported if name.split(".")[0] in ("pandas", "matplotlib")}
+
+
 def test_plain_label_map_and_write_round_trip(tmp_path):
     plain = tmp_path / "map.txt"
     plain.write_text("1: bend/bow (at the waist)\n3: crouch/kneel\n")
