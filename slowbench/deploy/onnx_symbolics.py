@@ -14,9 +14,10 @@ ONNX RoiAlign (opset >= 16) with coordinate_transformation_mode "half_pixel" (= 
 "output_half_pixel" (= not aligned), sampling_ratio 0 = adaptive ceil(roi_size / out_size), has
 the same geometry, out-of-range sample rules and 1 / max(grid_h * grid_w, 1) average as the
 custom op (onnxruntime's CPU kernel is the same Caffe2 / torchvision algorithm); only the float
-summation order differs. What the ONNX graph does not keep: the RoI validation (batch indices
-must be integers in [0, N)), the NaN propagation of max pooling, and the unused argmax outputs
-(given as int16 zeros of the right shape, so the graph type-checks; nothing reads them).
+summation order differs. The ops' argmax outputs are kept as they are (ArgMax over T as int16 for
+"max", an empty int16 tensor for "avg"); inference never reads them, so the exporter drops them.
+What the ONNX graph does not keep: the RoI validation (batch indices must be integers in [0, N))
+and the NaN propagation of max pooling.
 """
 from __future__ import annotations
 
@@ -45,11 +46,6 @@ def _reduce(g, name: str, x, axis: int):
 def _dims(g, x, start: int, end: int):
     """`x.shape[start:end]` as an int64 [end - start] tensor."""
     return g.op("Slice", g.op("Shape", x), _const(g, [start]), _const(g, [end]))
-
-
-def _unused_argmax(g, like):
-    """int16 zeros shaped like `like` (the custom ops' argmax output, which inference never reads)."""
-    return g.op("Cast", g.op("Mul", g.op("Cast", like, to_i=INT64), _const(g, 0)), to_i=INT16)
 
 
 def _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio,
