@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +22,9 @@ def export_program(detector: nn.Module, example: tuple[Tensor, Tensor]
                    ) -> torch.export.ExportedProgram:
     """The exported eval-mode graph of `detector.score_rois`, traced on `example = (clip, rois)`
     (use B >= 2 and K >= 2: torch.export specialises sizes 0 and 1)."""
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 2.13's own pytree code trips its LeafSpec deprecation; nothing for a user to do.
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
         return torch.export.export(RoiScorer(detector), example, dynamic_shapes=DYNAMIC_SHAPES)
 
 
