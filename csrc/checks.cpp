@@ -131,7 +131,9 @@ void check_argmax(const char* op, const at::Tensor& argmax, const at::Tensor& gr
     return;
   }
   const auto [lo, hi] = at::aminmax(argmax);
-  if (lo.item<int16_t>() >= 0 && hi.item<int16_t>() < time) {
+  const at::Tensor range = at::stack({lo, hi}).cpu();  // one device-to-host copy
+  const int16_t* r = range.const_data_ptr<int16_t>();
+  if (r[0] >= 0 && r[1] < time) {
     return;
   }
   // Only on the error path: find the first bad entry (in row-major order) to name it.

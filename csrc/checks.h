@@ -46,7 +46,7 @@ void check_pool_backward_args(const char* op, const at::Tensor& grad, int64_t ti
 // The argmax a max-pooling backward is given: int16, the shape and device of grad, and every
 // value a time index in [0, time). The one rule for an out-of-range argmax, for every backend:
 // an error naming the first bad entry, before any kernel runs. Reads the values through a
-// min / max reduction (two scalars copied to the host for CUDA tensors).
+// min / max reduction (one copy of two scalars to the host for CUDA tensors).
 void check_argmax(const char* op, const at::Tensor& argmax, const at::Tensor& grad, int64_t time);
 
 // grad must have exactly the shape `expected` (the forward output's shape).
