@@ -23,7 +23,7 @@ from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.engine.val_parts import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
 from slowbench.engine.validation import check_dump_path
-from slowbench.errors import ArgumentParser, InputError, run_cli
+from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
 from slowbench.zoo import get_row
 
 
@@ -70,8 +70,12 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
     if not find_dataset(row, root):
         raise InputError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
                          f"proposals and rawframes/ or, for MultiSports, trainval/); give --data-root")
-    pipeline = PipelineConfig(**meta["pipeline"]) if meta.get("pipeline") else PipelineConfig.from_row(row)
-    return root, pipeline
+    if not meta.get("pipeline"):
+        return root, PipelineConfig.from_row(row)
+    try:
+        return root, PipelineConfig.from_saved(meta["pipeline"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{args.ckpt or args.onnx}: meta['pipeline'] is not a pipeline: {error}") from None
 
 
 def test(args) -> dict:

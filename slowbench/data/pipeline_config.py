@@ -51,6 +51,23 @@ class PipelineConfig:
                    train_scale=(short_side, short_side * 5 // 4), crop_size=short_side,
                    test_short_side=short_side)
 
+    @classmethod
+    def from_saved(cls, fields: dict) -> PipelineConfig:
+        """The pipeline recorded in a checkpoint's meta (`dataclasses.asdict` of one).
+
+        Checkpoints written before the OpenCV pipeline became the default name the Pillow path's
+        switch `reduced_decode`; it is read as `fast_decode`. Unknown fields raise ValueError.
+        """
+        fields = dict(fields)
+        if "reduced_decode" in fields:
+            fields["fast_decode"] = bool(fields.pop("reduced_decode"))
+        unknown = sorted(set(fields) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown pipeline field(s) {', '.join(unknown)}")
+        if "train_scale" in fields:
+            fields["train_scale"] = tuple(fields["train_scale"])
+        return cls(**fields)
+
     def replace(self, **changes) -> PipelineConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)

@@ -1,4 +1,5 @@
 """Reference layout names, PipelineConfig and collate padding."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,18 @@ def test_pipeline_config_reference_values_and_validation():
         PipelineConfig(4, 16, train_scale=(320, 256))
     with pytest.raises(ValueError, match="clip_len"):
         config.replace(clip_len=0)
+
+
+def test_pipeline_config_from_saved_meta():
+    config = PipelineConfig.for_synthetic(AVA_ROW, short_side=96).replace(fast_decode=True)
+    saved = dataclasses.asdict(config)
+    saved["train_scale"] = list(saved["train_scale"])  # as a checkpoint's meta may hold it
+    assert PipelineConfig.from_saved(saved) == config
+    legacy = {k: v for k, v in saved.items() if k != "fast_decode"}
+    assert PipelineConfig.from_saved({**legacy, "reduced_decode": True}).fast_decode
+    assert not PipelineConfig.from_saved({**legacy, "reduced_decode": False}).fast_decode
+    with pytest.raises(ValueError, match="unknown pipeline field.*colour"):
+        PipelineConfig.from_saved({**saved, "colour": "bgr"})
 
 
 def _sample(height, width, boxes):
