@@ -1,5 +1,6 @@
 """Model outputs -> AVA detection rows and MultiSports [N, 8] frame detections, by hand."""
 import numpy as np
+import torch
 import pytest
 
 from slowbench.engine.detections import ava_detections, multisports_frame_dets, normalised_boxes
@@ -51,3 +52,16 @@ def test_multisports_empty_and_unknown_video():
 def test_boxes_are_normalised_by_the_network_input_size():
     boxes = np.array([[34.0, 25.6, 340.0, 256.0]])
     np.testing.assert_allclose(normalised_boxes(boxes, (256, 340)), [[0.1, 0.1, 1.0, 1.0]])
+
+
+def test_ava_boxes_follow_the_reference_arithmetic():
+    """The reference divides its float32 RoIs by the input size in torch (float32) and prints %.4f."""
+    h, w = 256, 455
+    proposals = (np.random.default_rng(0).random((20000, 4)) * [w, h, w, h]).astype(np.float32)
+    scores = np.full((len(proposals), 2), 0.5, dtype=np.float32)
+    rows = ava_detections([(proposals, scores, {"video": "v", "timestamp": 902, "img_shape": (h, w)})])
+    divided = (torch.from_numpy(proposals) / torch.tensor([w, h, w, h], dtype=torch.float32)).numpy()
+    expected = np.array([[float(f"{value:.4f}") for value in box] for box in divided])
+    np.testing.assert_array_equal(rows[["x1", "y1", "x2", "y2"]].to_numpy(), expected)
+    in_float64 = np.round(proposals.astype(np.float64) / [w, h, w, h], 4)
+    assert (in_float64 != expected).any()  # the float32 division is what makes them equal
