@@ -5,6 +5,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
+from slowbench.data.worker_setup import init_worker
 from slowbench.engine.distributed import DistInfo, gather_to_main
 from slowbench.engine.mixed_precision import MixedPrecision
 
@@ -20,7 +21,7 @@ def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 
     """
     indices = list(range(info.rank, len(dataset), info.world_size))
     loader = DataLoader(Subset(dataset, indices), batch_size=1, shuffle=False, collate_fn=collate,
-                        num_workers=workers)
+                        num_workers=workers, worker_init_fn=init_worker)
     was_training = detector.training
     detector.eval()
     rows = []

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from eval.atomic import atomic_json
 from slowbench.checkpoint import load_pretrained, read_checkpoint
 from slowbench.data import build_dataset, collate
+from slowbench.data.worker_setup import init_worker
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
@@ -103,7 +104,7 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     model = loss_forward if info.world_size == 1 else torch.nn.parallel.DistributedDataParallel(
         loss_forward, device_ids=[info.device.index] if info.device.type == "cuda" else None)
     loader = DataLoader(SeededDataset(train_set), batch_size=plan.batch_size, sampler=sampler,
-                        collate_fn=collate, num_workers=plan.workers,
+                        collate_fn=collate, num_workers=plan.workers, worker_init_fn=init_worker,
                         generator=torch.Generator().manual_seed(plan.seed),
                         pin_memory=info.device.type == "cuda")
     meta = {"row": row.name, "model_overrides": plan.model_overrides, "synthetic": plan.synthetic,
