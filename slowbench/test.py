@@ -15,6 +15,7 @@ import time
 
 from eval.atomic import atomic_json
 from slowbench.data import PipelineConfig, collate, default_data_root, find_dataset
+from slowbench.data.worker_setup import default_workers
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
 from slowbench.engine.inference import predict_split
@@ -46,8 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     add_amp_argument(p)
-    p.add_argument("--workers", type=at_least(0), default=2,
-                   help="data-loading worker processes (0: load in the main process)")
+    p.add_argument("--workers", type=at_least(0), default=default_workers(),
+                   help="data-loading worker processes (0: load in the main process; default: the "
+                        "usable cores, at most 8)")
     p.add_argument("--fast-decode", action="store_true",
                    help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
                         "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)")

@@ -46,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_amp_argument(p)
     p.add_argument("--workers", type=at_least(0),
                    help="data-loading worker processes per process (0: load in the main process; "
-                        "default: 2, or 0 on synthetic data)")
+                        "default: the usable cores, at most 8, or 0 on synthetic data)")
     p.add_argument("--val-every", type=at_least(1), default=1,
                    help="validate every N epochs (and at the end)")
     p.add_argument("--save-every", type=at_least(0), default=0, metavar="ITERS",

@@ -3,6 +3,7 @@ import dataclasses
 import pathlib
 
 from slowbench.data import PipelineConfig, default_data_root, find_dataset
+from slowbench.data.worker_setup import default_workers
 from slowbench.engine.synthetic_profile import is_synthetic, prepare_synthetic, synthetic_profile
 from slowbench.errors import InputError
 
@@ -55,7 +56,7 @@ def plan_run(row, args, info) -> RunPlan:
         chance = profile.chance_mAP
     else:
         base = dict(pipeline=PipelineConfig.from_row(row), model_overrides={}, epochs=row.epochs,
-                    batch_size=row.batch_per_gpu, lr=row.base_lr, workers=2)
+                    batch_size=row.batch_per_gpu, lr=row.base_lr, workers=default_workers())
         chance = None
     batch_size = args.batch_size or base["batch_size"]
     lr = args.lr if args.lr is not None else base["lr"]
