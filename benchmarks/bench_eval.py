@@ -33,8 +33,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from benchmarks.eval_cases import (ava_case, multisports_case, naive_ava_map, naive_frame_ap,
-                                   naive_link_tubes)
+from benchmarks.eval_cases import ava_case, multisports_case, naive_ava_map, naive_frame_ap, naive_link_tubes
 from eval import ava
 from eval.frame_ap import frame_ap
 from eval.multisports_io import SKIPPED_LABEL_NAMES, check_frame_dets, prepare_gt

@@ -19,6 +19,7 @@ import pathlib
 import statistics
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from tqdm import tqdm
@@ -26,6 +27,9 @@ from tqdm import tqdm
 from eval.atomic import atomic_write
 from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.zoo import ROWS, ZooRow, get_row
+
+if TYPE_CHECKING:  # torch loads in the measuring processes only
+    import torch
 
 # The seed's four tables, in its order; the tricks table starts from its baseline row I.
 TABLES: tuple[tuple[str, str], ...] = (
@@ -57,7 +61,7 @@ def shapes_for(row: ZooRow, quick: bool) -> Shapes:
                   proposals=8, repeats=5)
 
 
-def _boxes(count: int, hw: tuple[int, int], generator) -> "torch.Tensor":
+def _boxes(count: int, hw: tuple[int, int], generator) -> torch.Tensor:
     import torch
     height, width = hw
     corner = torch.rand(count, 2, generator=generator) * 0.5
@@ -138,7 +142,7 @@ def measure_row(name: str, device: str, quick: bool) -> dict:
 def _child(name: str, device: str, quick: bool, queue) -> None:
     try:
         queue.put(measure_row(name, device, quick))
-    except Exception as error:  # reported by the parent as a one-line failure of this row
+    except Exception as error:  # noqa: BLE001 - reported by the parent as a one-line failure of this row
         queue.put({"row": name, "error": f"{type(error).__name__}: {error}"})
 
 

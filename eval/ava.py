@@ -41,7 +41,6 @@ if __name__ == "__main__":
     sys.exit(main())
 
 import heapq
-
 from collections.abc import Mapping
 
 import numpy as np
@@ -49,9 +48,18 @@ import numpy as np
 from eval.ap import precision_recall, voc_ap
 from eval.ava_cli import FRACTIONAL, PROTOCOLS, main
 from eval.ava_errors import error_breakdown
-from eval.ava_io import (check_columns, read_csv_gt, read_csv_gt_2020, read_csv_pred,
-                         read_exclusions, read_gt_2020_table, read_gt_table, read_label_map,
-                         read_pred_table, write_csv_pred)
+from eval.ava_io import (
+    check_columns,
+    read_csv_gt,
+    read_csv_gt_2020,
+    read_csv_pred,
+    read_exclusions,
+    read_gt_2020_table,
+    read_gt_table,
+    read_label_map,
+    read_pred_table,
+    write_csv_pred,
+)
 from eval.errors import InputError, warn_once
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, first_appearance_codes, order_by

@@ -27,8 +27,15 @@ import numpy as np
 from eval.atomic import atomic_json
 from eval.errors import ArgumentParser, InputError, run_cli
 from eval.frame_ap import frame_ap
-from eval.multisports_io import (DEFAULT_GT_PATH, GroundTruth, check_frame_dets,
-                                 check_video_dets, load_gt, load_predictions, prepare_gt)
+from eval.multisports_io import (
+    DEFAULT_GT_PATH,
+    GroundTruth,
+    check_frame_dets,
+    check_video_dets,
+    load_gt,
+    load_predictions,
+    prepare_gt,
+)
 from eval.pr_plot import pop_curves
 from eval.report import format_table, percent
 from eval.tube_linking import link_tubes

@@ -52,7 +52,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: checkpoint file not found")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for truncated or foreign files
+    except Exception as error:  # noqa: BLE001 - torch raises several types for truncated or foreign files
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({reason})") from None
     if isinstance(checkpoint, dict) and "state_dict" not in checkpoint:

@@ -31,8 +31,6 @@ Conventions shared by the ops:
 """
 from __future__ import annotations
 
-from typing import Tuple, Union
-
 import torch
 from torch import Tensor
 
@@ -72,7 +70,7 @@ def _require_ops() -> None:
         raise ImportError(f"{_BUILD_HINT} Original error: {_IMPORT_ERROR}") from _IMPORT_ERROR
 
 
-def _pair(output_size: Union[int, Tuple[int, int]]) -> Tuple[int, int]:
+def _pair(output_size: int | tuple[int, int]) -> tuple[int, int]:
     if isinstance(output_size, int):
         size = (output_size, output_size)
     else:
@@ -96,7 +94,7 @@ def _check_mode(mode: str, name: str) -> str:
 def roi_align_3d(
     input: Tensor,
     rois: Tensor,
-    output_size: Union[int, Tuple[int, int]],
+    output_size: int | tuple[int, int],
     spatial_scale: float = 1.0,
     sampling_ratio: int = 0,
     aligned: bool = True,
@@ -134,7 +132,7 @@ def temporal_pool(input: Tensor, mode: str = "max") -> Tensor:
 def roi_align_3d_pool(
     input: Tensor,
     rois: Tensor,
-    output_size: Union[int, Tuple[int, int]],
+    output_size: int | tuple[int, int],
     spatial_scale: float = 1.0,
     sampling_ratio: int = 0,
     aligned: bool = True,

@@ -9,8 +9,8 @@ The video is decoded in one forward pass; only the frames still needed are kept.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import cv2
 import numpy as np

@@ -3,9 +3,9 @@ result as mp4 (PyAV) or animated GIF (Pillow)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont

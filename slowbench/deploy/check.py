@@ -1,7 +1,7 @@
 """Exported model vs eager PyTorch on random clips and RoIs: the max |difference| of the scores."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

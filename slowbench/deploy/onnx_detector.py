@@ -14,6 +14,7 @@ from slowbench.errors import InputError
 from slowbench.models.detector import _check_boxes, _check_clips
 from slowbench.models.roi_head import boxes_to_rois
 
+
 class OnnxDetector:
     """`predict(clips [B, 3, T, H, W] RGB 0..255, proposals [[n_i, 4] pixels]) -> [[n_i, C]]`
     through an ONNX file written by `slowbench.export` (inputs `clip`, `rois`; output `scores`).
@@ -33,7 +34,7 @@ class OnnxDetector:
         try:
             self.session = ort.InferenceSession(str(path), options,
                                                 providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own types for foreign files
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for foreign files
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InputError(f"{path}: not a loadable ONNX model ({reason})") from None
         names = [i.name for i in self.session.get_inputs()]

@@ -18,8 +18,7 @@ import eval.ava
 from slowbench.data import build_dataset, load_split
 from slowbench.data.layout import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
 from slowbench.engine.detections import ava_detections
-from slowbench.engine.validation import (check_dump_path, evaluate_predictions, write_dump,
-                                         write_result_report)
+from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump, write_result_report
 from slowbench.errors import InputError
 
 PART_CHOICES = ("ava", "kinetics", "both")

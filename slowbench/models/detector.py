@@ -7,8 +7,12 @@ import torch
 from torch import Tensor, nn
 
 from slowbench.models.bbox_head import create_bbox_head
-from slowbench.models.resnet3d import (NonLocalPattern, ResNet3dSlowOnly,
-                                       create_slowonly_backbone, reference_non_local_pattern)
+from slowbench.models.resnet3d import (
+    NonLocalPattern,
+    ResNet3dSlowOnly,
+    create_slowonly_backbone,
+    reference_non_local_pattern,
+)
 from slowbench.models.roi_extractor import RoiOrder, TemporalMode, create_roi_extractor
 from slowbench.models.roi_head import AVARoIHead
 from slowbench.zoo import ZooRow, get_row

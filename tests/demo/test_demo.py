@@ -10,13 +10,13 @@ from PIL import Image
 
 from eval import safe_pickle
 from slowbench.checkpoint import save_checkpoint
+from slowbench.data.annotations import select_proposals
 from slowbench.data.clip_geometry import inference_geometry
 from slowbench.data.resize_crop_flip import resize_crop_flip
 from slowbench.data.synthetic import generate
 from slowbench.data.video_reader import VideoReader
 from slowbench.data.video_writer import encode_video
 from slowbench.demo.__main__ import main
-from slowbench.data.annotations import select_proposals
 from slowbench.demo.render import GROUND_TRUTH_COLOUR, PREDICTION_COLOUR
 from slowbench.models import build_detector
 from slowbench.zoo import get_row

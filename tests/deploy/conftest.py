@@ -1,11 +1,10 @@
 """A tiny trained-looking detector checkpoint for the export tests."""
 import pytest
 import torch
+from deploy_helpers import ROW, TINY
 
 from slowbench.checkpoint import save_checkpoint
 from slowbench.models import build_detector
-
-from deploy_helpers import ROW, TINY
 
 
 @pytest.fixture(scope="module")

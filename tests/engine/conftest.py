@@ -1,10 +1,9 @@
 """Tiny synthetic datasets shared by the engine tests (the CLI arguments live in engine_helpers)."""
 import pytest
 import torch
+from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW  # noqa: F401 - re-exported for older tests
 
 from slowbench.data.synthetic import generate
-
-from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW  # noqa: F401 - re-exported for older tests
 
 
 @pytest.fixture(scope="session")

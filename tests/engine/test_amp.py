@@ -4,12 +4,12 @@ import json
 
 import pytest
 import torch
+from engine_helpers import TINY_ARGS, TINY_ROW, one_thread
 
 from slowbench import test as test_cli
 from slowbench import train as train_cli
 from slowbench.engine.mixed_precision import MixedPrecision
 from slowbench.models import create_detector
-from engine_helpers import TINY_ARGS, TINY_ROW, one_thread
 
 
 @pytest.mark.slow  # a tiny train + test run: ~15 s

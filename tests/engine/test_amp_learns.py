@@ -12,9 +12,9 @@ import json
 
 import pytest
 import torch
+from engine_helpers import LEARN_ARGS, one_thread
 
 from slowbench import train as train_cli
-from engine_helpers import LEARN_ARGS, one_thread
 
 SHORT = ["--epochs", "1"]
 MAX_GAP = 0.05

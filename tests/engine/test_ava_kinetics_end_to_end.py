@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 import eval.ava
 from slowbench import test as test_cli
@@ -15,7 +16,6 @@ from slowbench.data import prepare_ava_kinetics
 from slowbench.data.layout import ava_files, kinetics_val_files
 from slowbench.data.synthetic import AVA_DIR, generate
 from slowbench.data.synthetic.kinetics_release import VIDEOS_DIR, proposals_path
-from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 ROW = "ava22-k400-r50-4x16"
 

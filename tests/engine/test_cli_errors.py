@@ -3,13 +3,12 @@ import subprocess
 import sys
 
 import pytest
+from engine_helpers import TINY_ARGS
 
 from slowbench import test as test_cli
 from slowbench import train as train_cli
 from slowbench import zoo as zoo_cli
 from slowbench.errors import InputError, run_cli
-
-from engine_helpers import TINY_ARGS
 
 
 def run_main(main, argv, capsys):

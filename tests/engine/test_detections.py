@@ -1,7 +1,7 @@
 """Model outputs -> AVA detection rows and MultiSports [N, 8] frame detections, by hand."""
 import numpy as np
-import torch
 import pytest
+import torch
 
 from slowbench.engine.detections import ava_detections, multisports_frame_dets, normalised_boxes
 from slowbench.errors import DataError

@@ -18,9 +18,9 @@ left unannotated) took 640 x 3 to 0.73. A 128 px short side or 16 stem channels 
 import json
 
 import pytest
+from engine_helpers import LEARN_ARGS, one_thread
 
 from slowbench import train as train_cli
-from engine_helpers import LEARN_ARGS, one_thread
 
 GOAL = 0.5
 

@@ -89,6 +89,6 @@ def test_zero_iters_per_epoch_is_rejected():
     ("ava21-k400-r50-4x16", AVA21), ("multisports-k400-r50-4x16", MULTISPORTS),
     ("ava22-k700-16x4", AVA_KINETICS)])
 def test_schedule_from_zoo_row(name, expected):
-    from slowbench.zoo import get_row
     from slowbench.engine.schedule import schedule_from_row
+    from slowbench.zoo import get_row
     assert schedule_from_row(get_row(name)) == expected

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 import pytest
+from engine_helpers import TINY_ARGS, TINY_ROW, one_thread
 
 from slowbench import export as export_cli
 from slowbench import test as test_cli
 from slowbench import train as train_cli
-from engine_helpers import TINY_ARGS, TINY_ROW, one_thread
 
 pytest.importorskip("onnxruntime")
 

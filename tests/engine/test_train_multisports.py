@@ -7,13 +7,13 @@ import pickle
 
 import pytest
 import torch
+from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 import eval.multisports
 from eval.report import percent
 from eval.safe_pickle import load as safe_load
 from slowbench import test as test_cli
 from slowbench import train as train_cli
-from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 ROW = "multisports-k400-r50-4x16"
 VIDEO_KEYS = ["0.2", "0.5", "0.1:0.9", "0.05:0.45", "0.5:0.95"]

@@ -8,11 +8,11 @@ import json
 
 import pytest
 import torch
+from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW
 
 from slowbench import train as train_cli
 from slowbench.checkpoint import CheckpointError, load_pretrained, save_checkpoint
 from slowbench.models import build_detector
-from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW
 
 MULTISPORTS_ROW = "multisports-k400-r50-4x16"
 CLASSIFIER = ["roi_head.bbox_head.fc_cls.weight", "roi_head.bbox_head.fc_cls.bias"]
@@ -98,7 +98,7 @@ def test_another_class_count_keeps_the_classifier_init(tiny_multisports, previou
     backbone = [k for k in source if k.startswith("backbone.")]
     assert_initialised_from(params, source, backbone)
     assert params[CLASSIFIER[0]].shape == (7, 32)
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("pretrained:"))
+    line = next(out for out in capsys.readouterr().out.splitlines() if out.startswith("pretrained:"))
     assert line == (f"pretrained: loaded 120/122 tensors from {previous_run}; kept init for: "
                     f"{', '.join(CLASSIFIER)}; ignored from the checkpoint: {', '.join(CLASSIFIER)} "
                     f"(the checkpoint's classifier has 8 classes, this model 7)")

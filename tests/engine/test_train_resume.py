@@ -8,9 +8,9 @@ import time
 
 import pytest
 import torch
+from engine_helpers import TINY_ARGS
 
 from slowbench import train as train_cli
-from engine_helpers import TINY_ARGS
 
 COMMON = [*TINY_ARGS, "--epochs", "2", "--deterministic", "--seed", "3", "--val-every", "5"]
 

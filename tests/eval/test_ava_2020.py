@@ -102,7 +102,7 @@ def test_protocol_arguments_are_checked():
 # --- a loop over detections that follows the 2020 reference step by step --------------------------
 
 def _key(video, timestamp):
-    return "%s,%.6f" % (video, float(timestamp))
+    return f"{video},{float(timestamp):.6f}"
 
 
 def _iou_yxyx(a, b):

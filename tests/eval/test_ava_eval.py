@@ -119,7 +119,7 @@ def test_activitynet_top_50_and_zero_area():
 def test_activitynet_heap_with_tied_scores_matches_heapq():
     rng = np.random.default_rng(3)
     rows = []
-    for i in range(70):
+    for _ in range(70):
         x = rng.integers(0, 5) / 10
         rows.append(("a", 1, (x, 0.0, x + 0.5, 1.0), int(rng.choice([1, 2])), float(rng.choice([0.3, 0.5, 0.7]))))
     pred = table(rows, score=True)

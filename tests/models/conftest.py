@@ -5,6 +5,7 @@ import torch
 from slowbench import ops
 from slowbench.models import create_detector
 
+
 @pytest.fixture
 def require_ops():
     """Skips a test that runs the RoI ops when the compiled extension is not built."""

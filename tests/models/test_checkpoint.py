@@ -97,12 +97,21 @@ def test_save_is_atomic_and_round_trips_with_weights_only(tmp_path, tiny_detecto
     torch.testing.assert_close(fresh.state_dict(), model.state_dict())
 
 
+class _RefusesPickling(Exception):
+    pass
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        raise _RefusesPickling
+
+
 def test_failed_save_leaves_previous_file_intact(tmp_path, tiny_detector):
     path = tmp_path / "model.pth"
     save_checkpoint(path, tiny_detector())
     before = path.read_bytes()
-    with pytest.raises(Exception):
-        save_checkpoint(path, tiny_detector(), meta={"unpicklable": lambda: 0})
+    with pytest.raises(_RefusesPickling):
+        save_checkpoint(path, tiny_detector(), meta={"unpicklable": _Unpicklable()})
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.pth"]
 
 

@@ -1,4 +1,5 @@
 """Model-zoo rows: count, names, aliases, values from the reference tables, CLI."""
+import dataclasses
 import subprocess
 import sys
 
@@ -72,7 +73,7 @@ def test_row_values_follow_the_reference_tables():
 
 
 def test_rows_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         ROWS[0].depth = 18  # type: ignore[misc]
     assert isinstance(ROWS[0], ZooRow)
 

@@ -2,8 +2,8 @@
 backward, the current stream and large RoI sets. Every test skips cleanly without a GPU."""
 import pytest
 import torch
-
 from devices import CUDA
+
 from slowbench import ops
 from slowbench.op_samples import make_features, make_rois
 

@@ -1,8 +1,8 @@
 """Bad inputs raise errors that name the offending argument (never an out-of-bounds read)."""
 import pytest
 import torch
-
 from devices import CUDA
+
 from slowbench import ops
 
 X = torch.randn(2, 3, 4, 5, 6)

@@ -5,12 +5,16 @@ import math
 
 import pytest
 import torch
-
 from devices import DEVICES
+
 from slowbench import ops
 from slowbench.op_samples import make_features, make_rois, non_contiguous
-from slowbench.ops_reference import (roi_align_3d_naive, roi_align_3d_pool_ref, roi_align_3d_ref,
-                                     temporal_pool_ref)
+from slowbench.ops_reference import (
+    roi_align_3d_naive,
+    roi_align_3d_pool_ref,
+    roi_align_3d_ref,
+    temporal_pool_ref,
+)
 
 MODES = ["avg", "max"]
 
@@ -350,7 +354,8 @@ def test_half_precision_cpu(dtype):
         assert out.dtype == dtype
         torch.testing.assert_close(out.float(), roi_align_3d_pool_ref(xh.double(), rois.double(), size, scale, sr,
                                                                       aligned, mode).float(), **tol)
-        got = _grad(lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), xh)
+        got = _grad(lambda z, mode=mode: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), xh)
         assert got.dtype == dtype
-        ref = _grad(lambda z: roi_align_3d_pool_ref(z, rois.double(), size, scale, sr, aligned, mode), xh.double())
+        ref = _grad(lambda z, mode=mode: roi_align_3d_pool_ref(z, rois.double(), size, scale, sr, aligned, mode),
+                    xh.double())
         torch.testing.assert_close(got.float(), ref.float(), **tol)

@@ -24,7 +24,7 @@ def run_runner(*args):
 def markdown_table(text, title):
     """Header cells and body rows of the table under `## title`."""
     lines = text.split(f"## {title}\n", 1)[1].strip().splitlines()
-    table = [line for line in lines[: next(i for i, l in enumerate(lines) if not l.startswith("|"))]]
+    table = [line for line in lines[: next(i for i, row in enumerate(lines) if not row.startswith("|"))]]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
     return cells[0], cells[2:]
 
