@@ -29,6 +29,8 @@ def atomic_write(path, write):
     except OSError as error:
         raise InputError(f"{path}: cannot write ({error.strerror or error})") from None
     try:
+        # mkstemp makes the file private (0600); an output gets the mode a plain open() gives.
+        os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
             write(file)
         os.replace(temp, path)
@@ -36,6 +38,19 @@ def atomic_write(path, write):
         os.unlink(temp)
         raise
     return path
+
+
+def _umask() -> int:
+    """The process umask; reading it means setting it, so this is done once (at the first
+    write), not on every write where another thread could create a file in between."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK = None
 
 
 def atomic_bytes(data, path):

@@ -3,10 +3,11 @@ import json
 import math
 import os
 import pickle
+import stat
 
 import pytest
 
-from eval.atomic import atomic_json, atomic_pickle, atomic_write
+from eval.atomic import atomic_bytes, atomic_json, atomic_pickle, atomic_write
 from eval.errors import InputError
 
 
@@ -40,3 +41,12 @@ def test_a_destination_that_cannot_be_written_is_one_line(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(InputError, match=r"file/sub/r\.json: cannot write \("):
         atomic_json({}, tmp_path / "file" / "sub" / "r.json")
+
+
+def test_outputs_get_the_mode_a_plain_open_gives(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        written = atomic_bytes(b"x", tmp_path / "out.bin")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
