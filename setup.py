@@ -4,6 +4,7 @@ Install with `pip install --no-build-isolation -e .` (see pyproject.toml for why
 Environment switches: FORCE_CUDA=1 builds the CUDA sources even when no GPU is visible
 (needs a CUDA build of torch and a toolkit); DEBUG=1 builds without optimisation.
 """
+
 import glob
 import os
 
@@ -22,9 +23,11 @@ if WITH_CUDA and not torch.cuda.is_available() and not os.environ.get("TORCH_CUD
     # Hopper (H100/H200); torch's arch-flag logic fails on an empty list.
     os.environ["TORCH_CUDA_ARCH_LIST"] = "9.0"
 
-print(f"slowbench build: torch {torch.__version__}, WITH_CUDA={WITH_CUDA}, "
-      f"FORCE_CUDA={FORCE_CUDA}, DEBUG={DEBUG}, CUDA_HOME={CUDA_HOME}, "
-      f"TORCH_CUDA_ARCH_LIST={os.environ.get('TORCH_CUDA_ARCH_LIST')}")
+print(
+    f"slowbench build: torch {torch.__version__}, WITH_CUDA={WITH_CUDA}, "
+    f"FORCE_CUDA={FORCE_CUDA}, DEBUG={DEBUG}, CUDA_HOME={CUDA_HOME}, "
+    f"TORCH_CUDA_ARCH_LIST={os.environ.get('TORCH_CUDA_ARCH_LIST')}"
+)
 
 
 def extension():
@@ -36,11 +39,17 @@ def extension():
     if WITH_CUDA:
         sources += sorted(glob.glob("csrc/cuda/*.cu"))
         nvcc = opt + ["-lineinfo", "--expt-relaxed-constexpr"]
-        return CUDAExtension("slowbench._C", sources, define_macros=[("WITH_CUDA", None)],
-                             extra_compile_args={"cxx": cxx, "nvcc": nvcc}, depends=depends,
-                             py_limited_api=True)
-    return CppExtension("slowbench._C", sources, extra_compile_args={"cxx": cxx}, depends=depends,
-                        py_limited_api=True)
+        return CUDAExtension(
+            "slowbench._C",
+            sources,
+            define_macros=[("WITH_CUDA", None)],
+            extra_compile_args={"cxx": cxx, "nvcc": nvcc},
+            depends=depends,
+            py_limited_api=True,
+        )
+    return CppExtension(
+        "slowbench._C", sources, extra_compile_args={"cxx": cxx}, depends=depends, py_limited_api=True
+    )
 
 
 setup(
@@ -49,8 +58,16 @@ setup(
     description="SlowOnly spatio-temporal action detection: kernels, models, AVA/MultiSports evaluation",
     packages=find_packages(include=["slowbench", "slowbench.*", "eval", "eval.*"]),
     python_requires=">=3.10",
-    install_requires=["numpy", "scipy", "pandas", "tabulate", "tqdm", "pillow",
-                      "opencv-python-headless==4.12.0.88", "av==16.0.1"],
+    install_requires=[
+        "numpy",
+        "scipy",
+        "pandas",
+        "tabulate",
+        "tqdm",
+        "pillow",
+        "opencv-python-headless==4.12.0.88",
+        "av==16.0.1",
+    ],
     extras_require={
         "plot": ["matplotlib"],
         "deploy": ["onnx==1.19.1", "onnxruntime==1.23.2", "onnxscript==0.5.6"],

@@ -16,6 +16,7 @@ path (the same pixels) is at least as fast, in CPU seconds, best of N rounds eac
 path's speed-up and its pixel difference from the faithful clip (same frames, same draws) are in
 `extra_info` (clips/s there are per worker, from CPU seconds).
 """
+
 from __future__ import annotations
 
 import pickle
@@ -43,14 +44,16 @@ def _write_layout(root):
         files = dataset_files(row, root, split)
         files.annotations.parent.mkdir(parents=True, exist_ok=True)
         files.annotations.write_text("bench_video,0902,0.2,0.2,0.6,0.9,12,0\n")
-        files.proposals.write_bytes(pickle.dumps({"bench_video,0902": np.array(
-            [[0.21, 0.19, 0.62, 0.88, 0.99], [0.5, 0.1, 0.8, 0.7, 0.95]])}))
+        files.proposals.write_bytes(
+            pickle.dumps(
+                {"bench_video,0902": np.array([[0.21, 0.19, 0.62, 0.88, 0.99], [0.5, 0.1, 0.8, 0.7, 0.95]])}
+            )
+        )
     folder = files.frames / "bench_video"
     folder.mkdir(parents=True)
     width, height = FRAME_SIZE
     with Image.open(Path(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")) as photo:
-        tall = photo.convert("RGB").resize((width, width * photo.height // photo.width),
-                                           Image.LANCZOS)
+        tall = photo.convert("RGB").resize((width, width * photo.height // photo.width), Image.LANCZOS)
     for number in range(1, N_FRAMES + 1):  # a slow vertical pan over the photograph
         top = (7 * number) % (tall.height - height)
         tall.crop((0, top, width, top + height)).save(folder / f"img_{number:05d}.jpg", quality=90)
@@ -75,7 +78,7 @@ def _mmaction2_clip(dataset, index):
     geometry = dataset.geometry(width, height)
     imgs = [cv2.resize(img, geometry.resized, interpolation=cv2.INTER_LINEAR) for img in imgs]
     x, y, w, h = geometry.crop
-    imgs = [img[y:y + h, x:x + w] for img in imgs]
+    imgs = [img[y : y + h, x : x + w] for img in imgs]
     if geometry.flipped:
         for img in imgs:
             cv2.flip(img, 1, img)
@@ -91,7 +94,7 @@ def _best_cpu_seconds(first, second, rounds):
     """
     times = {first: [], second: []}
     for index in range(rounds):
-        for fn in ((first, second) if index % 2 == 0 else (second, first)):
+        for fn in (first, second) if index % 2 == 0 else (second, first):
             start = time.process_time()
             fn()
             times[fn].append(time.process_time() - start)
@@ -134,28 +137,34 @@ def test_clip_loading_speed(benchmark, layout, one_core, split, clip):
     torch.manual_seed(0)
     assert torch.equal(faithful[0]["clip"], expected)  # same pixels, same draws
     rounds = 24 if clip_len == 4 else 16
-    baseline, ours = _best_cpu_seconds(partial(_mmaction2_clip, faithful, 0),
-                                   partial(faithful.__getitem__, 0), rounds)
-    _, fast_s = _best_cpu_seconds(partial(faithful.__getitem__, 0), partial(fast.__getitem__, 0),
-                              rounds)
-    benchmark.pedantic(faithful.__getitem__, args=(0,), rounds=rounds, iterations=1,
-                       warmup_rounds=1)
+    baseline, ours = _best_cpu_seconds(
+        partial(_mmaction2_clip, faithful, 0), partial(faithful.__getitem__, 0), rounds
+    )
+    _, fast_s = _best_cpu_seconds(partial(faithful.__getitem__, 0), partial(fast.__getitem__, 0), rounds)
+    benchmark.pedantic(faithful.__getitem__, args=(0,), rounds=rounds, iterations=1, warmup_rounds=1)
     ratio, fast_ratio = baseline / ours, ours / fast_s
     difference = np.abs(_same_draws(faithful, 1) - _same_draws(fast, 1))
-    benchmark.extra_info.update({
-        "frames": f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]}", "clip": clip, "split": split,
-        "faithful_clips_per_s": round(1 / ours, 2),
-        "mmaction2_clips_per_s": round(1 / baseline, 2),
-        "fast_clips_per_s": round(1 / fast_s, 2),
-        "faithful_vs_mmaction2": round(ratio, 3),
-        "fast_vs_faithful": round(fast_ratio, 2),
-        "fast_max_abs_diff": int(difference.max()),
-        "fast_mean_abs_diff": round(float(difference.mean()), 2),
-        "fast_values_differing": round(float((difference > 0).mean()), 3)})
-    print(f"\n{split} {clip} @ 720p, clips/s per worker: faithful {1 / ours:.1f}, mmaction2 "
-          f"{1 / baseline:.1f} (faithful x{ratio:.3f}), fast {1 / fast_s:.1f} (x{fast_ratio:.2f} "
-          f"faithful); fast-vs-faithful pixels: max {difference.max()}, mean "
-          f"{difference.mean():.2f}, {100 * (difference > 0).mean():.0f}% differ")
+    benchmark.extra_info.update(
+        {
+            "frames": f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]}",
+            "clip": clip,
+            "split": split,
+            "faithful_clips_per_s": round(1 / ours, 2),
+            "mmaction2_clips_per_s": round(1 / baseline, 2),
+            "fast_clips_per_s": round(1 / fast_s, 2),
+            "faithful_vs_mmaction2": round(ratio, 3),
+            "fast_vs_faithful": round(fast_ratio, 2),
+            "fast_max_abs_diff": int(difference.max()),
+            "fast_mean_abs_diff": round(float(difference.mean()), 2),
+            "fast_values_differing": round(float((difference > 0).mean()), 3),
+        }
+    )
+    print(
+        f"\n{split} {clip} @ 720p, clips/s per worker: faithful {1 / ours:.1f}, mmaction2 "
+        f"{1 / baseline:.1f} (faithful x{ratio:.3f}), fast {1 / fast_s:.1f} (x{fast_ratio:.2f} "
+        f"faithful); fast-vs-faithful pixels: max {difference.max()}, mean "
+        f"{difference.mean():.2f}, {100 * (difference > 0).mean():.0f}% differ"
+    )
     assert ratio >= 1.0
 
 
@@ -175,22 +184,25 @@ def _write_multisports_video_layouts(root: Path):
     row = get_row("multisports-k400-r50-4x16")
     width, height = FRAME_SIZE
     with Image.open(Path(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")) as photo:
-        tall = photo.convert("RGB").resize((width, width * photo.height // photo.width),
-                                           Image.LANCZOS)
-    pan = (np.asarray(tall.crop((0, top, width, top + height)))
-           for top in (3 * number % (tall.height - height) for number in range(VIDEO_FRAMES)))
+        tall = photo.convert("RGB").resize((width, width * photo.height // photo.width), Image.LANCZOS)
+    pan = (
+        np.asarray(tall.crop((0, top, width, top + height)))
+        for top in (3 * number % (tall.height - height) for number in range(VIDEO_FRAMES))
+    )
     video = root / "video" / "trainval" / "bench" / "v.mp4"
     video.parent.mkdir(parents=True)
-    encode_video(video, pan, 25, options={"crf": "20", "preset": "fast", "bf": "2",
-                                          "g": str(VIDEO_KEYFRAME_EVERY)})
+    encode_video(
+        video, pan, 25, options={"crf": "20", "preset": "fast", "bf": "2", "g": str(VIDEO_KEYFRAME_EVERY)}
+    )
     extract_video(video, root / "frames" / "rawframes" / "bench" / "v")
     for layout in ("video", "frames"):
         for split in ("train", "val"):
             files = dataset_files(row, root / layout, split)
             files.annotations.parent.mkdir(parents=True, exist_ok=True)
             files.annotations.write_text(f"bench/v.mp4,{VIDEO_CENTRE},0.2,0.2,0.6,0.9,3,0\n")
-            files.proposals.write_bytes(pickle.dumps({f"bench/v.mp4,{VIDEO_CENTRE:04d}": np.array(
-                [[0.21, 0.19, 0.62, 0.88, 0.99]])}))
+            files.proposals.write_bytes(
+                pickle.dumps({f"bench/v.mp4,{VIDEO_CENTRE:04d}": np.array([[0.21, 0.19, 0.62, 0.88, 0.99]])})
+            )
     return row
 
 
@@ -204,8 +216,9 @@ def _decode_from_start_clip(dataset, index):
     source = dataset.frames.videos
     wanted = np.clip(dataset.frame_indices(keyframe), 0, source.count(keyframe.video) - 1)
     frames = {}
-    for position, frame in VideoReader(source.location(keyframe.video),
-                                       source.index(keyframe.video)).iter_frames(0):
+    for position, frame in VideoReader(
+        source.location(keyframe.video), source.index(keyframe.video)
+    ).iter_frames(0):
         if position in wanted:
             frames[position] = frame
         if position == wanted.max():
@@ -229,24 +242,33 @@ def test_video_clip_loading_speed(benchmark, video_layouts, one_core, clip):
     from_frames = build_dataset(row, root / "frames", "val", config)
     assert type(from_video.frames._source("bench/v.mp4")).__name__ == "VideoFiles"
     assert np.array_equal(from_video[0]["meta"]["frame_inds"], from_frames[0]["meta"]["frame_inds"])
-    assert np.array_equal(from_video[0]["clip"].permute(1, 2, 3, 0).numpy(),
-                          _decode_from_start_clip(from_video, 0))
+    assert np.array_equal(
+        from_video[0]["clip"].permute(1, 2, 3, 0).numpy(), _decode_from_start_clip(from_video, 0)
+    )
     rounds = 8
-    full, seeking = _best_cpu_seconds(partial(_decode_from_start_clip, from_video, 0),
-                                      partial(from_video.__getitem__, 0), rounds)
-    _, folders = _best_cpu_seconds(partial(from_video.__getitem__, 0),
-                                   partial(from_frames.__getitem__, 0), rounds)
-    benchmark.pedantic(from_video.__getitem__, args=(0,), rounds=rounds, iterations=1,
-                       warmup_rounds=1)
-    benchmark.extra_info.update({
-        "frames": f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]}", "clip": clip,
-        "video": f"H.264, {VIDEO_FRAMES} frames, keyframe every {VIDEO_KEYFRAME_EVERY}",
-        "mp4_clips_per_s": round(1 / seeking, 2), "frame_folder_clips_per_s": round(1 / folders, 2),
-        "decode_from_start_clips_per_s": round(1 / full, 2),
-        "seeking_vs_decode_from_start": round(full / seeking, 2),
-        "mp4_vs_frame_folders": round(folders / seeking, 3)})
-    print(f"\nMultiSports val {clip} @ 720p, clips/s per worker: mp4 (seeking) {1 / seeking:.1f}, "
-          f"frame folders {1 / folders:.1f}, mp4 decoded from the start {1 / full:.1f} "
-          f"(seeking x{full / seeking:.2f})")
+    full, seeking = _best_cpu_seconds(
+        partial(_decode_from_start_clip, from_video, 0), partial(from_video.__getitem__, 0), rounds
+    )
+    _, folders = _best_cpu_seconds(
+        partial(from_video.__getitem__, 0), partial(from_frames.__getitem__, 0), rounds
+    )
+    benchmark.pedantic(from_video.__getitem__, args=(0,), rounds=rounds, iterations=1, warmup_rounds=1)
+    benchmark.extra_info.update(
+        {
+            "frames": f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]}",
+            "clip": clip,
+            "video": f"H.264, {VIDEO_FRAMES} frames, keyframe every {VIDEO_KEYFRAME_EVERY}",
+            "mp4_clips_per_s": round(1 / seeking, 2),
+            "frame_folder_clips_per_s": round(1 / folders, 2),
+            "decode_from_start_clips_per_s": round(1 / full, 2),
+            "seeking_vs_decode_from_start": round(full / seeking, 2),
+            "mp4_vs_frame_folders": round(folders / seeking, 3),
+        }
+    )
+    print(
+        f"\nMultiSports val {clip} @ 720p, clips/s per worker: mp4 (seeking) {1 / seeking:.1f}, "
+        f"frame folders {1 / folders:.1f}, mp4 decoded from the start {1 / full:.1f} "
+        f"(seeking x{full / seeking:.2f})"
+    )
     # Frames 218-266 (4x16) or 218-278 (16x4) of 300: seeking decodes from keyframe 200 only.
     assert full / seeking >= 2.0

@@ -10,6 +10,7 @@ time on 2 loaded cores). The ratio to the BN-folded path is reported only.
 
     python -m pytest benchmarks/bench_deploy.py --benchmark-only
 """
+
 from __future__ import annotations
 
 import pytest
@@ -36,27 +37,39 @@ def test_onnxruntime_inference(benchmark, backbone, tmp_path):
     clips = torch.rand(INFER_SHAPE) * 255
     proposals = [p.cpu() for p in _proposals(INFER_SHAPE)]
     rois = boxes_to_rois(proposals)
-    export_onnx(eager, tmp_path / "det.onnx", (torch.cat([clips, clips]), torch.cat(
-        [rois, rois + torch.tensor([1.0, 0, 0, 0, 0])])))
+    export_onnx(
+        eager,
+        tmp_path / "det.onnx",
+        (torch.cat([clips, clips]), torch.cat([rois, rois + torch.tensor([1.0, 0, 0, 0, 0])])),
+    )
     session = OnnxDetector(tmp_path / "det.onnx", threads=1).session
     feed = {"clip": clips.numpy(), "rois": rois.numpy()}
     with torch.inference_mode():
         expected = eager.score_rois(clips, rois)
-        times = cpu_cost_times({
-            "eager": lambda: eager.predict(clips, proposals),
-            "fold_bn": lambda: folded.predict(clips, proposals),
-            "onnxruntime": lambda: session.run(None, feed),
-        }, COST_ROUNDS)
-    (scores,) = benchmark.pedantic(lambda: session.run(None, feed), rounds=ROUNDS,
-                                   warmup_rounds=1)
+        times = cpu_cost_times(
+            {
+                "eager": lambda: eager.predict(clips, proposals),
+                "fold_bn": lambda: folded.predict(clips, proposals),
+                "onnxruntime": lambda: session.run(None, feed),
+            },
+            COST_ROUNDS,
+        )
+    (scores,) = benchmark.pedantic(lambda: session.run(None, feed), rounds=ROUNDS, warmup_rounds=1)
     diff = (torch.from_numpy(scores) - expected).abs().max().item()
     ratios = {name: median_ratio(times["onnxruntime"], times[name]) for name in ("eager", "fold_bn")}
     benchmark.extra_info.update(
-        device="cpu", shape=list(INFER_SHAPE), clock="process CPU ms, 1 thread",
-        median_ms={k: round(median_ms(v), 2) for k, v in times.items()}, max_abs_diff=diff,
+        device="cpu",
+        shape=list(INFER_SHAPE),
+        clock="process CPU ms, 1 thread",
+        median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
+        max_abs_diff=diff,
         onnxruntime_over_eager=round(ratios["eager"], 3),
-        onnxruntime_over_fold_bn=round(ratios["fold_bn"], 3))
-    print(f"\n{backbone}: " + ", ".join(f"{k} {median_ms(v):.1f}" for k, v in times.items())
-          + f" CPU ms; onnxruntime / eager {ratios['eager']:.2f}, / fold_bn {ratios['fold_bn']:.2f}")
+        onnxruntime_over_fold_bn=round(ratios["fold_bn"], 3),
+    )
+    print(
+        f"\n{backbone}: "
+        + ", ".join(f"{k} {median_ms(v):.1f}" for k, v in times.items())
+        + f" CPU ms; onnxruntime / eager {ratios['eager']:.2f}, / fold_bn {ratios['fold_bn']:.2f}"
+    )
     assert diff <= 1e-4
     assert ratios["eager"] <= SLACK, f"onnxruntime {ratios['eager']:.2f}x eager"

@@ -21,6 +21,7 @@ recorded constants from another run, so their ratios are reported in `extra_info
 
 Run: python -m pytest benchmarks/bench_eval.py --benchmark-only
 """
+
 import json
 import os
 import pickle
@@ -79,8 +80,9 @@ def multisports_large():
 def test_ava_frame_map(benchmark, ava_large, tmp_path):
     gt, pred, label_map, excluded = ava_large
     (expected, _), baseline = cpu_timed(naive_ava_map, gt, pred, label_map, excluded)
-    result = benchmark.pedantic(ava.evaluate, args=(gt, pred, label_map, excluded),
-                                rounds=5, iterations=1, warmup_rounds=1)
+    result = benchmark.pedantic(
+        ava.evaluate, args=(gt, pred, label_map, excluded), rounds=5, iterations=1, warmup_rounds=1
+    )
     ours = benchmark.stats.stats.median
     ours_cpu = median_cpu_seconds(ava.evaluate, gt, pred, label_map, excluded)
     _, activitynet = timed(ava.evaluate, gt, pred, label_map, excluded, protocol="activitynet")
@@ -89,15 +91,21 @@ def test_ava_frame_map(benchmark, ava_large, tmp_path):
     gt.to_csv(gt_csv, header=False, index=False)
     ava.write_csv_pred(pred_csv, pred)
     _, reading = timed(lambda: (ava.read_csv_gt(gt_csv), ava.read_csv_pred(pred_csv)))
-    benchmark.extra_info.update({
-        "gt_rows": len(gt), "pred_rows": len(pred), "excluded_keys": len(excluded),
-        "seconds_vectorised": ours, "cpu_seconds_vectorised": ours_cpu,
-        "cpu_seconds_per_detection_loop": baseline, "speedup_vs_loop": baseline / ours_cpu,
-        "seconds_activitynet_protocol": activitynet,
-        "seconds_activitynet_2020_protocol": activitynet_2020,
-        "seconds_reading_both_csv": reading,
-        "reference_seconds": {k: REFERENCE_SECONDS[k] for k in ("ava_mmaction2", "ava_activitynet")},
-    })
+    benchmark.extra_info.update(
+        {
+            "gt_rows": len(gt),
+            "pred_rows": len(pred),
+            "excluded_keys": len(excluded),
+            "seconds_vectorised": ours,
+            "cpu_seconds_vectorised": ours_cpu,
+            "cpu_seconds_per_detection_loop": baseline,
+            "speedup_vs_loop": baseline / ours_cpu,
+            "seconds_activitynet_protocol": activitynet,
+            "seconds_activitynet_2020_protocol": activitynet_2020,
+            "seconds_reading_both_csv": reading,
+            "reference_seconds": {k: REFERENCE_SECONDS[k] for k in ("ava_mmaction2", "ava_activitynet")},
+        }
+    )
     assert result["mAP"] == pytest.approx(expected, abs=1e-12)
     assert baseline / ours_cpu >= 10
 
@@ -105,19 +113,25 @@ def test_ava_frame_map(benchmark, ava_large, tmp_path):
 def test_multisports_frame_ap(benchmark, multisports_large):
     gt, view, frame_dets = multisports_large
     expected, baseline = cpu_timed(naive_frame_ap, gt, frame_dets, 0.5, SKIPPED_LABEL_NAMES)
-    aps, _, _ = benchmark.pedantic(frame_ap, args=(view, frame_dets, [0.5]),
-                                   rounds=3, iterations=1, warmup_rounds=1)
+    aps, _, _ = benchmark.pedantic(
+        frame_ap, args=(view, frame_dets, [0.5]), rounds=3, iterations=1, warmup_rounds=1
+    )
     ours = benchmark.stats.stats.median
     ours_cpu = median_cpu_seconds(frame_ap, view, frame_dets, [0.5])
     thresholds = [0.1 + 0.1 * i for i in range(9)]
     _, nine = timed(frame_ap, view, frame_dets, thresholds)
-    benchmark.extra_info.update({
-        "frame_detections": len(frame_dets), "frames": int(view.nframes.sum()),
-        "seconds_one_threshold": ours, "seconds_nine_thresholds": nine,
-        "cpu_seconds_one_threshold": ours_cpu, "cpu_seconds_per_detection_loop": baseline,
-        "speedup_vs_loop": baseline / ours_cpu,
-        "reference_seconds_per_threshold": REFERENCE_SECONDS["frame_ap"],
-    })
+    benchmark.extra_info.update(
+        {
+            "frame_detections": len(frame_dets),
+            "frames": int(view.nframes.sum()),
+            "seconds_one_threshold": ours,
+            "seconds_nine_thresholds": nine,
+            "cpu_seconds_one_threshold": ours_cpu,
+            "cpu_seconds_per_detection_loop": baseline,
+            "speedup_vs_loop": baseline / ours_cpu,
+            "reference_seconds_per_threshold": REFERENCE_SECONDS["frame_ap"],
+        }
+    )
     assert aps[0.5] == pytest.approx(expected, abs=1e-12)
     assert baseline / ours_cpu >= 10
 
@@ -130,22 +144,29 @@ def test_multisports_tube_linking(benchmark, multisports_large):
     sliced = frame_dets[frame_dets[:, 0] < few]
     expected, baseline = cpu_timed(naive_link_tubes, sliced_gt, sliced)
     got, ours_slice = cpu_timed(link_tubes, prepare_gt(sliced_gt), sliced)
-    tubes = benchmark.pedantic(link_tubes, args=(view, frame_dets), rounds=3, iterations=1,
-                               warmup_rounds=1)
+    tubes = benchmark.pedantic(link_tubes, args=(view, frame_dets), rounds=3, iterations=1, warmup_rounds=1)
     ours = benchmark.stats.stats.median
     _, bugged = timed(link_tubes, view, frame_dets, compat="mmaction2")
     tracemalloc.start()  # a separate run: tracing slows allocation-heavy code several-fold
     link_tubes(view, frame_dets)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    benchmark.extra_info.update({
-        "frame_detections": len(frame_dets), "videos": len(view.videos),
-        "tubes": sum(map(len, tubes.values())), "seconds_full": ours,
-        "seconds_full_compat_mmaction2": bugged, "peak_traced_mb": peak / 1e6,
-        "slice_videos": few, "cpu_seconds_slice_vectorised": ours_slice,
-        "cpu_seconds_slice_frame_loop": baseline, "speedup_vs_loop": baseline / ours_slice,
-        "reference_seconds": REFERENCE_SECONDS["linking"], "reference_peak_mb": 2150,
-    })
+    benchmark.extra_info.update(
+        {
+            "frame_detections": len(frame_dets),
+            "videos": len(view.videos),
+            "tubes": sum(map(len, tubes.values())),
+            "seconds_full": ours,
+            "seconds_full_compat_mmaction2": bugged,
+            "peak_traced_mb": peak / 1e6,
+            "slice_videos": few,
+            "cpu_seconds_slice_vectorised": ours_slice,
+            "cpu_seconds_slice_frame_loop": baseline,
+            "speedup_vs_loop": baseline / ours_slice,
+            "reference_seconds": REFERENCE_SECONDS["linking"],
+            "reference_peak_mb": 2150,
+        }
+    )
     for label in expected:
         assert [(v, s) for v, s, _ in got[label]] == [(v, pytest.approx(s)) for v, s, _ in expected[label]]
     assert baseline / ours_slice >= 5
@@ -169,10 +190,19 @@ print(json.dumps([time.perf_counter() - start, usage.ru_utime + usage.ru_stime,
 
 def run_process(*args):
     """Runs `python *args` (the repository importable); returns (wall s, CPU s, peak RSS MB)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-c", _LAUNCHER, sys.executable, *map(str, args)],
-                          env=env, capture_output=True, text=True, check=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, sys.executable, *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall, cpu, peak, status, error = json.loads(done.stdout)
     assert status == 0, error
     return wall, cpu, peak
@@ -218,10 +248,17 @@ def test_cli_start_up(benchmark):
     _, ava_help, _ = timed_process(benchmark, 3, "-m", "eval.ava", "--help")
     _, multisports_help, _ = best_of(3, "-m", "eval.multisports", "--help")
     _, pandas_import, _ = best_of(3, "-c", "import numpy, pandas")
-    benchmark.extra_info.update({
-        "cpu_seconds": {"python -c pass": bare, "import numpy": numpy_only,
-                        "import numpy, pandas": pandas_import, "eval.ava --help": ava_help,
-                        "eval.multisports --help": multisports_help}})
+    benchmark.extra_info.update(
+        {
+            "cpu_seconds": {
+                "python -c pass": bare,
+                "import numpy": numpy_only,
+                "import numpy, pandas": pandas_import,
+                "eval.ava --help": ava_help,
+                "eval.multisports --help": multisports_help,
+            }
+        }
+    )
     # eval.ava parses before numpy loads; eval.multisports needs numpy only (no pandas, scipy
     # or matplotlib on its path).
     assert ava_help < numpy_only
@@ -230,21 +267,27 @@ def test_cli_start_up(benchmark):
 
 def test_ava_whole_process(benchmark, ava_files):
     gt, pred, label_map, excluded = ava_files
-    command = ("-m", "eval.ava", "--gt", gt, "--pred", pred, "--label-map", label_map,
-               "--exclude", excluded)
+    command = ("-m", "eval.ava", "--gt", gt, "--pred", pred, "--label-map", label_map, "--exclude", excluded)
     wall, cpu, peak = timed_process(benchmark, 3, *command)
     naive_wall, naive_cpu, _ = best_of(1, "-m", "benchmarks.eval_cases", gt, pred, label_map, excluded)
     errors_wall, errors_cpu, errors_peak = best_of(3, *command, "--errors")
-    benchmark.extra_info.update({
-        "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak,
-        "naive_loop_process_wall_seconds": naive_wall, "naive_loop_process_cpu_seconds": naive_cpu,
-        "speedup_vs_naive_process_cpu": naive_cpu / cpu,
-        "errors_wall_seconds": errors_wall, "errors_cpu_seconds": errors_cpu,
-        "errors_peak_rss_mb": errors_peak, "errors_over_plain_cpu": errors_cpu / cpu,
-        "reference_process_seconds": REFERENCE_PROCESS_SECONDS["ava_mmaction2"],
-        "reference_over_wall": REFERENCE_PROCESS_SECONDS["ava_mmaction2"] / wall,
-        "reference_over_cpu": REFERENCE_PROCESS_SECONDS["ava_mmaction2"] / cpu,
-    })
+    benchmark.extra_info.update(
+        {
+            "wall_seconds": wall,
+            "cpu_seconds": cpu,
+            "peak_rss_mb": peak,
+            "naive_loop_process_wall_seconds": naive_wall,
+            "naive_loop_process_cpu_seconds": naive_cpu,
+            "speedup_vs_naive_process_cpu": naive_cpu / cpu,
+            "errors_wall_seconds": errors_wall,
+            "errors_cpu_seconds": errors_cpu,
+            "errors_peak_rss_mb": errors_peak,
+            "errors_over_plain_cpu": errors_cpu / cpu,
+            "reference_process_seconds": REFERENCE_PROCESS_SECONDS["ava_mmaction2"],
+            "reference_over_wall": REFERENCE_PROCESS_SECONDS["ava_mmaction2"] / wall,
+            "reference_over_cpu": REFERENCE_PROCESS_SECONDS["ava_mmaction2"] / cpu,
+        }
+    )
     assert naive_cpu / cpu >= 3
     assert errors_cpu / cpu <= 2
     assert max(peak, errors_peak) < PEAK_RSS_LIMIT_MB
@@ -256,12 +299,19 @@ def test_multisports_whole_process(benchmark, multisports_files):
     wall, cpu, peak = timed_process(benchmark, 2, *command)
     errors_wall, errors_cpu, errors_peak = best_of(2, *command, "--errors")
     reference = REFERENCE_PROCESS_SECONDS["multisports_frame_link_video"]
-    benchmark.extra_info.update({
-        "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak,
-        "errors_wall_seconds": errors_wall, "errors_cpu_seconds": errors_cpu,
-        "errors_peak_rss_mb": errors_peak, "errors_over_plain_cpu": errors_cpu / cpu,
-        "reference_process_seconds": reference, "reference_over_wall": reference / wall,
-        "reference_over_cpu": reference / cpu,
-    })
+    benchmark.extra_info.update(
+        {
+            "wall_seconds": wall,
+            "cpu_seconds": cpu,
+            "peak_rss_mb": peak,
+            "errors_wall_seconds": errors_wall,
+            "errors_cpu_seconds": errors_cpu,
+            "errors_peak_rss_mb": errors_peak,
+            "errors_over_plain_cpu": errors_cpu / cpu,
+            "reference_process_seconds": reference,
+            "reference_over_wall": reference / wall,
+            "reference_over_cpu": reference / cpu,
+        }
+    )
     assert errors_cpu / cpu <= 2
     assert max(peak, errors_peak) < PEAK_RSS_LIMIT_MB

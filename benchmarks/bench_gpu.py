@@ -33,6 +33,7 @@ Goals asserted:
   mmengine reports "memory"); a row with a published memory figure (MultiSports, 8509 MB at
   16 clips per GPU) must stay below it at the same batch.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,10 @@ from slowbench import ops
 from slowbench.models import build_detector
 from slowbench.zoo import ZooRow, get_row
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
 
 DEVICE = "cuda"
 SHAPE = (8, 2048, 8, 16, 16)  # [N, C, T, H, W]
@@ -68,8 +71,13 @@ SPEEDUP_GOAL = 3.0
 # Peak HBM bandwidth (bytes/s, the vendors' figures) by device-name substring, first match wins.
 PEAK_BANDWIDTH = (("H200", 4.8e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12))
 L2_SCRUB_BYTES = 256 * 2**20  # well above the 50-60 MB L2 of an H100/H200
-MODEL_ROWS = ("ava21-k400-r50-4x16", "ava21-k400-r50nl-4x16", "ava21-k400-r101-8x8",
-              "ava22-k700-16x4", "multisports-k400-r50-4x16")
+MODEL_ROWS = (
+    "ava21-k400-r50-4x16",
+    "ava21-k400-r50nl-4x16",
+    "ava21-k400-r101-8x8",
+    "ava22-k700-16x4",
+    "multisports-k400-r50-4x16",
+)
 TRAIN_HW = (256, 256)
 TEST_PROPOSALS = 8
 
@@ -118,10 +126,13 @@ def fused(rois: Tensor, mode: str) -> Callable[[Tensor], Tensor]:
 
 def slice_loop(rois: Tensor, mode: str) -> Callable[[Tensor], Tensor]:
     """slowbench's 2-D RoIAlign on each ``[N, C, 1, H, W]`` slice, concatenated, then pooled."""
+
     def run(x: Tensor) -> Tensor:
-        slices = [ops.roi_align_3d(x[:, :, t:t + 1], rois, OUTPUT, SCALE, 0, True)
-                  for t in range(x.shape[2])]
+        slices = [
+            ops.roi_align_3d(x[:, :, t : t + 1], rois, OUTPUT, SCALE, 0, True) for t in range(x.shape[2])
+        ]
         return ops.temporal_pool(torch.cat(slices, dim=2), mode)
+
     return run
 
 
@@ -144,6 +155,7 @@ def torchvision_frames(rois: Tensor, mode: str, time_steps: int) -> Callable[[Te
         per_frame = per_frame.view(-1, t, c, OUTPUT, OUTPUT)  # [K, T, C, oh, ow]
         pooled = per_frame.amax(dim=1) if mode == "max" else per_frame.mean(dim=1)
         return pooled.unsqueeze(2).to(x.dtype)
+
     return run
 
 
@@ -190,6 +202,7 @@ def scrub_l2() -> Callable[[], None]:
     def scrub() -> None:
         buffer.zero_()
         torch.cuda.synchronize()
+
     return scrub
 
 
@@ -216,15 +229,21 @@ def bandwidth() -> dict:
     copy = copy_bandwidth()
     for key, peak in PEAK_BANDWIDTH:
         if key in name:
-            return {"device": name, "peak_GBps": peak / 1e9, "peak_source": f"vendor figure ({key})",
-                    "copy_GBps": round(copy / 1e9, 1)}
-    return {"device": name, "peak_GBps": round(copy / 1e9, 1),
-            "peak_source": "measured device-to-device copy (no vendor figure for this device)",
-            "copy_GBps": round(copy / 1e9, 1)}
+            return {
+                "device": name,
+                "peak_GBps": peak / 1e9,
+                "peak_source": f"vendor figure ({key})",
+                "copy_GBps": round(copy / 1e9, 1),
+            }
+    return {
+        "device": name,
+        "peak_GBps": round(copy / 1e9, 1),
+        "peak_source": "measured device-to-device copy (no vendor figure for this device)",
+        "copy_GBps": round(copy / 1e9, 1),
+    }
 
 
-def median_wall_us(functions: dict[str, Callable[[], object]], scrub: Callable[[], None]
-                   ) -> dict[str, float]:
+def median_wall_us(functions: dict[str, Callable[[], object]], scrub: Callable[[], None]) -> dict[str, float]:
     """Median wall time (µs) of each function, CUDA-synchronised, L2 scrubbed before every
     call; the functions run in turn round by round, after ``WARMUP`` calls each."""
     for fn in functions.values():
@@ -254,22 +273,35 @@ def median_gpu_us(fn: Callable[[], object], scrub: Callable[[], None]) -> float 
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as profiler:
             fn()
             torch.cuda.synchronize()
-        totals.append(sum(event.time_range.elapsed_us() for event in profiler.events()
-                          if event.device_type == DeviceType.CUDA))
+        totals.append(
+            sum(
+                event.time_range.elapsed_us()
+                for event in profiler.events()
+                if event.device_type == DeviceType.CUDA
+            )
+        )
     return statistics.median(totals) if min(totals) > 0 else None
 
 
 def pedantic(benchmark, fn: Callable[[], Tensor], scrub: Callable[[], None]) -> Tensor:
     """pytest-benchmark record of ``fn`` (synchronised, L2 scrubbed before each round)."""
+
     def timed() -> Tensor:
         result = fn()
         torch.cuda.synchronize()
         return result
+
     return benchmark.pedantic(timed, setup=scrub, rounds=ROUNDS, warmup_rounds=WARMUP)
 
 
-def roofline(benchmark, bandwidth: dict, direction: str, itemsize: int, fn: Callable[[], object],
-             scrub: Callable[[], None]) -> float:
+def roofline(
+    benchmark,
+    bandwidth: dict,
+    direction: str,
+    itemsize: int,
+    fn: Callable[[], object],
+    scrub: Callable[[], None],
+) -> float:
     """Records bytes, floor, GPU and wall times and achieved bandwidth in ``extra_info``;
     returns the measured time over the floor."""
     moved = bytes_moved(itemsize)[direction]
@@ -278,14 +310,21 @@ def roofline(benchmark, bandwidth: dict, direction: str, itemsize: int, fn: Call
     wall_us = benchmark.stats.stats.median * 1e6 if benchmark.stats else None
     measured_us = gpu_us if gpu_us is not None else wall_us
     benchmark.extra_info.update(
-        bandwidth, shape=list(SHAPE), rois=NUM_ROIS, output=[OUTPUT, OUTPUT], direction=direction,
-        bytes_moved=moved, floor_us=round(floor_us, 1),
+        bandwidth,
+        shape=list(SHAPE),
+        rois=NUM_ROIS,
+        output=[OUTPUT, OUTPUT],
+        direction=direction,
+        bytes_moved=moved,
+        floor_us=round(floor_us, 1),
         gpu_us=None if gpu_us is None else round(gpu_us, 1),
         wall_median_us=None if wall_us is None else round(wall_us, 1),
         timed_by="torch.profiler GPU time" if gpu_us is not None else "wall time",
         achieved_GBps=round(moved / measured_us / 1e3, 1),
         fraction_of_peak=round(floor_us / measured_us, 3),
-        over_floor=round(measured_us / floor_us, 2), goal=f"<= {FLOOR_GOAL}x floor")
+        over_floor=round(measured_us / floor_us, 2),
+        goal=f"<= {FLOOR_GOAL}x floor",
+    )
     return measured_us / floor_us
 
 
@@ -341,16 +380,20 @@ def test_fused_backward_roofline(benchmark, bandwidth, scrub_l2, dtype_name, mod
 def test_fused_speedup(benchmark, scrub_l2, dtype_name, mode, step):
     pytest.importorskip("torchvision.ops")
     x, rois = op_case(DTYPES[dtype_name])
-    implementations = {"fused": fused(rois, mode),
-                       "torchvision_frames": torchvision_frames(rois, mode, SHAPE[2]),
-                       "slowbench_slice_loop": slice_loop(rois, mode)}
-    grad_out = torch.randn((NUM_ROIS, SHAPE[1], 1, OUTPUT, OUTPUT),
-                           generator=torch.Generator().manual_seed(1)).to(x)
+    implementations = {
+        "fused": fused(rois, mode),
+        "torchvision_frames": torchvision_frames(rois, mode, SHAPE[2]),
+        "slowbench_slice_loop": slice_loop(rois, mode),
+    }
+    grad_out = torch.randn(
+        (NUM_ROIS, SHAPE[1], 1, OUTPUT, OUTPUT), generator=torch.Generator().manual_seed(1)
+    ).to(x)
     if step == "forward":
         calls = {name: (lambda fn=fn: fn(x)) for name, fn in implementations.items()}
     else:
-        calls = {name: (lambda fn=fn: input_gradient(fn, x, grad_out))
-                 for name, fn in implementations.items()}
+        calls = {
+            name: (lambda fn=fn: input_gradient(fn, x, grad_out)) for name, fn in implementations.items()
+        }
     results = {name: call() for name, call in calls.items()}
     for name in ("torchvision_frames", "slowbench_slice_loop"):
         assert_agree(results["fused"], results[name], f"fused vs {name} ({step})")
@@ -358,11 +401,15 @@ def test_fused_speedup(benchmark, scrub_l2, dtype_name, mode, step):
     speedup = {name: median_us[name] / median_us["fused"] for name in median_us if name != "fused"}
     benchmark.group = f"roi_align_3d_pool {step} {dtype_name}: fused vs baselines"
     benchmark.extra_info.update(
-        shape=list(SHAPE), rois=NUM_ROIS, output=[OUTPUT, OUTPUT], step=step,
+        shape=list(SHAPE),
+        rois=NUM_ROIS,
+        output=[OUTPUT, OUTPUT],
+        step=step,
         median_us={name: round(value, 1) for name, value in median_us.items()},
         speedup={name: round(value, 2) for name, value in speedup.items()},
         torchvision_compute_dtype="float32",
-        goal=f">= {SPEEDUP_GOAL}x" if step == "forward" else "fastest")
+        goal=f">= {SPEEDUP_GOAL}x" if step == "forward" else "fastest",
+    )
     pedantic(benchmark, calls["fused"], scrub_l2)
     others = ", ".join(f"{name} {median_us[name]:.0f} µs ({value:.1f}x)" for name, value in speedup.items())
     print(f"\n[{dtype_name} {mode} {step}] fused {median_us['fused']:.0f} µs; {others}")
@@ -392,8 +439,9 @@ def fresh_detector(row: ZooRow) -> tuple[torch.nn.Module, int]:
     return build_detector(row).to(DEVICE), baseline
 
 
-def detector_batch(row: ZooRow, batch: int, hw: tuple[int, int], generator: torch.Generator
-                   ) -> tuple[Tensor, list[Tensor], list[Tensor], list[Tensor]]:
+def detector_batch(
+    row: ZooRow, batch: int, hw: tuple[int, int], generator: torch.Generator
+) -> tuple[Tensor, list[Tensor], list[Tensor], list[Tensor]]:
     """Clips ``[batch, 3, T, H, W]`` (0..255), and per clip two person ground-truth boxes with
     one action each plus proposals: the ground truth moved by up to 2 px (positives at the
     rows' 0.9 IoU threshold) and three other persons."""
@@ -416,10 +464,15 @@ def model_info(benchmark, row: ZooRow, shape: list[int], seconds: float, peak_by
     """Records the row's figures in ``extra_info``; returns the peak in MiB."""
     peak_mb = peak_bytes / 2**20
     benchmark.extra_info.update(
-        device=torch.cuda.get_device_name(), row=row.name, shape=shape,
-        median_ms=round(seconds * 1e3, 2), clips_per_s=round(shape[0] / seconds, 2),
-        max_memory_allocated_mb=round(peak_mb, 1), seed_gpu_mem_mb=row.gpu_mem_mb,
-        cudnn_allow_tf32=torch.backends.cudnn.allow_tf32)
+        device=torch.cuda.get_device_name(),
+        row=row.name,
+        shape=shape,
+        median_ms=round(seconds * 1e3, 2),
+        clips_per_s=round(shape[0] / seconds, 2),
+        max_memory_allocated_mb=round(peak_mb, 1),
+        seed_gpu_mem_mb=row.gpu_mem_mb,
+        cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
+    )
     return peak_mb
 
 
@@ -428,10 +481,12 @@ def test_detector_training_step(benchmark, row_name):
     row = get_row(row_name)
     model, baseline = fresh_detector(row)
     model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=row.momentum,
-                                weight_decay=row.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=1e-4, momentum=row.momentum, weight_decay=row.weight_decay
+    )
     clips, proposals, gt_boxes, gt_labels = detector_batch(
-        row, row.batch_per_gpu, TRAIN_HW, torch.Generator().manual_seed(0))
+        row, row.batch_per_gpu, TRAIN_HW, torch.Generator().manual_seed(0)
+    )
 
     def step() -> Tensor:
         optimizer.zero_grad(set_to_none=True)
@@ -445,13 +500,15 @@ def test_detector_training_step(benchmark, row_name):
     benchmark.group = "detector training step"
     loss = benchmark.pedantic(step, rounds=ROUNDS, warmup_rounds=WARMUP)
     seconds = benchmark.stats.stats.median if benchmark.stats else float("nan")
-    peak_mb = model_info(benchmark, row, list(clips.shape), seconds,
-                         torch.cuda.max_memory_allocated() - baseline)
+    peak_mb = model_info(
+        benchmark, row, list(clips.shape), seconds, torch.cuda.max_memory_allocated() - baseline
+    )
     assert torch.isfinite(loss), f"{row.name}: loss {loss.item()}"
     if row.gpu_mem_mb is not None:
         assert peak_mb < row.gpu_mem_mb, (
             f"{row.name}: training peak {peak_mb:.0f} MiB at {row.batch_per_gpu} clips per GPU, "
-            f"published {row.gpu_mem_mb} MB")
+            f"published {row.gpu_mem_mb} MB"
+        )
 
 
 @pytest.mark.parametrize("row_name", MODEL_ROWS)
@@ -472,7 +529,6 @@ def test_detector_inference(benchmark, row_name):
     with torch.inference_mode():
         scores = benchmark.pedantic(predict, rounds=ROUNDS, warmup_rounds=WARMUP)
     seconds = benchmark.stats.stats.median if benchmark.stats else float("nan")
-    model_info(benchmark, row, list(clips.shape), seconds,
-               torch.cuda.max_memory_allocated() - baseline)
+    model_info(benchmark, row, list(clips.shape), seconds, torch.cuda.max_memory_allocated() - baseline)
     assert len(scores) == 1 and scores[0].shape == (TEST_PROPOSALS, row.num_classes)
     assert torch.isfinite(scores[0]).all()

@@ -11,6 +11,7 @@ minute of compilation on a 2-core CPU).
 
     python -m pytest benchmarks/bench_model.py --benchmark-only
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,7 @@ from benchmarks.timing import cpu_cost_times, interleaved_times, median_ms, medi
 from slowbench.models import build_detector, complexity
 from slowbench.models.fold_batchnorm import fold_batchnorm
 
-BACKBONES = {"r50": "ava21-k400-r50-4x16", "r101": "ava21-k400-r101-8x8",
-             "r50nl": "ava21-k400-r50nl-4x16"}
+BACKBONES = {"r50": "ava21-k400-r50-4x16", "r101": "ava21-k400-r101-8x8", "r50nl": "ava21-k400-r50nl-4x16"}
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 # [B, 3, T, H, W]: small on CPU; the rows' test shape (4 frames, 256x340) on a GPU.
 INFER_SHAPE = (1, 3, 4, 96, 128) if DEVICE == "cpu" else (1, 3, 4, 256, 340)
@@ -57,8 +57,9 @@ def _proposals(shape, count=4):
     generator = torch.Generator().manual_seed(0)
     height, width = shape[-2:]
     xy = torch.rand(shape[0], count, 2, generator=generator) * torch.tensor([width / 2, height / 2])
-    wh = (torch.rand(shape[0], count, 2, generator=generator) * 0.5 + 0.25) * \
-        torch.tensor([width / 2, height / 2])
+    wh = (torch.rand(shape[0], count, 2, generator=generator) * 0.5 + 0.25) * torch.tensor(
+        [width / 2, height / 2]
+    )
     return [torch.cat([p, p + s], dim=1).to(DEVICE) for p, s in zip(xy, wh)]
 
 
@@ -74,27 +75,35 @@ def test_inference(benchmark, backbone):
     proposals = _proposals(INFER_SHAPE)
     with torch.inference_mode():
         expected = eager.predict(clips, proposals)
-        times = _cost_times({
-            "eager": lambda: eager.predict(clips, proposals),
-            "fold_bn": lambda: folded.predict(clips, proposals),
-            "fold_bn+channels_last": lambda: channels_last.predict(clips_cl, proposals),
-        }, COST_ROUNDS)
-        result = benchmark.pedantic(lambda: folded.predict(clips, proposals), rounds=ROUNDS,
-                                    warmup_rounds=1)
+        times = _cost_times(
+            {
+                "eager": lambda: eager.predict(clips, proposals),
+                "fold_bn": lambda: folded.predict(clips, proposals),
+                "fold_bn+channels_last": lambda: channels_last.predict(clips_cl, proposals),
+            },
+            COST_ROUNDS,
+        )
+        result = benchmark.pedantic(lambda: folded.predict(clips, proposals), rounds=ROUNDS, warmup_rounds=1)
     for got, want in zip(result, expected):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     params, gflops = complexity(eager, INFER_SHAPE)
     ratio = median_ratio(times["fold_bn"], times["eager"])
-    benchmark.extra_info.update(device=DEVICE, shape=list(INFER_SHAPE), params=params,
-                                gflops=round(gflops, 2),
-                                clock=CLOCK,
-                                median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
-                                kept="fold_bn", kept_over_eager=round(ratio, 3),
-                                channels_last_over_eager=round(median_ratio(
-                                    times["fold_bn+channels_last"], times["eager"]), 3))
-    assert ratio <= SLACK, (f"folded inference {ratio:.2f}x eager (median of {COST_ROUNDS} paired "
-                            f"rounds; median {median_ms(times['fold_bn']):.1f} vs "
-                            f"{median_ms(times['eager']):.1f} {CLOCK})")
+    benchmark.extra_info.update(
+        device=DEVICE,
+        shape=list(INFER_SHAPE),
+        params=params,
+        gflops=round(gflops, 2),
+        clock=CLOCK,
+        median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
+        kept="fold_bn",
+        kept_over_eager=round(ratio, 3),
+        channels_last_over_eager=round(median_ratio(times["fold_bn+channels_last"], times["eager"]), 3),
+    )
+    assert ratio <= SLACK, (
+        f"folded inference {ratio:.2f}x eager (median of {COST_ROUNDS} paired "
+        f"rounds; median {median_ms(times['fold_bn']):.1f} vs "
+        f"{median_ms(times['eager']):.1f} {CLOCK})"
+    )
 
 
 def _training_step(model, optimizer, clips, proposals, gt_boxes, gt_labels):
@@ -116,8 +125,9 @@ def test_training_step(benchmark, backbone):
     gt_labels = [torch.zeros(2, model.num_classes, device=DEVICE) for _ in gt_boxes]
     for labels in gt_labels:
         labels[:, 5] = 1.0
-    proposals = [torch.cat([boxes + 0.5, other]) for boxes, other in
-                 zip(gt_boxes, _proposals(TRAIN_SHAPE, count=6))]
+    proposals = [
+        torch.cat([boxes + 0.5, other]) for boxes, other in zip(gt_boxes, _proposals(TRAIN_SHAPE, count=6))
+    ]
 
     def backbone_only():
         optimizer.zero_grad(set_to_none=True)
@@ -127,14 +137,16 @@ def test_training_step(benchmark, backbone):
     def full_step():
         return _training_step(model, optimizer, clips, proposals, gt_boxes, gt_labels)
 
-    times = _cost_times({"backbone_step": backbone_only, "train_step": full_step},
-                        max(ROUNDS // 2, 2))
+    times = _cost_times({"backbone_step": backbone_only, "train_step": full_step}, max(ROUNDS // 2, 2))
     loss = benchmark.pedantic(full_step, rounds=max(ROUNDS // 3, 2))
     ratio = median_ratio(times["train_step"], times["backbone_step"])
-    benchmark.extra_info.update(device=DEVICE, shape=list(TRAIN_SHAPE),
-                                clock=CLOCK,
-                                median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
-                                step_over_backbone=round(ratio, 3))
+    benchmark.extra_info.update(
+        device=DEVICE,
+        shape=list(TRAIN_SHAPE),
+        clock=CLOCK,
+        median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
+        step_over_backbone=round(ratio, 3),
+    )
     assert torch.isfinite(loss)
     # The RoI head (extractor, head, assignment, loss) should be a small part of a step (1-5% at
     # real shapes); at these small CPU shapes a step is 1.1-1.5x the backbone's, and 2x would
@@ -143,8 +155,10 @@ def test_training_step(benchmark, backbone):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("SLOWBENCH_BENCH_COMPILE") != "1",
-                    reason="set SLOWBENCH_BENCH_COMPILE=1 to measure torch.compile")
+@pytest.mark.skipif(
+    os.environ.get("SLOWBENCH_BENCH_COMPILE") != "1",
+    reason="set SLOWBENCH_BENCH_COMPILE=1 to measure torch.compile",
+)
 @pytest.mark.benchmark(group="model-compile")
 def test_compiled_backbone(benchmark):
     torch.manual_seed(0)
@@ -155,13 +169,16 @@ def test_compiled_backbone(benchmark):
     with torch.inference_mode():
         compiled(x)
         compile_s = time.perf_counter() - start
-        times = _cost_times({"eager_fold_bn": lambda: folded.backbone(x),
-                             "compiled_fold_bn": lambda: compiled(x)}, ROUNDS)
+        times = _cost_times(
+            {"eager_fold_bn": lambda: folded.backbone(x), "compiled_fold_bn": lambda: compiled(x)}, ROUNDS
+        )
         out = benchmark.pedantic(lambda: compiled(x), rounds=ROUNDS)
         torch.testing.assert_close(out, folded.backbone(x), rtol=1e-4, atol=1e-4)
-    benchmark.extra_info.update(device=DEVICE, shape=list(INFER_SHAPE),
-                                compile_s=round(compile_s, 1),
-                                clock=CLOCK,
-                                median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
-                                compiled_over_eager=round(median_ratio(
-                                    times["compiled_fold_bn"], times["eager_fold_bn"]), 3))
+    benchmark.extra_info.update(
+        device=DEVICE,
+        shape=list(INFER_SHAPE),
+        compile_s=round(compile_s, 1),
+        clock=CLOCK,
+        median_ms={k: round(median_ms(v), 2) for k, v in times.items()},
+        compiled_over_eager=round(median_ratio(times["compiled_fold_bn"], times["eager_fold_bn"]), 3),
+    )

@@ -16,6 +16,7 @@ than the reference (by medians; measured 36-143x) and faster than the loop (medi
 per-round ratios; measured 3.2-10.7x).
 CUDA variants run only with a GPU (no assertions: CUDA performance is checked elsewhere).
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,8 +45,9 @@ ROUNDS = {"slowbench": 5, "loop": 3, "reference": 1}
 def _case(device):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(SHAPE, generator=g)
-    rois = make_rois(NUM_ROIS, SHAPE[0], SHAPE[3], SHAPE[4], SCALE, generator=g, kinds=("normal",),
-                     dtype=torch.float32)
+    rois = make_rois(
+        NUM_ROIS, SHAPE[0], SHAPE[3], SHAPE[4], SCALE, generator=g, kinds=("normal",), dtype=torch.float32
+    )
     return x.to(device), rois.to(device)
 
 
@@ -67,7 +69,8 @@ def roi_align_impl(name):
         return lambda x, r: ops.roi_align_3d(x, r, OUT, SCALE, 0, True)
     if name == "loop":
         return lambda x, r: torch.cat(
-            [ops.roi_align_3d(x[:, :, t:t + 1], r, OUT, SCALE, 0, True) for t in range(x.shape[2])], dim=2)
+            [ops.roi_align_3d(x[:, :, t : t + 1], r, OUT, SCALE, 0, True) for t in range(x.shape[2])], dim=2
+        )
     return lambda x, r: roi_align_3d_ref(x, r, OUT, SCALE, 0, True)
 
 
@@ -100,8 +103,14 @@ def _grad_for(fn, x, rois):
 
 
 def _run(benchmark, device, impl, target, setup=None):
-    benchmark.extra_info.update(device=device, impl=impl, shape=list(SHAPE), rois=NUM_ROIS, output=OUT,
-                                threads=torch.get_num_threads())
+    benchmark.extra_info.update(
+        device=device,
+        impl=impl,
+        shape=list(SHAPE),
+        rois=NUM_ROIS,
+        output=OUT,
+        threads=torch.get_num_threads(),
+    )
 
     def timed(*args):
         result = target(*args)
@@ -135,8 +144,11 @@ def test_cpu_fused_speedup(benchmark, mode):
     torch.testing.assert_close(grads["slowbench"], grads["loop"], rtol=1e-4, atol=1e-5)
     # Then interleave the fused op and the loop so that machine load affects them alike, and
     # time the reference once more between them.
-    times = interleaved_times({name: functools.partial(_fwd_bwd, fns[name], x, rois, grad)
-                               for name in ("slowbench", "loop")}, 5, warmup=False)
+    times = interleaved_times(
+        {name: functools.partial(_fwd_bwd, fns[name], x, rois, grad) for name in ("slowbench", "loop")},
+        5,
+        warmup=False,
+    )
     reference_s.append(wall_seconds(lambda: _fwd_bwd(fns["reference"], x, rois, grad)))
     times["reference"] = reference_s
     med = {name: median_ms(v) for name, v in times.items()}
@@ -146,8 +158,10 @@ def test_cpu_fused_speedup(benchmark, mode):
     benchmark.extra_info.update({f"{k}_median_ms": round(v, 2) for k, v in med.items()})
     benchmark.extra_info.update(speedup_vs_reference=round(vs_ref, 2), speedup_vs_loop=round(vs_loop, 2))
     _run(benchmark, "cpu", "slowbench", lambda: _fwd_bwd(fns["slowbench"], x, rois, grad))
-    print(f"\n[{mode}] fused fwd+bwd {med['slowbench']:.1f} ms, loop {med['loop']:.1f} ms, "
-          f"reference {med['reference']:.1f} ms -> {vs_ref:.1f}x vs reference, {vs_loop:.2f}x vs loop")
+    print(
+        f"\n[{mode}] fused fwd+bwd {med['slowbench']:.1f} ms, loop {med['loop']:.1f} ms, "
+        f"reference {med['reference']:.1f} ms -> {vs_ref:.1f}x vs reference, {vs_loop:.2f}x vs loop"
+    )
     assert vs_ref >= 5, f"fused op only {vs_ref:.2f}x faster than the pure-PyTorch reference"
     assert vs_loop > 1, f"fused op not faster than the per-slice loop ({vs_loop:.2f}x)"
 

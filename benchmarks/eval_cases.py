@@ -8,17 +8,44 @@ The baselines are deliberately plain: one Python loop step per detection over di
 ground truth, the way the reference evaluators work. They serve as the "before" of the
 benchmarks and as an independent cross-check of the vectorised evaluators in tests.
 """
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "AVA_CLASS_IDS", "ava_case", "multisports_case", "naive_ava_map", "naive_frame_ap",
+    "AVA_CLASS_IDS",
+    "ava_case",
+    "multisports_case",
+    "naive_ava_map",
+    "naive_frame_ap",
     "naive_link_tubes",
 ]
 
 # The 60 evaluated ids of the AVA ActivityNet label maps.
-AVA_CLASS_IDS = (1, *range(3, 16), 17, 20, 22, 24, *range(26, 31), 34, 36, 37, 38, 41, 43,
-                 *range(45, 50), 51, 52, 54, *range(56, 71), 72, 73, 74, *range(76, 81))
+AVA_CLASS_IDS = (
+    1,
+    *range(3, 16),
+    17,
+    20,
+    22,
+    24,
+    *range(26, 31),
+    34,
+    36,
+    37,
+    38,
+    41,
+    43,
+    *range(45, 50),
+    51,
+    52,
+    54,
+    *range(56, 71),
+    72,
+    73,
+    74,
+    *range(76, 81),
+)
 
 
 def _jitter(boxes, rng, scale):
@@ -27,8 +54,9 @@ def _jitter(boxes, rng, scale):
     return boxes + rng.normal(0, scale, boxes.shape) * size
 
 
-def ava_case(*, seed=0, videos=300, timestamps=30, persons=2.85, extra_actions=1.5,
-             false_boxes=1.0, scored_per_box=3):
+def ava_case(
+    *, seed=0, videos=300, timestamps=30, persons=2.85, extra_actions=1.5, false_boxes=1.0, scored_per_box=3
+):
     """A synthetic AVA val set and detector output.
 
     Returns (gt DataFrame, pred DataFrame, label map {id: name}, excluded {(video, ts)}).
@@ -54,23 +82,34 @@ def ava_case(*, seed=0, videos=300, timestamps=30, persons=2.85, extra_actions=1
     # Labels: one pose (ids <= 14) and Poisson-many others, deduplicated per person.
     pose_p = popularity[:13] / popularity[:13].sum()
     extra = rng.poisson(extra_actions, person_frame.size)
-    label_person = np.concatenate([np.arange(person_frame.size), np.repeat(np.arange(person_frame.size), extra)])
-    label_id = np.concatenate([rng.choice(ids[:13], person_frame.size, p=pose_p),
-                               rng.choice(ids, extra.sum(), p=popularity)])
+    label_person = np.concatenate(
+        [np.arange(person_frame.size), np.repeat(np.arange(person_frame.size), extra)]
+    )
+    label_id = np.concatenate(
+        [rng.choice(ids[:13], person_frame.size, p=pose_p), rng.choice(ids, extra.sum(), p=popularity)]
+    )
     pairs = np.unique(np.column_stack([label_person, label_id]), axis=0)
     gt_person, gt_label = pairs[:, 0], pairs[:, 1]
-    gt = pd.DataFrame({
-        "video": names[frame_video[person_frame[gt_person]]],
-        "timestamp": frame_time[person_frame[gt_person]],
-        **{c: person_box[gt_person, i] for i, c in enumerate(["x1", "y1", "x2", "y2"])},
-        "action": gt_label, "person": person_id[gt_person].astype(np.float64)})
+    gt = pd.DataFrame(
+        {
+            "video": names[frame_video[person_frame[gt_person]]],
+            "timestamp": frame_time[person_frame[gt_person]],
+            **{c: person_box[gt_person, i] for i, c in enumerate(["x1", "y1", "x2", "y2"])},
+            "action": gt_label,
+            "person": person_id[gt_person].astype(np.float64),
+        }
+    )
     # Detector boxes: every person jittered, plus spurious boxes.
     n_false = rng.poisson(false_boxes, frame_video.size)
     false_frame = np.repeat(np.arange(frame_video.size), n_false)
     corner = rng.uniform(0, 0.7, (false_frame.size, 2))
     box_frame = np.concatenate([person_frame, false_frame])
-    box = np.concatenate([_jitter(person_box, rng, 0.15),
-                          np.concatenate([corner, corner + rng.uniform(0.1, 0.3, corner.shape)], 1)])
+    box = np.concatenate(
+        [
+            _jitter(person_box, rng, 0.15),
+            np.concatenate([corner, corner + rng.uniform(0.1, 0.3, corner.shape)], 1),
+        ]
+    )
     box = np.sort(np.clip(box, 0, 1).reshape(-1, 2, 2), axis=1).reshape(-1, 4).round(4)
     random_box = np.repeat(np.arange(box_frame.size), scored_per_box)
     det_box = np.concatenate([gt_person, random_box])
@@ -79,11 +118,15 @@ def ava_case(*, seed=0, videos=300, timestamps=30, persons=2.85, extra_actions=1
     keep = np.unique(np.column_stack([det_box, det_label]), axis=0, return_index=True)[1]
     det_box, det_label, det_true = det_box[keep], det_label[keep], det_true[keep]
     score = np.where(det_true, rng.beta(2.5, 2, det_box.size), rng.beta(1, 3, det_box.size)).round(4)
-    pred = pd.DataFrame({
-        "video": names[frame_video[box_frame[det_box]]],
-        "timestamp": frame_time[box_frame[det_box]],
-        **{c: box[det_box, i] for i, c in enumerate(["x1", "y1", "x2", "y2"])},
-        "action": det_label, "score": score})
+    pred = pd.DataFrame(
+        {
+            "video": names[frame_video[box_frame[det_box]]],
+            "timestamp": frame_time[box_frame[det_box]],
+            **{c: box[det_box, i] for i, c in enumerate(["x1", "y1", "x2", "y2"])},
+            "action": det_label,
+            "score": score,
+        }
+    )
     pred = pred.sort_values(["video", "timestamp"], kind="stable").reset_index(drop=True)
     keys = np.unique(frame_video * 10000 + frame_time)
     chosen = rng.choice(keys, 30, replace=False)
@@ -92,8 +135,16 @@ def ava_case(*, seed=0, videos=300, timestamps=30, persons=2.85, extra_actions=1
     return gt, pred, label_map, excluded
 
 
-def multisports_case(*, seed=0, videos=50, min_frames=2800, max_frames=3200, tubes_per_video=9.4,
-                     distractors=0.85, flips_per_100_frames=0.7):
+def multisports_case(
+    *,
+    seed=0,
+    videos=50,
+    min_frames=2800,
+    max_frames=3200,
+    tubes_per_video=9.4,
+    distractors=0.85,
+    flips_per_100_frames=0.7,
+):
     """A synthetic MultiSports gt dict (official layout) and `[N, 8]` frame detections.
 
     Each video belongs to one sport (a block of the 66 labels); gt tubes are smooth person
@@ -105,13 +156,24 @@ def multisports_case(*, seed=0, videos=50, min_frames=2800, max_frames=3200, tub
     rng = np.random.default_rng(seed)
     sports = [range(0, 21), range(21, 33), range(33, 48), range(48, 66)]
     labels = [f"label {i}" for i in range(66)]
-    for index, name in ((15, "aerobic kick jump"), (16, "aerobic off axis jump"),
-                        (17, "aerobic butterfly jump"), (20, "aerobic balance turn"),
-                        (64, "basketball save"), (65, "basketball jump ball")):
+    for index, name in (
+        (15, "aerobic kick jump"),
+        (16, "aerobic off axis jump"),
+        (17, "aerobic butterfly jump"),
+        (20, "aerobic balance turn"),
+        (64, "basketball save"),
+        (65, "basketball jump ball"),
+    ):
         labels[index] = name
     names = [f"sport{v % 4}/v_{v:04d}_c{rng.integers(100):03d}" for v in range(videos)]
-    gt = {"labels": labels, "train_videos": [[]], "test_videos": [names], "nframes": {},
-          "resolution": {}, "gttubes": {}}
+    gt = {
+        "labels": labels,
+        "train_videos": [[]],
+        "test_videos": [names],
+        "nframes": {},
+        "resolution": {},
+        "gttubes": {},
+    }
     dets = []
     for v, name in enumerate(names):
         n_frames = int(rng.integers(min_frames, max_frames + 1))
@@ -171,8 +233,11 @@ def _voc_ap(tp, n_gt):
     precision = [0.0] + precision + [0.0]
     for i in range(len(precision) - 2, -1, -1):
         precision[i] = max(precision[i], precision[i + 1])
-    return sum((recall[i] - recall[i - 1]) * precision[i]
-               for i in range(1, len(recall)) if recall[i] != recall[i - 1])
+    return sum(
+        (recall[i] - recall[i - 1]) * precision[i]
+        for i in range(1, len(recall))
+        if recall[i] != recall[i - 1]
+    )
 
 
 def _iou(a, b, plus_one=0.0):
@@ -211,7 +276,8 @@ def naive_ava_map(gt, pred, label_map, excluded=()):
     det_frames = {}
     for row in pred.itertuples(index=False):
         det_frames.setdefault((row.video, int(row.timestamp)), []).append(
-            (row.score, row.action, _box32(row)))
+            (row.score, row.action, _box32(row))
+        )
     excluded = set(excluded)
     scores, flags = {}, {}
     for key, truths in gt_frames.items():
@@ -222,8 +288,7 @@ def naive_ava_map(gt, pred, label_map, excluded=()):
         for label in sorted({d[1] for d in found}):
             boxes = [d[2] for d in found if d[1] == label]
             scores.setdefault(label, []).extend(np.float32(d[0]) for d in found if d[1] == label)
-            flags.setdefault(label, []).extend(
-                _greedy(boxes, [t[2] for t in truths if t[1] == label], 0.5))
+            flags.setdefault(label, []).extend(_greedy(boxes, [t[2] for t in truths if t[1] == label], 0.5))
     aps = {}
     for label in scores:
         order = np.argsort(np.array(scores[label]), kind="stable")[::-1]
@@ -274,8 +339,7 @@ def naive_link_tubes(gt, frame_dets, *, bug=False):
     rows = {}
     for det in frame_dets:
         score = frame_dets[-1, 3] if bug else det[3]
-        rows.setdefault((int(det[0]), int(det[2])), {}).setdefault(int(det[1]), []).append(
-            [*det[4:8], score])
+        rows.setdefault((int(det[0]), int(det[2])), {}).setdefault(int(det[1]), []).append([*det[4:8], score])
     for v, video in enumerate(videos):
         for label in range(len(labels)):
             per_frame = rows.get((v, label))
@@ -305,8 +369,9 @@ def naive_link_tubes(gt, frame_dets, *, bug=False):
             for start, members in finished + current:
                 score = np.mean([b[4] for b in members])
                 if score >= 0.005 and len(members) >= 15:
-                    tube = np.column_stack([np.arange(start, start + len(members)),
-                                            np.array(members)]).astype(np.float32)
+                    tube = np.column_stack(
+                        [np.arange(start, start + len(members)), np.array(members)]
+                    ).astype(np.float32)
                     out[label].append((video, float(score), tube))
     return out
 

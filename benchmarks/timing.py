@@ -20,6 +20,7 @@ R50-R101 predict calls of 0.2-0.4 s taking 1.3-4.9 s, median paired folded/eager
 on one thread in process CPU seconds, the cost per core, which such load barely moves (the
 same ratios: 0.95-1.04).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +32,11 @@ from collections.abc import Callable, Iterator
 import torch
 
 
-def wall_seconds(fn: Callable[[], object], sync: Callable[[], None] = lambda: None,
-                 clock: Callable[[], float] = time.perf_counter) -> float:
+def wall_seconds(
+    fn: Callable[[], object],
+    sync: Callable[[], None] = lambda: None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     """Time of one call of `fn` (followed by `sync`, e.g. a CUDA synchronise) on `clock`."""
     start = clock()
     fn()
@@ -51,9 +55,13 @@ def gc_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def interleaved_times(functions: dict[str, Callable[[], object]], rounds: int,
-                      sync: Callable[[], None] = lambda: None, warmup: bool = True,
-                      clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+def interleaved_times(
+    functions: dict[str, Callable[[], object]],
+    rounds: int,
+    sync: Callable[[], None] = lambda: None,
+    warmup: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, list[float]]:
     """Seconds on `clock` (wall by default) of each function in each of `rounds` rounds (after
     one untimed call of each when `warmup`); in round r the order starts at the r-th function."""
     names = list(functions)
@@ -70,8 +78,7 @@ def interleaved_times(functions: dict[str, Callable[[], object]], rounds: int,
     return times
 
 
-def cpu_cost_times(functions: dict[str, Callable[[], object]],
-                   rounds: int) -> dict[str, list[float]]:
+def cpu_cost_times(functions: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
     """`interleaved_times` in process CPU seconds with torch on one intra-op thread (restored
     after): the per-core cost of CPU code, nearly independent of other processes' load."""
     threads = torch.get_num_threads()

@@ -9,6 +9,7 @@ result files (`results.json` of `slowbench.train`, `--json` of `slowbench.test`)
 a fresh process so that peak memory belongs to that row alone. `--quick` uses small clips and
 batches so a CPU finishes in minutes; the header says which shapes were used.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,12 +58,14 @@ def shapes_for(row: ZooRow, quick: bool) -> Shapes:
     or small ones for `--quick`."""
     if quick:
         return Shapes(test_hw=(64, 80), train_hw=(64, 64), train_batch=2, proposals=4, repeats=2)
-    return Shapes(test_hw=row.test_hw, train_hw=(256, 256), train_batch=row.batch_per_gpu,
-                  proposals=8, repeats=5)
+    return Shapes(
+        test_hw=row.test_hw, train_hw=(256, 256), train_batch=row.batch_per_gpu, proposals=8, repeats=5
+    )
 
 
 def _boxes(count: int, hw: tuple[int, int], generator) -> torch.Tensor:
     import torch
+
     height, width = hw
     corner = torch.rand(count, 2, generator=generator) * 0.5
     size = 0.2 + torch.rand(count, 2, generator=generator) * 0.3
@@ -72,6 +75,7 @@ def _boxes(count: int, hw: tuple[int, int], generator) -> torch.Tensor:
 
 def _median_seconds(step, repeats: int, device: str) -> float:
     import torch
+
     step()  # warm-up: allocator, kernels, lazy init
     times = []
     for _ in range(repeats):
@@ -110,8 +114,7 @@ def measure_row(name: str, device: str, quick: bool) -> dict:
 
     model.train()
     batch = shapes.train_batch
-    train_clips = (torch.rand(batch, 3, row.clip_len, *shapes.train_hw, generator=generator)
-                   * 255).to(device)
+    train_clips = (torch.rand(batch, 3, row.clip_len, *shapes.train_hw, generator=generator) * 255).to(device)
     gt_boxes = [_boxes(2, shapes.train_hw, generator).to(device) for _ in range(batch)]
     gt_labels = []
     for _ in range(batch):
@@ -134,9 +137,16 @@ def measure_row(name: str, device: str, quick: bool) -> dict:
         peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"row": row.name, "params_m": params / 1e6, "gflops": gflops,
-            "latency_ms": latency * 1e3, "clips_per_s": 1.0 / latency,
-            "train_step_s": step_seconds, "train_batch": batch, "peak_mem_mb": peak_mb}
+    return {
+        "row": row.name,
+        "params_m": params / 1e6,
+        "gflops": gflops,
+        "latency_ms": latency * 1e3,
+        "clips_per_s": 1.0 / latency,
+        "train_step_s": step_seconds,
+        "train_batch": batch,
+        "peak_mem_mb": peak_mb,
+    }
 
 
 def _child(name: str, device: str, quick: bool, queue) -> None:
@@ -186,22 +196,31 @@ def reproduced_metrics(paths: list[pathlib.Path]) -> dict[str, str]:
 def published(row: ZooRow) -> dict[str, object]:
     """The seed's columns for a row."""
     columns: dict[str, object] = {
-        "row": row.letter, "name": row.name,
+        "row": row.letter,
+        "name": row.name,
         "backbone": f"R{row.depth}" + ("-NL" if row.non_local else ""),
-        "pretrain": row.pretrain.upper(), "clip": f"{row.clip_len}x{row.frame_interval}",
-        "gpus x batch": f"{row.gpus}x{row.batch_per_gpu}", "epochs": row.epochs,
+        "pretrain": row.pretrain.upper(),
+        "clip": f"{row.clip_len}x{row.frame_interval}",
+        "gpus x batch": f"{row.gpus}x{row.batch_per_gpu}",
+        "epochs": row.epochs,
     }
     if row.dataset == "multisports":
-        columns.update({"f-mAP": row.frame_mAP, **{f"v-mAP@{k}": v for k, v in row.video_mAP.items()},
-                        "gpu mem (MB)": row.gpu_mem_mb})
+        columns.update(
+            {
+                "f-mAP": row.frame_mAP,
+                **{f"v-mAP@{k}": v for k, v in row.video_mAP.items()},
+                "gpu mem (MB)": row.gpu_mem_mb,
+            }
+        )
     else:
         columns["mAP"] = row.mAP
     columns["config"] = row.config
     return columns
 
 
-def build_tables(rows: list[ZooRow], measured: dict[str, dict], reproduced: dict[str, str]
-                 ) -> list[tuple[str, pd.DataFrame]]:
+def build_tables(
+    rows: list[ZooRow], measured: dict[str, dict], reproduced: dict[str, str]
+) -> list[tuple[str, pd.DataFrame]]:
     """One DataFrame per seed table holding the selected rows, published then measured columns."""
     tables = []
     for title, letters in TABLES:
@@ -214,13 +233,16 @@ def build_tables(rows: list[ZooRow], measured: dict[str, dict], reproduced: dict
             if "error" in figures:
                 record["measured"] = f"failed: {figures['error']}"
             else:
-                record.update({
-                    "params (M)": figures.get("params_m"), "GFLOPs": figures.get("gflops"),
-                    "latency (ms)": figures.get("latency_ms"),
-                    "clips/s": figures.get("clips_per_s"),
-                    "train step (s)": figures.get("train_step_s"),
-                    "peak mem (MB)": figures.get("peak_mem_mb"),
-                })
+                record.update(
+                    {
+                        "params (M)": figures.get("params_m"),
+                        "GFLOPs": figures.get("gflops"),
+                        "latency (ms)": figures.get("latency_ms"),
+                        "clips/s": figures.get("clips_per_s"),
+                        "train step (s)": figures.get("train_step_s"),
+                        "peak mem (MB)": figures.get("peak_mem_mb"),
+                    }
+                )
             record["reproduced"] = reproduced.get(row.name, "")
             records.append(record)
         if records:
@@ -239,6 +261,7 @@ def render_markdown(tables: list[tuple[str, pd.DataFrame]], header: str) -> str:
 def plot(rows: list[ZooRow], measured: dict[str, dict], path: pathlib.Path) -> None:
     """mAP (f-mAP for MultiSports) against GFLOPs and against clips/s, one point per row."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -250,8 +273,7 @@ def plot(rows: list[ZooRow], measured: dict[str, dict], path: pathlib.Path) -> N
             continue
         for axis, key in zip(axes, ("gflops", "clips_per_s")):
             axis.scatter(figures[key], metric)
-            axis.annotate(row.letter, (figures[key], metric), textcoords="offset points",
-                          xytext=(4, 4))
+            axis.annotate(row.letter, (figures[key], metric), textcoords="offset points", xytext=(4, 4))
     axes[0].set_xlabel("GFLOPs at the test shape")
     axes[1].set_xlabel("inference clips/s (measured)")
     for axis in axes:
@@ -280,20 +302,28 @@ def _run(argv: list[str] | None) -> int:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--quick", action="store_true", help="small shapes and batches, for a CPU")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs/model_zoo.md"))
-    parser.add_argument("--results", type=pathlib.Path, nargs="*", default=None,
-                        help="result files for the 'reproduced' column: slowbench.train's "
-                             "results.json or slowbench.test --json output "
-                             "(default: every work_dirs/**/*.json that names a row and a metric)")
+    parser.add_argument(
+        "--results",
+        type=pathlib.Path,
+        nargs="*",
+        default=None,
+        help="result files for the 'reproduced' column: slowbench.train's "
+        "results.json or slowbench.test --json output "
+        "(default: every work_dirs/**/*.json that names a row and a metric)",
+    )
     args = parser.parse_args(argv)
     try:
         rows = parse_rows(args.rows)
     except InputError as error:
         raise InputError(f"--rows: {error}") from None
     import torch
+
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device not in ("cpu", "cuda") or (device == "cuda" and not torch.cuda.is_available()):
-        raise InputError(f"--device {device!r} is not available here (use cpu"
-                         f"{' or cuda' if torch.cuda.is_available() else ''})")
+        raise InputError(
+            f"--device {device!r} is not available here (use cpu"
+            f"{' or cuda' if torch.cuda.is_available() else ''})"
+        )
 
     measured = {}
     for row in tqdm(rows, desc="measuring rows", unit="row"):
@@ -301,24 +331,32 @@ def _run(argv: list[str] | None) -> int:
         measured[row.name] = result
         if "error" in result:
             tqdm.write(f"warning: row {row.name} failed: {result['error']}")
-    results = args.results if args.results is not None else sorted(
-        pathlib.Path("work_dirs").glob("**/*.json"))
+    results = (
+        args.results if args.results is not None else sorted(pathlib.Path("work_dirs").glob("**/*.json"))
+    )
     tables = build_tables(rows, measured, reproduced_metrics(results))
 
     if device == "cuda":
         where = f"{torch.cuda.get_device_name()}, peak memory = torch.cuda.max_memory_allocated"
     else:
-        where = (f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads), "
-                 "peak memory = peak RSS of the measuring process (includes ~0.3 GB of torch)")
+        where = (
+            f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads), "
+            "peak memory = peak RSS of the measuring process (includes ~0.3 GB of torch)"
+        )
     example = shapes_for(rows[0], args.quick)
-    shape_text = ("quick shapes: test clips 64x80, training 64x64 crops, batch 2"
-                  if args.quick else "the rows' own shapes: test clip at its test size "
-                  "(short side 256), training 256x256 crops at the row's batch per GPU")
-    header = (f"Measured on {where}; torch {torch.__version__}; {shape_text}; "
-              f"median of {example.repeats} runs after one warm-up. GFLOPs count a multiply-add "
-              "as 2 FLOPs at the row's full test shape (mmaction2 and fvcore publish MACs, half "
-              "of this). Latency is one test clip with its proposals. Published columns come "
-              "from the mmaction2 model-zoo README.")
+    shape_text = (
+        "quick shapes: test clips 64x80, training 64x64 crops, batch 2"
+        if args.quick
+        else "the rows' own shapes: test clip at its test size "
+        "(short side 256), training 256x256 crops at the row's batch per GPU"
+    )
+    header = (
+        f"Measured on {where}; torch {torch.__version__}; {shape_text}; "
+        f"median of {example.repeats} runs after one warm-up. GFLOPs count a multiply-add "
+        "as 2 FLOPs at the row's full test shape (mmaction2 and fvcore publish MACs, half "
+        "of this). Latency is one test clip with its proposals. Published columns come "
+        "from the mmaction2 model-zoo README."
+    )
     markdown = render_markdown(tables, header)
     atomic_write(args.out, lambda file: file.write(markdown.encode("utf-8")))
     plot(rows, measured, args.out.parent / FIGURE_NAME)

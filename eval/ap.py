@@ -1,4 +1,5 @@
 """VOC all-point average precision from ranked true/false-positive flags."""
+
 import numpy as np
 
 __all__ = ["precision_recall", "voc_ap"]

@@ -5,6 +5,7 @@ torn file and an existing file stays as it was.
 JSON policy: strict JSON only. NaN and infinity are refused (`ValueError`, a bug in the caller):
 a value that does not exist, such as the AP of an unscored class, must be None (`null`).
 """
+
 import json
 import os
 import pathlib

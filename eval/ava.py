@@ -29,6 +29,7 @@ action` (+ `score` for predictions; gt may carry `person`, used only to order gt
 reference does), timestamps integer seconds (any seconds >= 0 for `activitynet-2020`), boxes
 normalised (x1, y1, x2, y2) in [0, 1].
 """
+
 # ruff: noqa: E402 - the command line is dispatched before the heavy imports below
 import sys
 
@@ -65,9 +66,19 @@ from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import descending_rank, first_appearance_codes, order_by
 
 __all__ = [
-    "evaluate", "main", "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred",
-    "read_exclusions", "read_gt_table", "read_gt_2020_table", "read_pred_table", "write_csv_pred",
-    "PROTOCOLS", "CATEGORIES",
+    "evaluate",
+    "main",
+    "read_label_map",
+    "read_csv_gt",
+    "read_csv_gt_2020",
+    "read_csv_pred",
+    "read_exclusions",
+    "read_gt_table",
+    "read_gt_2020_table",
+    "read_pred_table",
+    "write_csv_pred",
+    "PROTOCOLS",
+    "CATEGORIES",
 ]
 
 IOU_THRESHOLD = 0.5
@@ -82,8 +93,17 @@ _BOX = ["x1", "y1", "x2", "y2"]
 _KEYS = ["video", "timestamp"]
 
 
-def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_curves=False,
-             empty_keyframes=(), errors=False):
+def evaluate(
+    gt,
+    pred,
+    label_map,
+    excluded=(),
+    protocol="mmaction2",
+    *,
+    keep_curves=False,
+    empty_keyframes=(),
+    errors=False,
+):
     """Frame-mAP of `pred` against `gt` over the classes of `label_map`.
 
     gt, pred: DataFrames, the `read_*_table` column tables, or any column mappings, as
@@ -104,29 +124,36 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     fractional = protocol == FRACTIONAL
     excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
     if fractional and excluded["video"].size:
-        raise InputError(f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists "
-                         "the evaluated frames)")
+        raise InputError(
+            f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists the evaluated frames)"
+        )
     if empty_keyframes["video"].size and not fractional:
-        raise InputError(f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} "
-                         f"protocol, not in {protocol}")
+        raise InputError(
+            f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} protocol, not in {protocol}"
+        )
     gt = check_columns(gt, "gt", with_score=False, integer_timestamps=not fractional)
     pred = check_columns(pred, "pred", with_score=True, integer_timestamps=not fractional)
     class_ids = np.array(sorted(label_map), dtype=np.int64)
     # 2020: a frame counts as in the gt file with any row, whatever its class.
-    listed = ({key: np.concatenate([gt[key], empty_keyframes[key]]) for key in _KEYS}
-              if fractional else empty_keyframes)
+    listed = (
+        {key: np.concatenate([gt[key], empty_keyframes[key]]) for key in _KEYS}
+        if fractional
+        else empty_keyframes
+    )
     gt = _rows(gt, np.isin(gt["action"], class_ids))
     pred_action = pred["action"]
     known = np.isin(pred_action, class_ids)
     if not known.all():
         unknown = np.unique(pred_action[~known])
         shown = ", ".join(str(i) for i in unknown[:10]) + (", ..." if unknown.size > 10 else "")
-        warn_once(f"pred: ignoring {int((~known).sum())} rows whose action id is not in the "
-                  f"label map ({shown})")
+        warn_once(
+            f"pred: ignoring {int((~known).sum())} rows whose action id is not in the label map ({shown})"
+        )
         pred = _rows(pred, known)
 
     gt_frame, pred_frame, (excluded_frame, listed_frame) = _frame_ids(
-        gt, pred, [excluded, listed], fractional)
+        gt, pred, [excluded, listed], fractional
+    )
     gt_is_excluded = np.isin(gt_frame, excluded_frame)
     pred_is_excluded = np.isin(pred_frame, excluded_frame)
     gt_class = np.searchsorted(class_ids, gt["action"])
@@ -175,14 +202,17 @@ def evaluate(gt, pred, label_map, excluded=(), protocol="mmaction2", *, keep_cur
     reverse_concat[concat] = np.arange(concat.size - 1, -1, -1)
     cls = pred_class[det]
     ranked = order_by(cls, descending_rank(pred_score64[det].astype(dtype)), reverse_concat)
-    result = _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol,
-                        keep_curves)
+    result = _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol, keep_curves)
     if errors:
-        matched = {"frame": pred_frame[det[matching]], "cls": cls[matching], "boxes": det_boxes,
-                   "tp": tp[matching], "gt_iou": iou}
+        matched = {
+            "frame": pred_frame[det[matching]],
+            "cls": cls[matching],
+            "boxes": det_boxes,
+            "tp": tp[matching],
+            "gt_iou": iou,
+        }
         evaluated_gt = {"frame": gt_frame[gt_rows], "cls": gt_class[gt_rows], "boxes": gt_boxes}
-        result["errors"] = error_breakdown(label_map, class_ids, num_gt, matched, evaluated_gt,
-                                           IOU_THRESHOLD)
+        result["errors"] = error_breakdown(label_map, class_ids, num_gt, matched, evaluated_gt, IOU_THRESHOLD)
     return result
 
 
@@ -190,11 +220,15 @@ def _key_list(keys):
     """(video, timestamp) keys -> {"video": object `[K]`, "timestamp": `[K]`}, from a table with
     those columns (a DataFrame or a mapping) or from pairs."""
     if isinstance(keys, Mapping) or hasattr(keys, "columns"):
-        return {"video": np.asarray(keys["video"], dtype=object).reshape(-1),
-                "timestamp": np.asarray(keys["timestamp"]).reshape(-1)}
+        return {
+            "video": np.asarray(keys["video"], dtype=object).reshape(-1),
+            "timestamp": np.asarray(keys["timestamp"]).reshape(-1),
+        }
     pairs = list(keys)
-    return {"video": np.array([str(v) for v, _ in pairs], dtype=object).reshape(-1),
-            "timestamp": np.array([t for _, t in pairs], dtype=object).reshape(-1)}
+    return {
+        "video": np.array([str(v) for v, _ in pairs], dtype=object).reshape(-1),
+        "timestamp": np.array([t for _, t in pairs], dtype=object).reshape(-1),
+    }
 
 
 def _rows(table, keep):
@@ -249,7 +283,7 @@ def _activitynet_top(frame, pred, candidate):
     order = rows[np.lexsort((-score[rows], frame[rows]))]
     starts = np.searchsorted(frame[order], crowded)
     for begin, count in zip(starts, counts[crowded]):
-        members = order[begin:begin + count]
+        members = order[begin : begin + count]
         cut = score[members[ACTIVITYNET_MAX_DETECTIONS - 1]]
         if score[members[ACTIVITYNET_MAX_DETECTIONS]] < cut:
             keep[members[ACTIVITYNET_MAX_DETECTIONS:]] = False
@@ -271,7 +305,7 @@ def _summarise(label_map, class_ids, num_gt, cls, tp, protocol, keep_curves):
     bounds = np.searchsorted(cls, np.arange(class_ids.size + 1))
     per_class = {}
     for index, class_id in enumerate(class_ids.tolist()):
-        flags = tp[bounds[index]:bounds[index + 1]]
+        flags = tp[bounds[index] : bounds[index + 1]]
         n_gt = int(num_gt[index])
         entry = {"name": label_map[class_id], "ap": None, "num_gt": n_gt, "num_det": int(flags.size)}
         scored = n_gt > 0 and (flags.size > 0 or protocol != "mmaction2")
@@ -283,10 +317,13 @@ def _summarise(label_map, class_ids, num_gt, cls, tp, protocol, keep_curves):
         per_class[str(class_id)] = entry
     categories = {}
     for name, (low, high) in CATEGORIES.items():
-        categories[name] = _mean([e["ap"] for i, e in zip(class_ids, per_class.values())
-                                  if low <= i <= high])
-    return {"mAP": _mean([e["ap"] for e in per_class.values()]), "protocol": protocol,
-            "per_class": per_class, "categories": categories}
+        categories[name] = _mean([e["ap"] for i, e in zip(class_ids, per_class.values()) if low <= i <= high])
+    return {
+        "mAP": _mean([e["ap"] for e in per_class.values()]),
+        "protocol": protocol,
+        "per_class": per_class,
+        "categories": categories,
+    }
 
 
 def _mean(values):

@@ -1,6 +1,7 @@
 """The `python -m eval.ava` command line. It imports nothing heavy: the arguments are parsed
 before `eval.ava` (numpy) is imported, so `--help` and usage errors answer at once. A run
 imports numpy only (the readers' column tables, no pandas); matplotlib only for plots."""
+
 from eval.errors import ArgumentParser, InputError, run_cli
 
 __all__ = ["FRACTIONAL", "PROTOCOLS", "main"]
@@ -15,21 +16,30 @@ def main(argv=None):
 
 
 def _parse(argv):
-    parser = ArgumentParser(prog="python -m eval.ava",
-                            description="AVA frame-mAP at IoU 0.5 (see eval.ava for the protocols)")
+    parser = ArgumentParser(
+        prog="python -m eval.ava", description="AVA frame-mAP at IoU 0.5 (see eval.ava for the protocols)"
+    )
     parser.add_argument("--gt", required=True, help="gt CSV (video,timestamp,x1,y1,x2,y2,action[,person])")
     parser.add_argument("--pred", required=True, help="prediction CSV (...,action,score)")
     parser.add_argument("--label-map", required=True, help="pbtxt or 'id: name' list")
-    parser.add_argument("--exclude", help="excluded timestamps CSV (video,timestamp); not with "
-                                          f"--protocol {FRACTIONAL}")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="mmaction2",
-                        help=f"{FRACTIONAL}: the AVA-Kinetics challenge's evaluator (fractional "
-                             "timestamps, 2-column gt rows for frames without actions)")
+    parser.add_argument(
+        "--exclude", help=f"excluded timestamps CSV (video,timestamp); not with --protocol {FRACTIONAL}"
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="mmaction2",
+        help=f"{FRACTIONAL}: the AVA-Kinetics challenge's evaluator (fractional "
+        "timestamps, 2-column gt rows for frames without actions)",
+    )
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw per-class precision-recall curves to this image")
-    parser.add_argument("--errors", action="store_true",
-                        help="what each class's false positives are (duplicate, localisation, "
-                             "classification, background) and its missed gt")
+    parser.add_argument(
+        "--errors",
+        action="store_true",
+        help="what each class's false positives are (duplicate, localisation, "
+        "classification, background) and its missed gt",
+    )
     parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
     args = parser.parse_args(argv)
     if args.exclude and args.protocol == FRACTIONAL:
@@ -53,8 +63,16 @@ def _run(argv):
     else:
         gt, empty_keyframes, pred = ava.read_gt_table(args.gt), (), ava.read_pred_table(args.pred)
     wants_curves = bool(args.plot or args.report)
-    result = ava.evaluate(gt, pred, label_map, excluded, args.protocol, keep_curves=wants_curves,
-                          empty_keyframes=empty_keyframes, errors=args.errors or bool(args.report))
+    result = ava.evaluate(
+        gt,
+        pred,
+        label_map,
+        excluded,
+        args.protocol,
+        keep_curves=wants_curves,
+        empty_keyframes=empty_keyframes,
+        errors=args.errors or bool(args.report),
+    )
     curves = pop_curves(result["per_class"]) if wants_curves else {}
     if args.plot:
         from eval.pr_plot import plot_pr_curves
@@ -63,12 +81,18 @@ def _run(argv):
     if args.report:
         from eval.html_report import write_report
 
-        settings = {"protocol": args.protocol, "IoU threshold": ava.IOU_THRESHOLD, "gt": args.gt,
-                    "predictions": args.pred, "label map": args.label_map,
-                    "excluded timestamps": args.exclude or "none"}
+        settings = {
+            "protocol": args.protocol,
+            "IoU threshold": ava.IOU_THRESHOLD,
+            "gt": args.gt,
+            "predictions": args.pred,
+            "label map": args.label_map,
+            "excluded timestamps": args.exclude or "none",
+        }
         print(f"wrote {write_report(args.report, 'ava', result, curves, settings)}")
-    rows = [(k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"]))
-            for k, e in result["per_class"].items()]
+    rows = [
+        (k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"])) for k, e in result["per_class"].items()
+    ]
     print(format_table(["id", "class", "gt", "det", "AP %"], rows))
     summary = [("frame-mAP", percent(result["mAP"]))]
     summary += [(name, percent(value)) for name, value in result["categories"].items()]

@@ -15,6 +15,7 @@ are not true positives). **missed** = class-c gt rows not matched (with the mmac
 protocol this includes the gt of excluded frames, which counts in its recall). IoUs are those
 of the AP computation (same dtype, no +1).
 """
+
 import numpy as np
 
 from eval.greedy_match import best_gt_overlap
@@ -44,45 +45,57 @@ def error_breakdown(label_map, class_ids, num_gt, det, gt, iou_thr):
         duplicate = ~det["tp"] & (own_iou >= iou_thr)
         near_own = own_iou >= LOCALISATION_MIN_IOU
     rest = np.flatnonzero(~det["tp"] & ~duplicate)
-    best_person, person_iou = best_gt_overlap(det["frame"][rest], det["boxes"][rest],
-                                              person_frame, person_boxes)
+    best_person, person_iou = best_gt_overlap(
+        det["frame"][rest], det["boxes"][rest], person_frame, person_boxes
+    )
     with np.errstate(invalid="ignore"):
         on_person = person_iou.astype(np.float64) >= iou_thr
     kind = np.full(det["tp"].size, -1, dtype=np.int64)
     kind[duplicate] = FP_KINDS.index("duplicate")
-    kind[rest] = np.where(on_person, FP_KINDS.index("classification"),
-                          np.where(near_own[rest], FP_KINDS.index("localisation"),
-                                   FP_KINDS.index("background")))
+    kind[rest] = np.where(
+        on_person,
+        FP_KINDS.index("classification"),
+        np.where(near_own[rest], FP_KINDS.index("localisation"), FP_KINDS.index("background")),
+    )
     fp = kind >= 0
-    counts = np.bincount(det["cls"][fp] * len(FP_KINDS) + kind[fp],
-                         minlength=n_classes * len(FP_KINDS)).reshape(n_classes, len(FP_KINDS))
+    counts = np.bincount(
+        det["cls"][fp] * len(FP_KINDS) + kind[fp], minlength=n_classes * len(FP_KINDS)
+    ).reshape(n_classes, len(FP_KINDS))
     tp = np.bincount(det["cls"][det["tp"]], minlength=n_classes)
     # confusion[c, k]: classification FPs of class c on a person who does class k.
     fp_index, done = np.nonzero(person_does[best_person[on_person]])
-    confusion = np.bincount(det["cls"][rest[on_person]][fp_index] * n_classes + done,
-                            minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    confusion = np.bincount(
+        det["cls"][rest[on_person]][fp_index] * n_classes + done, minlength=n_classes * n_classes
+    ).reshape(n_classes, n_classes)
     per_class = {}
     for index, class_id in enumerate(class_ids.tolist()):
-        shown = sorted(np.flatnonzero(confusion[index]),
-                       key=lambda k: (-confusion[index, k], k))[:SHOWN_CONFUSIONS]
+        shown = sorted(np.flatnonzero(confusion[index]), key=lambda k: (-confusion[index, k], k))[
+            :SHOWN_CONFUSIONS
+        ]
         per_class[str(class_id)] = {
-            "name": label_map[class_id], "tp": int(tp[index]), "fp": int(counts[index].sum()),
+            "name": label_map[class_id],
+            "tp": int(tp[index]),
+            "fp": int(counts[index].sum()),
             **{kind_name: int(counts[index, i]) for i, kind_name in enumerate(FP_KINDS)},
             "missed": int(num_gt[index] - tp[index]),
             "confused_with": {label_map[int(class_ids[k])]: int(confusion[index, k]) for k in shown},
         }
-    total = {key: sum(entry[key] for entry in per_class.values())
-             for key in ("tp", "fp", *FP_KINDS, "missed")}
-    return {"iou_thr": iou_thr, "localisation_min_iou": LOCALISATION_MIN_IOU,
-            "per_class": per_class, "total": total}
+    total = {
+        key: sum(entry[key] for entry in per_class.values()) for key in ("tp", "fp", *FP_KINDS, "missed")
+    }
+    return {
+        "iou_thr": iou_thr,
+        "localisation_min_iou": LOCALISATION_MIN_IOU,
+        "per_class": per_class,
+        "total": total,
+    }
 
 
 def _persons(gt, n_classes):
     """Distinct gt boxes per frame: (frame `[P]` sorted, boxes `[P, 4]`, does `[P, C]` bool)."""
     boxes = gt["boxes"]
     if boxes.shape[0] == 0:
-        return (np.zeros(0, dtype=np.int64), boxes.reshape(0, 4),
-                np.zeros((0, n_classes), dtype=bool))
+        return (np.zeros(0, dtype=np.int64), boxes.reshape(0, 4), np.zeros((0, n_classes), dtype=bool))
     order = np.lexsort((*boxes.T[::-1], gt["frame"]))
     frame, boxes = gt["frame"][order], boxes[order]
     new = np.ones(order.size, dtype=bool)
@@ -96,9 +109,15 @@ def _persons(gt, n_classes):
 def format_errors_table(errors):
     """Counts per class (and the total) as a text table; the most-confused classes last."""
     keys = ("tp", "fp", *FP_KINDS, "missed")
-    rows = [(class_id, entry["name"], *(entry[k] for k in keys),
-             ", ".join(f"{name} ({n})" for name, n in list(entry["confused_with"].items())[:3]))
-            for class_id, entry in errors["per_class"].items() if entry["tp"] or entry["fp"]
-            or entry["missed"]]
+    rows = [
+        (
+            class_id,
+            entry["name"],
+            *(entry[k] for k in keys),
+            ", ".join(f"{name} ({n})" for name, n in list(entry["confused_with"].items())[:3]),
+        )
+        for class_id, entry in errors["per_class"].items()
+        if entry["tp"] or entry["fp"] or entry["missed"]
+    ]
     rows.append(("", "total", *(errors["total"][k] for k in keys), ""))
     return format_table(["id", "class", *keys, "classification FPs sit on persons doing"], rows)

@@ -12,6 +12,7 @@ The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may c
 (`6.5`, up to 6 are significant), and the gt may hold 2-column rows `video,timestamp` for an
 annotated frame without any action (`read_csv_gt_2020`).
 """
+
 import re
 import warnings
 
@@ -22,8 +23,16 @@ from eval.errors import InputError, reading
 from eval.int_sort import runs
 
 __all__ = [
-    "read_label_map", "read_csv_gt", "read_csv_gt_2020", "read_csv_pred", "read_exclusions",
-    "read_gt_table", "read_gt_2020_table", "read_pred_table", "write_csv_pred", "check_columns",
+    "read_label_map",
+    "read_csv_gt",
+    "read_csv_gt_2020",
+    "read_csv_pred",
+    "read_exclusions",
+    "read_gt_table",
+    "read_gt_2020_table",
+    "read_pred_table",
+    "write_csv_pred",
+    "check_columns",
 ]
 
 _BOX = ["x1", "y1", "x2", "y2"]
@@ -128,8 +137,7 @@ def read_gt_2020_table(path):
         return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
     fields, lines = _read_fields(path, allowed=(2, 7, 8))
     empty = fields[2] == ""
-    keys = {"video": fields[0][empty],
-            "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)}
+    keys = {"video": fields[0][empty], "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)}
     fields, lines = [column[~empty] for column in fields], lines[~empty]
     table = _typed_columns(fields, lines, path, True)
     table["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
@@ -179,10 +187,13 @@ def write_csv_pred(path, df, *, decimals=4):
     else:
         stamps = [_format_timestamp(value) for value in timestamps.tolist()]
     number = f"{{:.{decimals}f}}".format
-    columns = [[str(video) for video in table["video"].tolist()], stamps,
-               *([number(value) for value in table[c].tolist()] for c in _BOX),
-               [str(action) for action in table["action"].astype(np.int64).tolist()],
-               [number(value) for value in table["score"].tolist()]]
+    columns = [
+        [str(video) for video in table["video"].tolist()],
+        stamps,
+        *([number(value) for value in table[c].tolist()] for c in _BOX),
+        [str(action) for action in table["action"].astype(np.int64).tolist()],
+        [number(value) for value in table["score"].tolist()],
+    ]
     lines = "".join(",".join(fields) + "\n" for fields in zip(*columns))
     atomic_write(path, lambda file: file.write(lines.encode("utf-8")))
 
@@ -220,11 +231,9 @@ def check_columns(df, source, *, with_score, integer_timestamps=True):
     for column in ("timestamp", "action"):
         values = table[column]
         if column == "timestamp" and not integer_timestamps:
-            _first_bad(~np.isfinite(values) | (values < 0), source,
-                       "timestamp is not a finite number >= 0")
+            _first_bad(~np.isfinite(values) | (values < 0), source, "timestamp is not a finite number >= 0")
             continue
-        _first_bad(~np.isfinite(values) | (values != np.round(values)), source,
-                   f"{column} is not an integer")
+        _first_bad(~np.isfinite(values) | (values != np.round(values)), source, f"{column} is not an integer")
     table["action"] = table["action"].astype(np.int64)
     _check_boxes(table, lambda bad, problem: _first_bad(bad, source, problem))
     return table
@@ -271,8 +280,7 @@ def _read_typed(path, last, *, fractional):
     try:
         with reading(path), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-            rows = np.loadtxt(path, dtype=dtype, delimiter=",", comments=None, encoding="latin-1",
-                              ndmin=1)
+            rows = np.loadtxt(path, dtype=dtype, delimiter=",", comments=None, encoding="latin-1", ndmin=1)
     except ValueError:
         return None
     table = {name: rows[name] for name in columns}
@@ -305,8 +313,7 @@ def _names(raw):
         names = [name.decode("utf-8") for name in raw[starts].tolist()]
     except UnicodeDecodeError:
         return None
-    if any(not name or len(name.encode()) >= _FAST_VIDEO_BYTES or name[0] == " "
-           for name in names):
+    if any(not name or len(name.encode()) >= _FAST_VIDEO_BYTES or name[0] == " " for name in names):
         return None
     return np.repeat(np.array(names, dtype=object).reshape(-1), lengths)
 
@@ -326,8 +333,7 @@ def _read_fields(path, *, allowed):
     for number, line in enumerate(text.split("\n"), start=1):
         fields = [field.lstrip(" ") for field in line.split(",")]
         if len(fields) > width + 1:
-            raise InputError(f"{path}:{number}: expected {_counts(allowed)} columns, "
-                             f"got {len(fields)}")
+            raise InputError(f"{path}:{number}: expected {_counts(allowed)} columns, got {len(fields)}")
         if any(fields):
             rows.append(fields + [""] * (width + 1 - len(fields)))
             lines.append(number)
@@ -338,8 +344,7 @@ def _read_fields(path, *, allowed):
     bad = ~np.isin(count, allowed)
     if bad.any():
         first = np.flatnonzero(bad)[0]
-        raise InputError(f"{path}:{lines[first]}: expected {_counts(allowed)} columns, "
-                         f"got {count[first]}")
+        raise InputError(f"{path}:{lines[first]}: expected {_counts(allowed)} columns, got {count[first]}")
     holes = ~filled & (np.arange(width + 1) < count[:, None])
     if holes.any():
         row, column = np.argwhere(holes)[0]
@@ -366,8 +371,7 @@ def _integers(column, lines, path, what):
     bad = (values != np.round(values)) | (values < 0)
     if bad.any():
         first = np.flatnonzero(bad)[0]
-        raise InputError(f"{path}:{lines[first]}: {what} {column[first]!r} is not a "
-                         "non-negative integer")
+        raise InputError(f"{path}:{lines[first]}: {what} {column[first]!r} is not a non-negative integer")
     return values.astype(np.int64)
 
 

@@ -6,6 +6,7 @@ and the change B - A in points, sorted by the change (classes scored in only one
 and the classes that changed most. `--metric` picks MultiSports' per-class AP (frame-AP, or
 video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 """
+
 import json
 import os
 import sys
@@ -37,14 +38,14 @@ def compare(a, b, metric="frame"):
         if metric not in METRICS:
             raise InputError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
         headline = [("frame-mAP", a["frame_mAP"], b["frame_mAP"])]
-        headline += [(f"video-mAP@{key}", value, b["video_mAP"].get(key))
-                     for key, value in a["video_mAP"].items()]
+        headline += [
+            (f"video-mAP@{key}", value, b["video_mAP"].get(key)) for key, value in a["video_mAP"].items()
+        ]
     keys = list(a["per_class"]) + [k for k in b["per_class"] if k not in a["per_class"]]
     classes = []
     for key in keys:
         entry = a["per_class"].get(key) or b["per_class"][key]
-        classes.append((key, entry["name"], _class_ap(a, key, kind, metric),
-                        _class_ap(b, key, kind, metric)))
+        classes.append((key, entry["name"], _class_ap(a, key, kind, metric), _class_ap(b, key, kind, metric)))
     classes.sort(key=lambda row: (_delta(row) is None, -(_delta(row) or 0.0)))
     return {"kind": kind, "metric": metric, "headline": headline, "classes": classes}
 
@@ -82,15 +83,20 @@ def _points(value):
 def format_comparison(comparison, names):
     """The headline table, the per-class table and the most-changed line, as text."""
     a, b = names
-    headline = format_table(["metric", f"A % ({a})", f"B % ({b})", "B - A"],
-                            [(n, percent(x, 2), percent(y, 2), _points(_delta((x, y))))
-                             for n, x, y in comparison["headline"]])
-    classes = format_table(["id", "class", f"A {comparison['metric']} %", f"B {comparison['metric']} %",
-                            "B - A"],
-                           [(k, n, percent(x, 2), percent(y, 2), _points(_delta((x, y))))
-                            for k, n, x, y in comparison["classes"]])
-    changed = sorted((row for row in comparison["classes"] if _delta(row) is not None),
-                     key=lambda row: -abs(_delta(row)))[:_SHOWN_MOST_CHANGED]
+    headline = format_table(
+        ["metric", f"A % ({a})", f"B % ({b})", "B - A"],
+        [(n, percent(x, 2), percent(y, 2), _points(_delta((x, y)))) for n, x, y in comparison["headline"]],
+    )
+    classes = format_table(
+        ["id", "class", f"A {comparison['metric']} %", f"B {comparison['metric']} %", "B - A"],
+        [
+            (k, n, percent(x, 2), percent(y, 2), _points(_delta((x, y))))
+            for k, n, x, y in comparison["classes"]
+        ],
+    )
+    changed = sorted(
+        (row for row in comparison["classes"] if _delta(row) is not None), key=lambda row: -abs(_delta(row))
+    )[:_SHOWN_MOST_CHANGED]
     most = "changed most: " + ", ".join(f"{row[1]} {_points(_delta(row))}" for row in changed)
     return "\n\n".join([headline, classes, most])
 
@@ -111,8 +117,9 @@ def plot_comparison(comparison, names, path):
     axis.axvline(0, color="black", lw=0.6)
     axis.set_xlabel(f"change in {comparison['metric']} AP, points")
     first = comparison["headline"][0]
-    axis.set_title(f"{names[1]} vs {names[0]}: {first[0]} {percent(first[1], 2)} -> "
-                   f"{percent(first[2], 2)}", fontsize=9)
+    axis.set_title(
+        f"{names[1]} vs {names[0]}: {first[0]} {percent(first[1], 2)} -> {percent(first[2], 2)}", fontsize=9
+    )
     atomic_bytes(png_of(figure), path)
 
 
@@ -133,8 +140,12 @@ def _run(argv):
     parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
     parser.add_argument("a", help="the baseline --json result")
     parser.add_argument("b", help="the --json result to compare with it")
-    parser.add_argument("--metric", default="frame", choices=METRICS,
-                        help="MultiSports per-class AP to compare (default: frame)")
+    parser.add_argument(
+        "--metric",
+        default="frame",
+        choices=METRICS,
+        help="MultiSports per-class AP to compare (default: frame)",
+    )
     parser.add_argument("--plot", help="draw the per-class changes to this image")
     args = parser.parse_args(argv)
     try:

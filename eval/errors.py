@@ -5,6 +5,7 @@ prints `error: <message>` to stderr and gives exit status 2; any other exception
 propagates with its traceback. slowbench's commands use this same runner (its `InputError`
 derives from this one), so every command of the repository fails the same way.
 """
+
 import argparse
 import contextlib
 import sys
@@ -51,6 +52,7 @@ def run_cli(command, argv=None) -> int:
 
     InputWarnings print as `warning: <message>`. Any other exception propagates.
     """
+
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"warning: {message}", file=sys.stderr)
 

@@ -6,6 +6,7 @@ within (video, frame), detections on frames without gt of the label are false po
 labels without gt or with a skipped name are left out. IoUs are computed once and reused for
 every threshold.
 """
+
 import numpy as np
 
 from eval.ap import precision_recall, voc_ap
@@ -50,12 +51,20 @@ def frame_ap(gt, frame_dets, thresholds, *, keep_curves=False):
     gt_index, iou = best_gt_overlap(det_group, dets[:, 4:8], gt_group, gt_boxes)
 
     gt_label = gt_group // (n_videos * frame_span)
-    num_gt = {label: int(n) for label, n in zip(labels, np.searchsorted(gt_label, labels, "right")
-                                                 - np.searchsorted(gt_label, labels, "left"))}
-    bounds = {label: (np.searchsorted(det_label, label, "left"),
-                      np.searchsorted(det_label, label, "right")) for label in labels}
-    counts = {label: {"num_gt": num_gt[label], "num_det": int(end - begin)}
-              for label, (begin, end) in bounds.items()}
+    num_gt = {
+        label: int(n)
+        for label, n in zip(
+            labels, np.searchsorted(gt_label, labels, "right") - np.searchsorted(gt_label, labels, "left")
+        )
+    }
+    bounds = {
+        label: (np.searchsorted(det_label, label, "left"), np.searchsorted(det_label, label, "right"))
+        for label in labels
+    }
+    counts = {
+        label: {"num_gt": num_gt[label], "num_det": int(end - begin)}
+        for label, (begin, end) in bounds.items()
+    }
     aps, curves = {}, {}
     for thr in thresholds:
         tp = true_positives(gt_index, iou, thr)

@@ -7,6 +7,7 @@ to the second-best box, so the box a detection points at does not depend on earl
 a detection is a TP iff its best IoU passes the threshold and it is the first such detection
 pointing at that box. That makes the whole rule a few array operations.
 """
+
 import numpy as np
 
 from eval.box_iou import paired_iou

@@ -5,6 +5,7 @@ numpy's `lexsort` and stable float sorts are several times slower than an unstab
 quicksort of distinct int64 values; making the last key the row position makes every
 composed value distinct, so the unstable sort gives the stable order.
 """
+
 import numpy as np
 
 __all__ = ["descending_rank", "first_appearance_codes", "order_by", "runs"]

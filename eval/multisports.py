@@ -18,6 +18,7 @@ video-mAP at 0.2 and 0.5 and averaged over 0.1:0.9, 0.05:0.45 and 0.5:0.95, per 
 Semantics follow the official MultiSports script: six label names are never evaluated and
 labels without gt are left out; ties are broken stably (input order).
 """
+
 import dataclasses
 import os
 import sys
@@ -42,8 +43,16 @@ from eval.tube_linking import link_tubes
 from eval.video_ap import video_ap
 from eval.video_errors import format_errors_table, video_errors
 
-__all__ = ["evaluate", "prepare", "evaluate_prepared", "Prepared", "load_gt", "main",
-           "VIDEO_THRESHOLD_SETS", "COMPAT_MODES"]
+__all__ = [
+    "evaluate",
+    "prepare",
+    "evaluate_prepared",
+    "Prepared",
+    "load_gt",
+    "main",
+    "VIDEO_THRESHOLD_SETS",
+    "COMPAT_MODES",
+]
 
 COMPAT_MODES = ("mmaction2",)
 # Generated like the reference (Python floats such as 0.30000000000000004).
@@ -56,8 +65,17 @@ VIDEO_THRESHOLD_SETS = {
 }
 
 
-def evaluate(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, *, keep_curves=False,
-             source="frame_dets", errors_thr=None):
+def evaluate(
+    gt,
+    frame_dets,
+    video_dets=None,
+    frame_thr=0.5,
+    compat=None,
+    *,
+    keep_curves=False,
+    source="frame_dets",
+    errors_thr=None,
+):
     """Frame- and video-mAP of predictions against the official gt dict.
 
     gt: the gt pickle's dict (or a `GroundTruth`); frame_dets: `[N, 8]`; video_dets: optional
@@ -108,18 +126,22 @@ def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
     """`evaluate` on already prepared inputs (see there for the result)."""
     _check_errors_thr(errors_thr)
     gt, frame_thr = prepared.gt, prepared.frame_thr
-    frame_aps, frame_counts, curves = frame_ap(gt, prepared.frame_dets, [frame_thr],
-                                               keep_curves=keep_curves)
+    frame_aps, frame_counts, curves = frame_ap(gt, prepared.frame_dets, [frame_thr], keep_curves=keep_curves)
     thresholds = sorted({t for ts in VIDEO_THRESHOLD_SETS.values() for t in ts})
     video_aps, video_counts = video_ap(gt, prepared.tubes, thresholds)
     by_thr = {thr: _mean(video_aps[thr].values()) for thr in thresholds}
     per_class = {}
     for label in gt.evaluated_labels():
-        entry = {"name": gt.labels[label], "frame_ap": frame_aps[frame_thr][label],
-                 "video_ap": {key: video_aps[ts[0]][label] for key, ts in VIDEO_THRESHOLD_SETS.items()
-                              if len(ts) == 1},
-                 "num_gt_boxes": frame_counts[label]["num_gt"],
-                 "num_det": frame_counts[label]["num_det"], **video_counts[label]}
+        entry = {
+            "name": gt.labels[label],
+            "frame_ap": frame_aps[frame_thr][label],
+            "video_ap": {
+                key: video_aps[ts[0]][label] for key, ts in VIDEO_THRESHOLD_SETS.items() if len(ts) == 1
+            },
+            "num_gt_boxes": frame_counts[label]["num_gt"],
+            "num_det": frame_counts[label]["num_det"],
+            **video_counts[label],
+        }
         if keep_curves:
             entry["precision"], entry["recall"] = curves[frame_thr][label]
         per_class[str(label)] = entry
@@ -152,21 +174,22 @@ def main(argv=None):
 
 
 def _run(argv):
-    parser = ArgumentParser(prog="python -m eval.multisports",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m eval.multisports", description=__doc__.splitlines()[0])
     parser.add_argument("preds", help="[N, 8] frame detections (.pkl/.npy) or a dict dump")
     parser.add_argument("--gt", help=f"gt pickle (default: the dump's gt_path, else {DEFAULT_GT_PATH})")
     parser.add_argument("--frame-thr", type=float, default=0.5, help="IoU threshold of frame-AP")
-    parser.add_argument("--compat", choices=COMPAT_MODES,
-                        help="reproduce mmaction2's linking score bug")
+    parser.add_argument("--compat", choices=COMPAT_MODES, help="reproduce mmaction2's linking score bug")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw per-class frame-AP precision-recall curves here")
-    parser.add_argument("--errors", action="store_true",
-                        help="the official video-AP error breakdown (videoAP_error)")
+    parser.add_argument(
+        "--errors", action="store_true", help="the official video-AP error breakdown (videoAP_error)"
+    )
     parser.add_argument("--thr", type=float, default=0.5, help="tube-IoU threshold of --errors")
-    parser.add_argument("--save-official", metavar="DIR",
-                        help="write frame_detections.pkl and video_detections.pkl for the "
-                             "official toolkit here")
+    parser.add_argument(
+        "--save-official",
+        metavar="DIR",
+        help="write frame_detections.pkl and video_detections.pkl for the official toolkit here",
+    )
     parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
     args = parser.parse_args(argv)
     _check_errors_thr(args.thr)
@@ -174,36 +197,67 @@ def _run(argv):
     gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
     if not os.path.isfile(gt_path):
         raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
-    prepared = prepare(load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat,
-                       source=args.preds)
+    prepared = prepare(
+        load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat, source=args.preds
+    )
     if args.save_official:
         from eval.official_files import write_official_files
 
-        for path in write_official_files(args.save_official, prepared.gt, prepared.frame_dets,
-                                         prepared.tubes):
+        for path in write_official_files(
+            args.save_official, prepared.gt, prepared.frame_dets, prepared.tubes
+        ):
             print(f"wrote {path}")
     wants_curves = bool(args.plot or args.report)
-    result = evaluate_prepared(prepared, keep_curves=wants_curves,
-                               errors_thr=args.thr if args.errors or args.report else None)
+    result = evaluate_prepared(
+        prepared, keep_curves=wants_curves, errors_thr=args.thr if args.errors or args.report else None
+    )
     result["gt_path"] = gt_path
     curves = pop_curves(result["per_class"]) if wants_curves else {}
     if args.plot:
         from eval.pr_plot import plot_pr_curves
 
-        plot_pr_curves(curves, args.plot,
-                       title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
+        plot_pr_curves(curves, args.plot, title=f"MultiSports frame-AP@{args.frame_thr} precision-recall")
     if args.report:
         from eval.html_report import write_report
 
-        settings = {"tubes": result["tubes"], "frame IoU threshold": args.frame_thr,
-                    "error-analysis tube-IoU threshold": args.thr, "gt": gt_path,
-                    "predictions": args.preds}
+        settings = {
+            "tubes": result["tubes"],
+            "frame IoU threshold": args.frame_thr,
+            "error-analysis tube-IoU threshold": args.thr,
+            "gt": gt_path,
+            "predictions": args.preds,
+        }
         print(f"wrote {write_report(args.report, 'multisports', result, curves, settings)}")
-    rows = [(k, e["name"], e["num_gt_boxes"], e["num_det"], percent(e["frame_ap"]),
-             e["num_gt_tubes"], e["num_tubes"], percent(e["video_ap"]["0.2"]),
-             percent(e["video_ap"]["0.5"])) for k, e in result["per_class"].items()]
-    print(format_table(["label", "class", "gt boxes", "dets", f"f-AP@{args.frame_thr}",
-                        "gt tubes", "tubes", "v-AP@0.2", "v-AP@0.5"], rows))
+    rows = [
+        (
+            k,
+            e["name"],
+            e["num_gt_boxes"],
+            e["num_det"],
+            percent(e["frame_ap"]),
+            e["num_gt_tubes"],
+            e["num_tubes"],
+            percent(e["video_ap"]["0.2"]),
+            percent(e["video_ap"]["0.5"]),
+        )
+        for k, e in result["per_class"].items()
+    ]
+    print(
+        format_table(
+            [
+                "label",
+                "class",
+                "gt boxes",
+                "dets",
+                f"f-AP@{args.frame_thr}",
+                "gt tubes",
+                "tubes",
+                "v-AP@0.2",
+                "v-AP@0.5",
+            ],
+            rows,
+        )
+    )
     summary = [(f"frame-mAP@{args.frame_thr}", percent(result["frame_mAP"]))]
     summary += [(f"video-mAP@{key}", percent(value)) for key, value in result["video_mAP"].items()]
     print(format_table(["metric", f"% (tubes: {result['tubes']})"], summary))

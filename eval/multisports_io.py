@@ -3,6 +3,7 @@
 Every check raises `InputError("<source>: <key or row>: <problem>")`; labels outside the gt's
 label list are ignored with one `InputWarning`.
 """
+
 import dataclasses
 import os
 
@@ -12,16 +13,28 @@ from eval import safe_pickle
 from eval.errors import InputError, reading, warn_once
 
 __all__ = [
-    "GroundTruth", "SKIPPED_LABEL_NAMES", "DEFAULT_GT_PATH", "load_gt", "prepare_gt",
-    "load_predictions", "check_frame_dets", "check_video_dets",
+    "GroundTruth",
+    "SKIPPED_LABEL_NAMES",
+    "DEFAULT_GT_PATH",
+    "load_gt",
+    "prepare_gt",
+    "load_predictions",
+    "check_frame_dets",
+    "check_video_dets",
 ]
 
 DEFAULT_GT_PATH = os.path.join("data", "multisports", "annotations", "multisports_GT.pkl")
 # Never evaluated by the official script (matched by the gt pickle's spelling).
-SKIPPED_LABEL_NAMES = frozenset({
-    "aerobic kick jump", "aerobic off axis jump", "aerobic butterfly jump",
-    "aerobic balance turn", "basketball save", "basketball jump ball",
-})
+SKIPPED_LABEL_NAMES = frozenset(
+    {
+        "aerobic kick jump",
+        "aerobic off axis jump",
+        "aerobic butterfly jump",
+        "aerobic balance turn",
+        "basketball save",
+        "basketball jump ball",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +55,11 @@ class GroundTruth:
 
     def evaluated_labels(self):
         """Label indices that enter the means: not skipped by name and with at least one tube."""
-        return [label for label, name in enumerate(self.labels)
-                if name not in SKIPPED_LABEL_NAMES and self.tubes.get(label)]
+        return [
+            label
+            for label, name in enumerate(self.labels)
+            if name not in SKIPPED_LABEL_NAMES and self.tubes.get(label)
+        ]
 
 
 def load_gt(path):
@@ -66,8 +82,12 @@ def prepare_gt(gt, *, source="gt"):
     if not isinstance(labels, (list, tuple)) or not all(isinstance(n, str) for n in labels):
         raise InputError(f"{source}: key 'labels': expected a list of names")
     splits = gt["test_videos"]
-    if (not isinstance(splits, (list, tuple)) or not splits or not isinstance(splits[0], (list, tuple))
-            or not all(isinstance(v, str) for v in splits[0])):
+    if (
+        not isinstance(splits, (list, tuple))
+        or not splits
+        or not isinstance(splits[0], (list, tuple))
+        or not all(isinstance(v, str) for v in splits[0])
+    ):
         raise InputError(f"{source}: key 'test_videos': expected a list holding a list of names")
     videos = list(splits[0])
     nframes = np.zeros(len(videos), dtype=np.int64)
@@ -137,8 +157,9 @@ def check_frame_dets(gt, frame_dets, source="frame_dets"):
     if array.dtype == object or array.ndim != 2 or array.shape[1] != 8:
         if array.size == 0 and array.ndim <= 2:
             return np.zeros((0, 8))
-        raise InputError(f"{source}: expected an [N, 8] numeric array, got shape "
-                         f"{getattr(array, 'shape', '?')}")
+        raise InputError(
+            f"{source}: expected an [N, 8] numeric array, got shape {getattr(array, 'shape', '?')}"
+        )
     try:
         array = array.astype(np.float64)
     except (TypeError, ValueError):
@@ -150,8 +171,9 @@ def check_frame_dets(gt, frame_dets, source="frame_dets"):
             raise InputError(f"{source}: row {rows[0]}: {problem} ({_row_text(array[rows[0]])})")
 
     reject(~np.isfinite(array).all(axis=1), "non-finite value")
-    reject((array[:, :3] != np.round(array[:, :3])).any(axis=1),
-           "video index, frame and label must be integers")
+    reject(
+        (array[:, :3] != np.round(array[:, :3])).any(axis=1), "video index, frame and label must be integers"
+    )
     video = array[:, 0]
     reject((video < 0) | (video >= len(gt.videos)), f"unknown video index (test videos: {len(gt.videos)})")
     frame_limit = gt.nframes[video.astype(np.int64)]
@@ -161,8 +183,10 @@ def check_frame_dets(gt, frame_dets, source="frame_dets"):
     unknown = (label < 0) | (label >= len(gt.labels))
     if unknown.any():
         values = np.unique(label[unknown]).astype(np.int64)
-        warn_once(f"{source}: ignoring {int(unknown.sum())} detections with labels outside "
-                  f"0..{len(gt.labels) - 1} ({', '.join(map(str, values[:10]))})")
+        warn_once(
+            f"{source}: ignoring {int(unknown.sum())} detections with labels outside "
+            f"0..{len(gt.labels) - 1} ({', '.join(map(str, values[:10]))})"
+        )
         array = array[~unknown]
     return array
 

@@ -12,6 +12,7 @@
 Then `evaluate_multisports.py frameAP|videoAP|videoAP_all|videoAP_error GT.pkl FILE` runs on
 them unchanged.
 """
+
 import os
 
 import numpy as np
@@ -34,13 +35,16 @@ def write_official_files(directory, gt, frame_dets, tubes, *, option="--save-off
     """
     make_output_dir(directory, option)
     frames = np.ascontiguousarray(frame_dets, dtype=np.float64).reshape(-1, 8)
-    video = {label: [(str(name), float(score), np.asarray(tube, dtype=np.float32))
-                     for name, score, tube in tubes.get(label, ())]
-             for label in range(len(gt.labels))}
+    video = {
+        label: [
+            (str(name), float(score), np.asarray(tube, dtype=np.float32))
+            for name, score, tube in tubes.get(label, ())
+        ]
+        for label in range(len(gt.labels))
+    }
     paths = []
     for name, data in ((FRAME_FILE, frames), (VIDEO_FILE, video)):
         path = os.path.join(directory, name)
         atomic_pickle(data, path)
         paths.append(path)
     return paths
-

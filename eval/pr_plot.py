@@ -1,4 +1,5 @@
 """Per-class precision-recall curves (matplotlib is imported only when plotting)."""
+
 import math
 
 from eval.errors import InputError
@@ -26,7 +27,7 @@ def plot_pr_curves(curves, path, *, title):
     columns = min(6, count)
     rows = math.ceil(count / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3 * columns, 2.6 * rows), squeeze=False)
-    for axis in axes.flat[len(curves):]:
+    for axis in axes.flat[len(curves) :]:
         axis.axis("off")
     for axis, (label, (precision, recall)) in zip(axes.flat, curves.items()):
         axis.step(recall, precision, where="post")
@@ -43,5 +44,8 @@ def plot_pr_curves(curves, path, *, title):
 def pop_curves(per_class):
     """Removes the "precision"/"recall" arrays of an evaluator's per_class dict; returns them as
     {"<key> <name>": (precision [D], recall [D])}."""
-    return {f"{key} {entry['name']}": (entry.pop("precision"), entry.pop("recall"))
-            for key, entry in per_class.items() if "precision" in entry}
+    return {
+        f"{key} {entry['name']}": (entry.pop("precision"), entry.pop("recall"))
+        for key, entry in per_class.items()
+        if "precision" in entry
+    }

@@ -1,4 +1,5 @@
 """Plain-text result tables and output folders shared by the evaluator CLIs."""
+
 import os
 
 from eval.errors import InputError
@@ -26,5 +27,6 @@ def make_output_dir(path, option):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
-        raise InputError(f"{option} {path}: cannot create the directory "
-                         f"({error.strerror or error})") from None
+        raise InputError(
+            f"{option} {path}: cannot create the directory ({error.strerror or error})"
+        ) from None

@@ -1,4 +1,5 @@
 """The report's figures as PNG bytes: grouped per-class AP bars and stacked error bars."""
+
 import io
 
 import numpy as np
@@ -66,8 +67,7 @@ def error_bars_png(rows, kinds, *, title, xlabel):
     axis.set_ylim(-1, len(rows))
     axis.set_xlabel(xlabel)
     axis.set_title(title, fontsize=9)
-    axis.legend(fontsize=7, loc="upper center",
-                bbox_to_anchor=(0.5, -0.6 / max(len(rows), 1) - 0.04), ncol=6)
+    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.6 / max(len(rows), 1) - 0.04), ncol=6)
     return png_of(figure)
 
 

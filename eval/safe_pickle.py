@@ -4,6 +4,7 @@
 str/bytes, None/bool and numpy arrays, scalars and dtypes. Any other global named by the pickle
 is refused with a one-line `InputError` naming the file and the global, before it is imported.
 """
+
 import io
 import os
 import pickle
@@ -69,8 +70,18 @@ def loads(data, *, source="<bytes>"):
 def _load_from(file, *, source):
     try:
         return _RestrictedUnpickler(file, source=source).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            TypeError, KeyError, MemoryError, UnicodeDecodeError, ValueError) as error:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        TypeError,
+        KeyError,
+        MemoryError,
+        UnicodeDecodeError,
+        ValueError,
+    ) as error:
         # What a corrupt or foreign byte stream makes the unpickler raise.
         raise InputError(f"{source}: not a readable pickle ({_one_line(error)})") from None
 

@@ -15,6 +15,7 @@ Speed: a frame without boxes ends every tube, so only frames with boxes are visi
 and the IoUs between consecutive frames' boxes are computed for all frames at once, leaving a
 short Python loop per frame that only picks indices.
 """
+
 import contextlib
 import gc
 
@@ -53,8 +54,7 @@ def link_tubes(gt, frame_dets, *, compat=None):
     box_group, boxes, box_score = _nms_tubelets(group, frame_dets[:, 4:8], score)
     group_ids, group_start = np.unique(box_group, return_index=True)
     group_end = np.append(group_start[1:], box_group.size)
-    first_candidate, candidates = _successor_candidates(box_group, boxes, group_ids, group_start,
-                                                        group_end)
+    first_candidate, candidates = _successor_candidates(box_group, boxes, group_ids, group_start, group_end)
 
     count = group_end - group_start
     stream_of_group = group_ids // frame_span
@@ -71,15 +71,24 @@ def link_tubes(gt, frame_dets, *, compat=None):
     frame_of_box = np.repeat(frame_of_group, count)
     score_prefix = np.concatenate([[0.0], np.cumsum(box_score)])
     score_changes = np.concatenate([[0], np.cumsum(box_score[1:] != box_score[:-1])])
-    state = _Stream(frame_of_group.tolist(), group_start.tolist(), group_end.tolist(),
-                    simple.tolist(), run_end.tolist(), ~has_successor, frame_of_box.tolist(),
-                    first_candidate.tolist(), candidates, box_score, score_prefix.tolist(),
-                    score_changes.tolist())
+    state = _Stream(
+        frame_of_group.tolist(),
+        group_start.tolist(),
+        group_end.tolist(),
+        simple.tolist(),
+        run_end.tolist(),
+        ~has_successor,
+        frame_of_box.tolist(),
+        first_candidate.tolist(),
+        candidates,
+        box_score,
+        score_prefix.tolist(),
+        score_changes.tolist(),
+    )
     stream_ids, stream_first = np.unique(stream_of_group, return_index=True)
     stream_last = np.append(stream_first[1:], group_ids.size)
     with _no_cyclic_gc():
-        for stream_id, first, last in zip(stream_ids.tolist(), stream_first.tolist(),
-                                          stream_last.tolist()):
+        for stream_id, first, last in zip(stream_ids.tolist(), stream_first.tolist(), stream_last.tolist()):
             video_index, label_index = divmod(stream_id, len(gt.labels))
             for start, members in state.link(first, last, int(gt.nframes[video_index])):
                 tube = _build_tube(start, members, boxes, box_score)
@@ -174,8 +183,21 @@ class _Stream:
     # Means closer than this are re-ranked with numpy's exact mean (the reference's value).
     NEAR_TIE = 1e-8
 
-    def __init__(self, frames, starts, ends, simple, run_end, breaks, frame_of_box,
-                 first_candidate, candidates, box_score, score_prefix, score_changes):
+    def __init__(
+        self,
+        frames,
+        starts,
+        ends,
+        simple,
+        run_end,
+        breaks,
+        frame_of_box,
+        first_candidate,
+        candidates,
+        box_score,
+        score_prefix,
+        score_changes,
+    ):
         self.frames, self.starts, self.ends = frames, starts, ends
         self.simple, self.run_end, self.breaks = simple, run_end, breaks
         self.frame_of_box = frame_of_box
@@ -206,8 +228,9 @@ class _Stream:
                 taken, kept, ended = set(), [], []
                 for tube in self._by_mean_score(current):
                     last_box = tube[1][-1]
-                    options = self.candidates[self.first_candidate[last_box]:
-                                              self.first_candidate[last_box + 1]]
+                    options = self.candidates[
+                        self.first_candidate[last_box] : self.first_candidate[last_box + 1]
+                    ]
                     pick = next((b for b in options if b not in taken), None)
                     if pick is None:
                         ended.append(tube)
@@ -230,7 +253,7 @@ class _Stream:
         end_group = self.run_end[i]
         first_box, end_box = self.starts[i], self.ends[end_group - 1]
         # Boxes of a run are consecutive; box b continues the tube iff box b - 1 links to it.
-        cuts = np.flatnonzero(self.breaks[first_box - 1:end_box - 1]) + first_box
+        cuts = np.flatnonzero(self.breaks[first_box - 1 : end_box - 1]) + first_box
         tube = current[0]
         begin = first_box
         for cut in cuts.tolist():

@@ -7,6 +7,7 @@ tube is unmatched. Tube IoU = temporal IoU (frame differences, no +1) x mean per
 over the common frames, computed in float32 like the reference. IoUs are computed once and
 reused for every threshold.
 """
+
 import numpy as np
 
 from eval.ap import precision_recall, voc_ap
@@ -34,8 +35,8 @@ def tube_iou_parts(gt_tube, det_tube):
     if last < first:
         return np.float32(0.0), np.float32(0.0)
     union = max(gt_tube[-1, 0], det_tube[-1, 0]) - min(gt_tube[0, 0], det_tube[0, 0])
-    gt_rows = gt_tube[int(first - gt_tube[0, 0]):int(last - gt_tube[0, 0]) + 1, 1:5]
-    det_rows = det_tube[int(first - det_tube[0, 0]):int(last - det_tube[0, 0]) + 1, 1:5]
+    gt_rows = gt_tube[int(first - gt_tube[0, 0]) : int(last - gt_tube[0, 0]) + 1, 1:5]
+    det_rows = det_tube[int(first - det_tube[0, 0]) : int(last - det_tube[0, 0]) + 1, 1:5]
     spatial = np.mean(paired_iou(gt_rows, det_rows))
     with np.errstate(invalid="ignore", divide="ignore"):
         return spatial, (last - first) / union

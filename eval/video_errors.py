@@ -18,6 +18,7 @@ Where the toolkit fails (a label without gt but with tubes divides by zero; a vi
 tubes has nothing to take the maximum of) recall is taken as 0 and such tubes count as extra.
 All values are fractions in 0..1 (the toolkit prints percentages).
 """
+
 import math
 
 import numpy as np
@@ -29,8 +30,7 @@ from eval.video_ap import tube_iou, tube_iou_parts
 
 __all__ = ["ERROR_KINDS", "format_errors_table", "video_errors"]
 
-ERROR_KINDS = ("repeat", "extra", "loc", "cls", "time", "cls+time", "cls+loc", "time+loc",
-               "cls+time+loc")
+ERROR_KINDS = ("repeat", "extra", "loc", "cls", "time", "cls+time", "cls+loc", "time+loc", "cls+time+loc")
 _TP = len(ERROR_KINDS)  # kind code of a true positive
 _CODE = {kind: code for code, kind in enumerate(ERROR_KINDS)}
 
@@ -50,16 +50,29 @@ def video_errors(gt, video_dets, thr):
         entries = list(video_dets.get(label, ()))
         order = np.argsort(-np.array([e[1] for e in entries], dtype=np.float64), kind="stable")
         matched = set()
-        kinds = np.array([_classify(gt, video_index[entries[j][0]], label,
-                                    np.asarray(entries[j][2], dtype=np.float32), thr, matched)
-                          for j in order], dtype=np.int64)
+        kinds = np.array(
+            [
+                _classify(
+                    gt,
+                    video_index[entries[j][0]],
+                    label,
+                    np.asarray(entries[j][2], dtype=np.float32),
+                    thr,
+                    matched,
+                )
+                for j in order
+            ],
+            dtype=np.int64,
+        )
         n_gt = len(gt.tubes.get(label, ()))
         per_class[name] = _areas(kinds, n_gt)
         counts[name] = {kind: int(np.sum(kinds == code)) for kind, code in _CODE.items()}
         counts[name]["tp"] = int(np.sum(kinds == _TP))
     keys = ("AP", *ERROR_KINDS, "missed")
-    mean = {key: float(np.mean([entry[key] for entry in per_class.values()])) if per_class else None
-            for key in keys}
+    mean = {
+        key: float(np.mean([entry[key] for entry in per_class.values()])) if per_class else None
+        for key in keys
+    }
     return {"thr": thr, "per_class": per_class, "mean": mean}, counts
 
 

@@ -8,6 +8,7 @@ skipped and the RoI head keeps its initialisation. Files are read with
 `slowbench.train --pretrained`: it also keeps the initialisation of a classifier trained for
 another class count, and refuses a checkpoint of another architecture.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,12 +65,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def _is_recogniser(state: dict[str, Tensor]) -> bool:
-    return not any(k.startswith("roi_head.") for k in state) and any(
-        k.startswith("cls_head.") for k in state)
+    return not any(k.startswith("roi_head.") for k in state) and any(k.startswith("cls_head.") for k in state)
 
 
-def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = True, *,
-                    checkpoint: dict | None = None) -> LoadReport:
+def load_checkpoint(
+    model: nn.Module, path: str | os.PathLike, strict: bool = True, *, checkpoint: dict | None = None
+) -> LoadReport:
     """Loads `path` into `model` (a detector, or a bare backbone for `backbone.*` keys);
     `checkpoint` is the file's `read_checkpoint` content when the caller has read it already.
 
@@ -93,8 +94,10 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = Tr
     for key in required:
         if key not in state:
             if strict:
-                raise CheckpointError(f"{path}: key {key!r} is missing from the checkpoint "
-                                      f"({sum(k not in state for k in required)} missing)")
+                raise CheckpointError(
+                    f"{path}: key {key!r} is missing from the checkpoint "
+                    f"({sum(k not in state for k in required)} missing)"
+                )
             report.missing.append(key)
     for key, value in state.items():
         if key not in model_state:
@@ -102,8 +105,10 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = Tr
                 raise CheckpointError(f"{path}: unexpected key {key!r} in the checkpoint")
             report.skipped.append(key)
         elif value.shape != model_state[key].shape:
-            raise CheckpointError(f"{path}: key {key!r} has shape {list(value.shape)} in the "
-                                  f"checkpoint but {list(model_state[key].shape)} in the model")
+            raise CheckpointError(
+                f"{path}: key {key!r} has shape {list(value.shape)} in the "
+                f"checkpoint but {list(model_state[key].shape)} in the model"
+            )
         else:
             report.loaded.append(key)
     report.missing += [k for k in model_state if k not in required]
@@ -114,8 +119,11 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = Tr
 
 def _classifier_keys(model: nn.Module) -> list[str]:
     """The RoI head's last linear layer (its rows are the classes): `weight` and `bias` keys."""
-    names = [name for name, module in model.named_modules()
-             if name.startswith("roi_head.") and isinstance(module, nn.Linear)]
+    names = [
+        name
+        for name, module in model.named_modules()
+        if name.startswith("roi_head.") and isinstance(module, nn.Linear)
+    ]
     if not names:
         return []
     return [key for key in model.state_dict() if key.rpartition(".")[0] == names[-1]]
@@ -135,8 +143,10 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
     model_state = detector.state_dict()
     if not set(state) & set(model_state):
         first = next(iter(state), None)
-        raise CheckpointError(f"{path}: no tensor matches this model's names (backbone.*, roi_head.*)"
-                              + (f"; first checkpoint key {first!r}" if first else "; it is empty"))
+        raise CheckpointError(
+            f"{path}: no tensor matches this model's names (backbone.*, roi_head.*)"
+            + (f"; first checkpoint key {first!r}" if first else "; it is empty")
+        )
     with_head = any(k.startswith("roi_head.") for k in state)
     classifier = set(_classifier_keys(detector))
     report, reshaped, class_counts = LoadReport(), [], []
@@ -148,8 +158,10 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
                 continue
             part = "backbone" if key.startswith("backbone.") else "RoI head"
             absent = [k for k in model_state if k not in state and k.startswith(key.split(".")[0])]
-            raise CheckpointError(f"{path}: does not fit this model (another architecture?): "
-                                  f"{len(absent)} {part} tensors are missing, first {key!r}")
+            raise CheckpointError(
+                f"{path}: does not fit this model (another architecture?): "
+                f"{len(absent)} {part} tensors are missing, first {key!r}"
+            )
         if value.shape == target.shape:
             report.loaded.append(key)
         elif key in classifier and value.shape[1:] == target.shape[1:]:
@@ -160,13 +172,17 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
             reshaped.append((key, value.shape, target.shape))
     if reshaped:
         key, have, want = reshaped[0]
-        raise CheckpointError(f"{path}: does not fit this model (another depth or width?): "
-                              f"{len(reshaped)} tensors have another shape, first {key!r}: "
-                              f"{list(have)} in the checkpoint, {list(want)} in the model")
+        raise CheckpointError(
+            f"{path}: does not fit this model (another depth or width?): "
+            f"{len(reshaped)} tensors have another shape, first {key!r}: "
+            f"{list(have)} in the checkpoint, {list(want)} in the model"
+        )
     extra = [k for k in state if k not in model_state and not k.startswith("cls_head.")]
     if extra:
-        raise CheckpointError(f"{path}: does not fit this model (another architecture?): "
-                              f"{len(extra)} checkpoint tensors have no place in it, first {extra[0]!r}")
+        raise CheckpointError(
+            f"{path}: does not fit this model (another architecture?): "
+            f"{len(extra)} checkpoint tensors have no place in it, first {extra[0]!r}"
+        )
     report.skipped += [k for k in state if k.startswith("cls_head.")]
     if class_counts:
         have, want = class_counts[0]
@@ -177,14 +193,18 @@ def load_pretrained(detector: nn.Module, path: str | os.PathLike) -> LoadReport:
     return report
 
 
-def save_checkpoint(path: str | os.PathLike, model: nn.Module | dict[str, Tensor], *,
-                    meta: dict | None = None, **extra) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, model: nn.Module | dict[str, Tensor], *, meta: dict | None = None, **extra
+) -> None:
     """Writes `{"state_dict": ..., "meta": meta, **extra}` (mmengine's layout) atomically
     (`eval.atomic`; the folder is created if needed). Keep `meta` and `extra` to tensors and
     plain containers/numbers/strings so `torch.load(weights_only=True)` can read them back
     (e.g. `optimizer=optimizer.state_dict(), epoch=3`)."""
     path = Path(path)
     state = model.state_dict() if isinstance(model, nn.Module) else model
-    checkpoint = {"state_dict": {k: v.detach().cpu() for k, v in state.items()},
-                  "meta": dict(meta or {}), **extra}
+    checkpoint = {
+        "state_dict": {k: v.detach().cpu() for k, v in state.items()},
+        "meta": dict(meta or {}),
+        **extra,
+    }
     atomic_write(path, lambda file: torch.save(checkpoint, file))

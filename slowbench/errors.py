@@ -6,11 +6,11 @@ is a bug and keeps its traceback. slowbench reads user files through ``eval`` (p
 and validates with it, so ``InputError`` derives from ``eval.errors.InputError`` and the commands
 share eval's runner: every command in the repository fails the same way.
 """
+
 import eval.errors
 from eval.errors import InputWarning, run_cli
 
-__all__ = ["InputError", "DataError", "CheckpointError", "InputWarning", "ArgumentParser",
-           "run_cli"]
+__all__ = ["InputError", "DataError", "CheckpointError", "InputWarning", "ArgumentParser", "run_cli"]
 
 
 class InputError(eval.errors.InputError):

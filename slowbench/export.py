@@ -7,6 +7,7 @@ ReduceMean / ReduceMax), so the file runs in stock onnxruntime without slowbench
 module through ``torch.export`` (``torch.export.load``-able; ``--aoti`` also writes an AOTInductor package
 ``<name>.aoti.pt2``). ``--check`` compares the exported model with eager PyTorch on random clips and RoIs.
 """
+
 import argparse
 import pathlib
 import sys
@@ -29,8 +30,9 @@ def parse_clip_shape(text: str) -> tuple[int, ...]:
     except ValueError:
         shape = ()
     if len(shape) != 5 or shape[1] != 3 or min(shape) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected Bx3xTxHxW with positive sizes, "
-                                         f"e.g. 1x3x4x256x340")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected Bx3xTxHxW with positive sizes, e.g. 1x3x4x256x340"
+        )
     return shape
 
 
@@ -39,14 +41,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official .pth)")
     p.add_argument("--out", required=True, help="output file: .onnx or .pt2")
-    p.add_argument("--clip-shape", type=parse_clip_shape, metavar="BX3XTXHXW",
-                   help="example clip to trace (T is fixed, B/H/W stay dynamic; default 1x3xTx256x340 "
-                        "with the row's T)")
-    p.add_argument("--check", action="store_true",
-                   help=f"compare with eager PyTorch on random inputs (max |diff| <= {TOLERANCE:g})")
+    p.add_argument(
+        "--clip-shape",
+        type=parse_clip_shape,
+        metavar="BX3XTXHXW",
+        help="example clip to trace (T is fixed, B/H/W stay dynamic; default 1x3xTx256x340 with the row's T)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help=f"compare with eager PyTorch on random inputs (max |diff| <= {TOLERANCE:g})",
+    )
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset (16-20)")
-    p.add_argument("--aoti", action="store_true",
-                   help="with .pt2: also compile an AOTInductor package <name>.aoti.pt2 (needs a C++ compiler)")
+    p.add_argument(
+        "--aoti",
+        action="store_true",
+        help="with .pt2: also compile an AOTInductor package <name>.aoti.pt2 (needs a C++ compiler)",
+    )
     args = p.parse_args(argv)
     if pathlib.Path(args.out).suffix not in FORMATS:
         p.error(f"--out {args.out}: the name must end in .onnx or .pt2")
@@ -64,8 +75,10 @@ def _write_onnx(detector, out: pathlib.Path, example, opset: int, row_name: str,
     except torch.onnx.errors.OnnxExporterError as error:
         reason = str(error).strip().splitlines()[0]
         raise InputError(f"--row {row_name}: cannot be exported to ONNX: {reason}") from None
-    print(f"wrote {out} (ONNX opset {opset}: clip [B, 3, {example[0].shape[2]}, H, W], rois [K, 5] "
-          f"-> scores [K, {detector.num_classes}])")
+    print(
+        f"wrote {out} (ONNX opset {opset}: clip [B, 3, {example[0].shape[2]}, H, W], rois [K, 5] "
+        f"-> scores [K, {detector.num_classes}])"
+    )
     return {"onnxruntime": lambda: OnnxDetector(out).score_rois}
 
 
@@ -91,9 +104,11 @@ def export(args) -> bool:
     detector.eval()
     if args.aoti and detector.roi_head.bbox_roi_extractor.with_global:
         # Seen with torch 2.13 on CPU: exact at the traced H and W, wrong at any other.
-        raise InputError(f"--aoti: not for --row {row.name}: AOTInductor miscompiles its context "
-                         f"head's adaptive_avg_pool2d at dynamic H and W (the torch.export .pt2 "
-                         f"is exact; drop --aoti)")
+        raise InputError(
+            f"--aoti: not for --row {row.name}: AOTInductor miscompiles its context "
+            f"head's adaptive_avg_pool2d at dynamic H and W (the torch.export .pt2 "
+            f"is exact; drop --aoti)"
+        )
     clip_shape = args.clip_shape or (1, *row.test_clip_shape[:2], 256, 340)
     # torch.export specialises sizes 0 and 1, so the traced example has B >= 2 (and K = 4 B).
     example = random_inputs((max(clip_shape[0], 2), *clip_shape[1:]))
@@ -108,8 +123,10 @@ def export(args) -> bool:
     for name, load in runners.items():
         diff = max_score_diff(load(), detector, clip_shape)
         passed &= diff <= TOLERANCE
-        print(f"check: {name} vs eager PyTorch, max |diff| of the scores {diff:.2e} at clips {shapes} "
-              f"({'ok' if diff <= TOLERANCE else 'FAILED'}: tolerance {TOLERANCE:g})")
+        print(
+            f"check: {name} vs eager PyTorch, max |diff| of the scores {diff:.2e} at clips {shapes} "
+            f"({'ok' if diff <= TOLERANCE else 'FAILED'}: tolerance {TOLERANCE:g})"
+        )
     return passed
 
 

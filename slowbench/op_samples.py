@@ -1,5 +1,6 @@
 """Random inputs for testing and benchmarking the ops: feature maps and RoIs of every flavour
 (used by tests/ops and benchmarks/bench_ops.py)."""
+
 from __future__ import annotations
 
 import torch

@@ -29,6 +29,7 @@ Conventions shared by the ops:
 - ``temporal_pool`` / ``roi_align_3d_pool`` in ``"max"`` mode save an int16 argmax over T
   (so T <= 32767); NaN propagates and ties go to the first time step, as with ``torch.max``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -154,7 +155,9 @@ def roi_align_3d_pool(
 class RoIAlign3d(torch.nn.Module):
     """Module form of :func:`roi_align_3d`."""
 
-    def __init__(self, output_size, spatial_scale: float = 1.0, sampling_ratio: int = 0, aligned: bool = True):
+    def __init__(
+        self, output_size, spatial_scale: float = 1.0, sampling_ratio: int = 0, aligned: bool = True
+    ):
         super().__init__()
         self.output_size = _pair(output_size)
         self.spatial_scale = float(spatial_scale)
@@ -162,11 +165,15 @@ class RoIAlign3d(torch.nn.Module):
         self.aligned = bool(aligned)
 
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
-        return roi_align_3d(input, rois, self.output_size, self.spatial_scale, self.sampling_ratio, self.aligned)
+        return roi_align_3d(
+            input, rois, self.output_size, self.spatial_scale, self.sampling_ratio, self.aligned
+        )
 
     def extra_repr(self) -> str:
-        return (f"output_size={self.output_size}, spatial_scale={self.spatial_scale}, "
-                f"sampling_ratio={self.sampling_ratio}, aligned={self.aligned}")
+        return (
+            f"output_size={self.output_size}, spatial_scale={self.spatial_scale}, "
+            f"sampling_ratio={self.sampling_ratio}, aligned={self.aligned}"
+        )
 
 
 class TemporalPool(torch.nn.Module):
@@ -186,14 +193,27 @@ class TemporalPool(torch.nn.Module):
 class RoIAlign3dPool(RoIAlign3d):
     """Module form of :func:`roi_align_3d_pool`."""
 
-    def __init__(self, output_size, spatial_scale: float = 1.0, sampling_ratio: int = 0, aligned: bool = True,
-                 temporal_mode: str = "avg"):
+    def __init__(
+        self,
+        output_size,
+        spatial_scale: float = 1.0,
+        sampling_ratio: int = 0,
+        aligned: bool = True,
+        temporal_mode: str = "avg",
+    ):
         super().__init__(output_size, spatial_scale, sampling_ratio, aligned)
         self.temporal_mode = _check_mode(temporal_mode, "temporal_mode")
 
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
-        return roi_align_3d_pool(input, rois, self.output_size, self.spatial_scale, self.sampling_ratio,
-                                 self.aligned, self.temporal_mode)
+        return roi_align_3d_pool(
+            input,
+            rois,
+            self.output_size,
+            self.spatial_scale,
+            self.sampling_ratio,
+            self.aligned,
+            self.temporal_mode,
+        )
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, temporal_mode={self.temporal_mode!r}"
@@ -217,8 +237,20 @@ def _register() -> None:
         return input.new_empty((rois.shape[0], c, t, pooled_height, pooled_width))
 
     @torch.library.register_fake(lib + "roi_align_3d_backward")
-    def _(grad, rois, batch_size, channels, time, height, width, pooled_height, pooled_width,
-          spatial_scale, sampling_ratio, aligned):
+    def _(
+        grad,
+        rois,
+        batch_size,
+        channels,
+        time,
+        height,
+        width,
+        pooled_height,
+        pooled_width,
+        spatial_scale,
+        sampling_ratio,
+        aligned,
+    ):
         return grad.new_empty((batch_size, channels, time, height, width))
 
     @torch.library.register_fake(lib + "temporal_pool")
@@ -238,8 +270,9 @@ def _register() -> None:
     def _(input, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned, temporal_mode):
         torch._check(input.dim() == 5, lambda: f"roi_align_3d_pool: input must be 5-D, got {input.dim()}-D")
         torch._check(rois.dim() == 2 and rois.shape[1] == 5, lambda: "roi_align_3d_pool: rois must be [K, 5]")
-        torch._check(input.device == rois.device,
-                     lambda: "roi_align_3d_pool: input and rois on different devices")
+        torch._check(
+            input.device == rois.device, lambda: "roi_align_3d_pool: input and rois on different devices"
+        )
         n, c, t, h, w = input.shape
         shape = (rois.shape[0], c, 1, pooled_height, pooled_width)
         out = input.new_empty(shape)
@@ -247,8 +280,22 @@ def _register() -> None:
         return out, input.new_empty(arg_shape, dtype=torch.int16)
 
     @torch.library.register_fake(lib + "roi_align_3d_pool_backward")
-    def _(grad, rois, argmax, batch_size, channels, time, height, width, pooled_height, pooled_width,
-          spatial_scale, sampling_ratio, aligned, temporal_mode):
+    def _(
+        grad,
+        rois,
+        argmax,
+        batch_size,
+        channels,
+        time,
+        height,
+        width,
+        pooled_height,
+        pooled_width,
+        spatial_scale,
+        sampling_ratio,
+        aligned,
+        temporal_mode,
+    ):
         return grad.new_empty((batch_size, channels, time, height, width))
 
     # --- autograd ------------------------------------------------------------------
@@ -264,11 +311,11 @@ def _register() -> None:
         if ctx.needs_input_grad[0]:
             (rois,) = ctx.saved_tensors
             grad_input = torch.ops.slowbench.roi_align_3d_backward.default(
-                grad, rois, *ctx.input_shape, *ctx.params)
+                grad, rois, *ctx.input_shape, *ctx.params
+            )
         return grad_input, None, None, None, None, None, None
 
-    torch.library.register_autograd(
-        lib + "roi_align_3d", _backward_roi_align, setup_context=_setup_roi_align)
+    torch.library.register_autograd(lib + "roi_align_3d", _backward_roi_align, setup_context=_setup_roi_align)
 
     def _setup_temporal_pool(ctx, inputs, output):
         input, mode = inputs
@@ -286,7 +333,8 @@ def _register() -> None:
         return grad_input, None
 
     torch.library.register_autograd(
-        lib + "temporal_pool", _backward_temporal_pool, setup_context=_setup_temporal_pool)
+        lib + "temporal_pool", _backward_temporal_pool, setup_context=_setup_temporal_pool
+    )
 
     def _setup_pool(ctx, inputs, output):
         input, rois, ph, pw, scale, sr, aligned, mode = inputs
@@ -301,7 +349,8 @@ def _register() -> None:
         if ctx.needs_input_grad[0]:
             rois, argmax = ctx.saved_tensors
             grad_input = torch.ops.slowbench.roi_align_3d_pool_backward.default(
-                grad, rois, argmax, *ctx.input_shape, *ctx.params)
+                grad, rois, argmax, *ctx.input_shape, *ctx.params
+            )
         return grad_input, None, None, None, None, None, None, None
 
     torch.library.register_autograd(lib + "roi_align_3d_pool", _backward_pool, setup_context=_setup_pool)

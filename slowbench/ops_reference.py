@@ -8,6 +8,7 @@ benchmark sizes), differentiable through autograd, and dtype-agnostic (tests run
 float64). ``roi_align_3d_naive`` is a scalar transcription of the same rules for tiny inputs,
 used to cross-check the vectorised reference.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,9 @@ def _axis(start, bin_size, grid, pooled, size, dtype, device):
     return lo, hi, 1 - frac, frac, valid
 
 
-def roi_align_3d_ref(input: Tensor, rois: Tensor, output_size, spatial_scale=1.0, sampling_ratio=0,
-                     aligned=True) -> Tensor:
+def roi_align_3d_ref(
+    input: Tensor, rois: Tensor, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True
+) -> Tensor:
     """[N, C, T, H, W], [K, 5] -> [K, C, T, oh, ow]."""
     oh, ow = _pair(output_size)
     N, C, T, H, W = input.shape
@@ -92,15 +94,18 @@ def temporal_pool_ref(input: Tensor, mode: str = "max") -> Tensor:
     raise ValueError(mode)
 
 
-def roi_align_3d_pool_ref(input, rois, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True,
-                          temporal_mode="avg") -> Tensor:
+def roi_align_3d_pool_ref(
+    input, rois, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True, temporal_mode="avg"
+) -> Tensor:
     """roi_align_3d_ref followed by temporal_pool_ref."""
     return temporal_pool_ref(
-        roi_align_3d_ref(input, rois, output_size, spatial_scale, sampling_ratio, aligned), temporal_mode)
+        roi_align_3d_ref(input, rois, output_size, spatial_scale, sampling_ratio, aligned), temporal_mode
+    )
 
 
-def roi_align_3d_naive(input: Tensor, rois: Tensor, output_size, spatial_scale=1.0, sampling_ratio=0,
-                       aligned=True) -> Tensor:
+def roi_align_3d_naive(
+    input: Tensor, rois: Tensor, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True
+) -> Tensor:
     """Scalar loops over every output element and sample (tiny inputs only, no autograd)."""
     oh, ow = _pair(output_size)
     N, C, T, H, W = input.shape
@@ -124,8 +129,12 @@ def roi_align_3d_naive(input: Tensor, rois: Tensor, output_size, spatial_scale=1
             x_hi = x_lo + 1
         ly, lx = y - y_lo, xx - x_lo
         hy, hx = 1 - ly, 1 - lx
-        return (hy * hx * plane[y_lo][x_lo] + hy * lx * plane[y_lo][x_hi]
-                + ly * hx * plane[y_hi][x_lo] + ly * lx * plane[y_hi][x_hi])
+        return (
+            hy * hx * plane[y_lo][x_lo]
+            + hy * lx * plane[y_lo][x_hi]
+            + ly * hx * plane[y_hi][x_lo]
+            + ly * lx * plane[y_hi][x_hi]
+        )
 
     for k, roi in enumerate(rois.detach().to("cpu", torch.float64).tolist()):
         b = int(roi[0])

@@ -8,6 +8,7 @@ frame-/video-mAP; AVA-Kinetics rows: per part and combined, ``--part``) and opti
 pipeline and (synthetic) data root, so a synthetic-profile run is evaluated as it was trained; an ONNX
 file from ``slowbench.export`` carries the same meta and runs through onnxruntime.
 """
+
 import argparse
 import pathlib
 import sys
@@ -32,27 +33,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", help="checkpoint (slowbench.train output or official .pth)")
-    p.add_argument("--onnx", metavar="FILE",
-                   help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime "
-                        "(its stored checkpoint meta gives the data root and pipeline)")
+    p.add_argument(
+        "--onnx",
+        metavar="FILE",
+        help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime "
+        "(its stored checkpoint meta gives the data root and pipeline)",
+    )
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
-    p.add_argument("--dump", help="write predictions: .csv (AVA; AVA-Kinetics adds the Kinetics part "
-                                  "as <stem>_kinetics.csv) or .pkl (MultiSports); for "
-                                  "MultiSports a directory DIR/ gets the official toolkit's "
-                                  "frame_detections.pkl and video_detections.pkl")
+    p.add_argument(
+        "--dump",
+        help="write predictions: .csv (AVA; AVA-Kinetics adds the Kinetics part "
+        "as <stem>_kinetics.csv) or .pkl (MultiSports); for "
+        "MultiSports a directory DIR/ gets the official toolkit's "
+        "frame_detections.pkl and video_detections.pkl",
+    )
     p.add_argument("--report", metavar="DIR", help="write eval's report.html and PNG plots here")
-    p.add_argument("--part", choices=PART_CHOICES,
-                   help="AVA-Kinetics rows: validate on the AVA part, the Kinetics part or both (default: "
-                        "both when the data root has the Kinetics part, else ava)")
+    p.add_argument(
+        "--part",
+        choices=PART_CHOICES,
+        help="AVA-Kinetics rows: validate on the AVA part, the Kinetics part or both (default: "
+        "both when the data root has the Kinetics part, else ava)",
+    )
     p.add_argument("--json", help="also write the metrics as JSON to this file")
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     add_amp_argument(p)
-    p.add_argument("--workers", type=at_least(0), default=default_workers(),
-                   help="data-loading worker processes (0: load in the main process; default: the "
-                        "usable cores, at most 8)")
-    p.add_argument("--fast-decode", action="store_true",
-                   help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
-                        "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)")
+    p.add_argument(
+        "--workers",
+        type=at_least(0),
+        default=default_workers(),
+        help="data-loading worker processes (0: load in the main process; default: the "
+        "usable cores, at most 8)",
+    )
+    p.add_argument(
+        "--fast-decode",
+        action="store_true",
+        help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
+        "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)",
+    )
     args = p.parse_args(argv)
     if (args.ckpt is None) == (args.onnx is None):
         p.error("give exactly one of --ckpt and --onnx")
@@ -70,14 +87,18 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
     else:
         root = default_data_root(row)
     if not find_dataset(row, root):
-        raise InputError(f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
-                         f"proposals and rawframes/ or, for MultiSports, trainval/); give --data-root")
+        raise InputError(
+            f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
+            f"proposals and rawframes/ or, for MultiSports, trainval/); give --data-root"
+        )
     if not meta.get("pipeline"):
         return root, PipelineConfig.from_row(row)
     try:
         return root, PipelineConfig.from_saved(meta["pipeline"])
     except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{args.ckpt or args.onnx}: meta['pipeline'] is not a pipeline: {error}") from None
+        raise CheckpointError(
+            f"{args.ckpt or args.onnx}: meta['pipeline'] is not a pipeline: {error}"
+        ) from None
 
 
 def test(args) -> dict:
@@ -98,13 +119,26 @@ def test(args) -> dict:
     overrides = meta.get("model_overrides") or {}
     val = build_val_split(row_for_model(row, overrides), data_root, pipeline, args.part)
     detector.to(info.device)
-    predictions = predict_split(detector, val.dataset, info, collate=collate, workers=args.workers, desc="test",
-                                precision=MixedPrecision(args.amp, info.device))
+    predictions = predict_split(
+        detector,
+        val.dataset,
+        info,
+        collate=collate,
+        workers=args.workers,
+        desc="test",
+        precision=MixedPrecision(args.amp, info.device),
+    )
     result = None
     if info.is_main:
         metrics = evaluate_val(val, predictions, report=args.report)
-        result = {"row": row.name, **metrics, "samples": len(val), "data_root": str(data_root),
-                  "seconds": round(time.perf_counter() - started, 1), "device": str(info.device)}
+        result = {
+            "row": row.name,
+            **metrics,
+            "samples": len(val),
+            "data_root": str(data_root),
+            "seconds": round(time.perf_counter() - started, 1),
+            "device": str(info.device),
+        }
         print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")
         if args.dump:
             print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")

@@ -8,6 +8,7 @@ continues bit-exactly, and ``<work-dir>/results.json``. Several processes: ``tor
 built-in synthetic dataset is generated and a CPU-sized profile is used (``engine/synthetic_profile``).
 The loop itself is ``slowbench.engine.trainer``.
 """
+
 import argparse
 import sys
 import time
@@ -25,44 +26,87 @@ from slowbench.zoo import get_row
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m slowbench.train", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
-    p.add_argument("--data-root", help="dataset root in the reference layout (default: data/<dataset>; "
-                                       "synthetic data is generated when nothing is there)")
+    p.add_argument(
+        "--data-root",
+        help="dataset root in the reference layout (default: data/<dataset>; "
+        "synthetic data is generated when nothing is there)",
+    )
     p.add_argument("--work-dir", default=None, help="outputs (default: work_dirs/<row>)")
     p.add_argument("--epochs", type=at_least(1), help="override the row's epochs (schedule rescaled to it)")
-    p.add_argument("--batch-size", type=at_least(1),
-                   help="clips per process (default: the row's per-GPU batch)")
+    p.add_argument(
+        "--batch-size", type=at_least(1), help="clips per process (default: the row's per-GPU batch)"
+    )
     p.add_argument("--lr", type=positive_float, help="base LR (default: the row's)")
-    p.add_argument("--auto-scale-lr", action="store_true",
-                   help="scale the LR by (batch x processes) / the row's total batch")
+    p.add_argument(
+        "--auto-scale-lr",
+        action="store_true",
+        help="scale the LR by (batch x processes) / the row's total batch",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--deterministic", action="store_true",
-                   help="deterministic algorithms (bit-exact reruns and resume)")
-    p.add_argument("--resume", nargs="?", const="auto", metavar="CKPT",
-                   help=f"continue from CKPT (default: <work-dir>/{CHECKPOINT_NAME})")
-    p.add_argument("--pretrained", metavar="CKPT",
-                   help="initial weights: a detector checkpoint of this architecture (a classifier for "
-                        "another class count keeps its init) or a Kinetics recogniser (backbone only)")
+    p.add_argument(
+        "--deterministic", action="store_true", help="deterministic algorithms (bit-exact reruns and resume)"
+    )
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        metavar="CKPT",
+        help=f"continue from CKPT (default: <work-dir>/{CHECKPOINT_NAME})",
+    )
+    p.add_argument(
+        "--pretrained",
+        metavar="CKPT",
+        help="initial weights: a detector checkpoint of this architecture (a classifier for "
+        "another class count keeps its init) or a Kinetics recogniser (backbone only)",
+    )
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     add_amp_argument(p)
-    p.add_argument("--workers", type=at_least(0),
-                   help="data-loading worker processes per process (0: load in the main process; "
-                        "default: the usable cores, at most 8, or 0 on synthetic data)")
-    p.add_argument("--val-every", type=at_least(1), default=1,
-                   help="validate every N epochs (and at the end)")
-    p.add_argument("--save-every", type=at_least(0), default=0, metavar="ITERS",
-                   help="also checkpoint every ITERS iterations (0: at epoch ends only)")
-    p.add_argument("--log-every", type=at_least(1), default=10, metavar="ITERS",
-                   help="JSON-lines log interval")
-    p.add_argument("--short-side", type=at_least(16), metavar="PX",
-                   help="scale the pipeline to this short side (train rescale PX..1.25 PX, crop PX, test PX)")
-    p.add_argument("--fast-decode", action="store_true",
-                   help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
-                        "mmaction2's, which the default reproduces exactly)")
-    p.add_argument("--model-override", action="append", default=[], metavar="KEY=VALUE",
-                   type=parse_override,
-                   help="build_detector override, e.g. depth=18 or base_channels=8 (repeatable)")
-    p.add_argument("--stop-after", type=at_least(0), default=0, metavar="ITERS",
-                   help="checkpoint and exit after global iteration ITERS, as a killed run (for resume tests)")
+    p.add_argument(
+        "--workers",
+        type=at_least(0),
+        help="data-loading worker processes per process (0: load in the main process; "
+        "default: the usable cores, at most 8, or 0 on synthetic data)",
+    )
+    p.add_argument(
+        "--val-every", type=at_least(1), default=1, help="validate every N epochs (and at the end)"
+    )
+    p.add_argument(
+        "--save-every",
+        type=at_least(0),
+        default=0,
+        metavar="ITERS",
+        help="also checkpoint every ITERS iterations (0: at epoch ends only)",
+    )
+    p.add_argument(
+        "--log-every", type=at_least(1), default=10, metavar="ITERS", help="JSON-lines log interval"
+    )
+    p.add_argument(
+        "--short-side",
+        type=at_least(16),
+        metavar="PX",
+        help="scale the pipeline to this short side (train rescale PX..1.25 PX, crop PX, test PX)",
+    )
+    p.add_argument(
+        "--fast-decode",
+        action="store_true",
+        help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
+        "mmaction2's, which the default reproduces exactly)",
+    )
+    p.add_argument(
+        "--model-override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=parse_override,
+        help="build_detector override, e.g. depth=18 or base_channels=8 (repeatable)",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=at_least(0),
+        default=0,
+        metavar="ITERS",
+        help="checkpoint and exit after global iteration ITERS, as a killed run (for resume tests)",
+    )
     return p.parse_args(argv)
 
 

@@ -5,6 +5,7 @@ ablation on top of I, O MultiSports. Every row can be asked for by its short nam
 reference config name (with or without `.py` and a directory). `python -m slowbench.zoo list`
 prints them as a table.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,25 +23,32 @@ _DETECTION = "https://download.openmmlab.com/mmaction/v1.0/detection/slowonly"
 
 PRETRAINED_K400_R50_4X16 = (
     f"{_RECOGNITION}/slowonly_imagenet-pretrained-r50_8xb16-4x16x1-steplr-150e_kinetics400-rgb/"
-    "slowonly_imagenet-pretrained-r50_8xb16-4x16x1-steplr-150e_kinetics400-rgb_20220901-e7b65fad.pth")
+    "slowonly_imagenet-pretrained-r50_8xb16-4x16x1-steplr-150e_kinetics400-rgb_20220901-e7b65fad.pth"
+)
 # Directory says 8xb16, file name says 16xb16: verbatim from the reference config.
 PRETRAINED_K700_R50_4X16 = (
     f"{_RECOGNITION}/slowonly_imagenet-pretrained-r50_8xb16-4x16x1-steplr-150e_kinetics700-rgb/"
-    "slowonly_imagenet-pretrained-r50_16xb16-4x16x1-steplr-150e_kinetics700-rgb_20220901-f73b3e89.pth")
+    "slowonly_imagenet-pretrained-r50_16xb16-4x16x1-steplr-150e_kinetics700-rgb_20220901-f73b3e89.pth"
+)
 PRETRAINED_K400_R50_8X8 = (
     f"{_RECOGNITION}/slowonly_imagenet-pretrained-r50_8xb16-8x8x1-steplr-150e_kinetics400-rgb/"
-    "slowonly_imagenet-pretrained-r50_8xb16-8x8x1-steplr-150e_kinetics400-rgb_20220901-df42dc84.pth")
+    "slowonly_imagenet-pretrained-r50_8xb16-8x8x1-steplr-150e_kinetics400-rgb_20220901-df42dc84.pth"
+)
 PRETRAINED_K700_R50_8X8 = (
     f"{_RECOGNITION}/slowonly_imagenet-pretrained-r50_16xb16-8x8x1-steplr-150e_kinetics700-rgb/"
-    "slowonly_imagenet-pretrained-r50_16xb16-8x8x1-steplr-150e_kinetics700-rgb_20221013-15b93b10.pth")
+    "slowonly_imagenet-pretrained-r50_16xb16-8x8x1-steplr-150e_kinetics700-rgb_20221013-15b93b10.pth"
+)
 PRETRAINED_K400_R50NL_4X16 = (
     f"{_RECOGNITION_0X}/slowonly_nl_embedded_gaussian_r50_4x16x1_150e_kinetics400_rgb/"
-    "slowonly_nl_embedded_gaussian_r50_4x16x1_150e_kinetics400_rgb_20210308-0d6e5a69.pth")
+    "slowonly_nl_embedded_gaussian_r50_4x16x1_150e_kinetics400_rgb_20210308-0d6e5a69.pth"
+)
 PRETRAINED_K400_R50NL_8X8 = (
     f"{_RECOGNITION_0X}/slowonly_nl_embedded_gaussian_r50_8x8x1_150e_kinetics400_rgb/"
-    "slowonly_nl_embedded_gaussian_r50_8x8x1_150e_kinetics400_rgb_20210308-e8dd9e82.pth")
+    "slowonly_nl_embedded_gaussian_r50_8x8x1_150e_kinetics400_rgb_20210308-e8dd9e82.pth"
+)
 PRETRAINED_K400_R101_8X8 = (
-    f"{_RECOGNITION_0X}/omni/slowonly_r101_without_omni_8x8x1_kinetics400_rgb_20200926-0c730aef.pth")
+    f"{_RECOGNITION_0X}/omni/slowonly_r101_without_omni_8x8x1_kinetics400_rgb_20200926-0c730aef.pth"
+)
 
 Dataset = Literal["ava21", "ava22", "ava-kinetics", "multisports"]
 
@@ -115,84 +123,228 @@ def _checkpoint_url(config: str, stamp: str) -> str:
 
 
 _AVA21 = dict(
-    dataset="ava21", depth=50, non_local=False, num_classes=81, background_class=True,
-    multilabel=True, temporal_pool_mode="avg", with_global=False, mlp_head=False,
-    focal_gamma=0.0, focal_alpha=1.0, dropout=0.5, clip_len=4, frame_interval=16,
-    test_hw=(256, 340), pretrain="k400", pretrained=PRETRAINED_K400_R50_4X16,
-    epochs=20, base_lr=0.2, batch_per_gpu=16, gpus=8, warmup_start_factor=0.1,
-    warmup_end_epoch=5, warmup_by_iter=False, decay="step", milestones=(10, 15),
-    decay_gamma=0.1, weight_decay=1e-5, momentum=0.9, grad_clip=40.0)
+    dataset="ava21",
+    depth=50,
+    non_local=False,
+    num_classes=81,
+    background_class=True,
+    multilabel=True,
+    temporal_pool_mode="avg",
+    with_global=False,
+    mlp_head=False,
+    focal_gamma=0.0,
+    focal_alpha=1.0,
+    dropout=0.5,
+    clip_len=4,
+    frame_interval=16,
+    test_hw=(256, 340),
+    pretrain="k400",
+    pretrained=PRETRAINED_K400_R50_4X16,
+    epochs=20,
+    base_lr=0.2,
+    batch_per_gpu=16,
+    gpus=8,
+    warmup_start_factor=0.1,
+    warmup_end_epoch=5,
+    warmup_by_iter=False,
+    decay="step",
+    milestones=(10, 15),
+    decay_gamma=0.1,
+    weight_decay=1e-5,
+    momentum=0.9,
+    grad_clip=40.0,
+)
 _AVA_KINETICS = dict(
-    _AVA21, dataset="ava-kinetics", epochs=10, base_lr=0.1, batch_per_gpu=8,
-    warmup_end_epoch=2, warmup_by_iter=True, decay="cosine", milestones=())
-_TRICKS = dict(_AVA_KINETICS, pretrain="k700", pretrained=PRETRAINED_K700_R50_8X8,
-               clip_len=8, frame_interval=8)
+    _AVA21,
+    dataset="ava-kinetics",
+    epochs=10,
+    base_lr=0.1,
+    batch_per_gpu=8,
+    warmup_end_epoch=2,
+    warmup_by_iter=True,
+    decay="cosine",
+    milestones=(),
+)
+_TRICKS = dict(
+    _AVA_KINETICS, pretrain="k700", pretrained=PRETRAINED_K700_R50_8X8, clip_len=8, frame_interval=8
+)
 
 
 def _row(name: str, letter: str, config: str, stamp: str, base: dict, **changes) -> ZooRow:
-    return ZooRow(name=name, letter=letter, config=config,
-                  checkpoint=_checkpoint_url(config, stamp), **{**base, **changes})
+    return ZooRow(
+        name=name,
+        letter=letter,
+        config=config,
+        checkpoint=_checkpoint_url(config, stamp),
+        **{**base, **changes},
+    )
 
 
 ROWS: tuple[ZooRow, ...] = (
-    _row("ava21-k400-r50-4x16", "A",
-         "slowonly_kinetics400-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb",
-         "20220906-953ef5fe", _AVA21, mAP=20.72),
-    _row("ava21-k700-r50-4x16", "B",
-         "slowonly_kinetics700-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb",
-         "20220906-b3b6d44e", _AVA21, pretrain="k700", pretrained=PRETRAINED_K700_R50_4X16,
-         mAP=22.77),
-    _row("ava21-k400-r50nl-4x16", "C",
-         "slowonly_kinetics400-pretrained-r50-nl_8xb16-4x16x1-20e_ava21-rgb",
-         "20220906-5ae3f91b", _AVA21, non_local=True, pretrained=PRETRAINED_K400_R50NL_4X16,
-         mAP=21.55),
-    _row("ava21-k400-r50nl-8x8", "D",
-         "slowonly_kinetics400-pretrained-r50-nl_8xb16-8x8x1-20e_ava21-rgb",
-         "20220906-9760eadb", _AVA21, non_local=True, clip_len=8, frame_interval=8,
-         pretrained=PRETRAINED_K400_R50NL_8X8, mAP=23.77),
-    _row("ava21-k400-r101-8x8", "E",
-         "slowonly_kinetics400-pretrained-r101_8xb16-8x8x1-20e_ava21-rgb",
-         "20220906-43f16877", _AVA21, depth=101, clip_len=8, frame_interval=8,
-         pretrained=PRETRAINED_K400_R101_8X8, mAP=24.83),
-    _row("ava22-k400-r50-4x16", "F",
-         "slowonly_k400-pre-r50_8xb8-4x16x1-10e_ava-kinetics-rgb",
-         "20221205-33e3ca7c", _AVA_KINETICS, mAP=24.53),
+    _row(
+        "ava21-k400-r50-4x16",
+        "A",
+        "slowonly_kinetics400-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb",
+        "20220906-953ef5fe",
+        _AVA21,
+        mAP=20.72,
+    ),
+    _row(
+        "ava21-k700-r50-4x16",
+        "B",
+        "slowonly_kinetics700-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb",
+        "20220906-b3b6d44e",
+        _AVA21,
+        pretrain="k700",
+        pretrained=PRETRAINED_K700_R50_4X16,
+        mAP=22.77,
+    ),
+    _row(
+        "ava21-k400-r50nl-4x16",
+        "C",
+        "slowonly_kinetics400-pretrained-r50-nl_8xb16-4x16x1-20e_ava21-rgb",
+        "20220906-5ae3f91b",
+        _AVA21,
+        non_local=True,
+        pretrained=PRETRAINED_K400_R50NL_4X16,
+        mAP=21.55,
+    ),
+    _row(
+        "ava21-k400-r50nl-8x8",
+        "D",
+        "slowonly_kinetics400-pretrained-r50-nl_8xb16-8x8x1-20e_ava21-rgb",
+        "20220906-9760eadb",
+        _AVA21,
+        non_local=True,
+        clip_len=8,
+        frame_interval=8,
+        pretrained=PRETRAINED_K400_R50NL_8X8,
+        mAP=23.77,
+    ),
+    _row(
+        "ava21-k400-r101-8x8",
+        "E",
+        "slowonly_kinetics400-pretrained-r101_8xb16-8x8x1-20e_ava21-rgb",
+        "20220906-43f16877",
+        _AVA21,
+        depth=101,
+        clip_len=8,
+        frame_interval=8,
+        pretrained=PRETRAINED_K400_R101_8X8,
+        mAP=24.83,
+    ),
+    _row(
+        "ava22-k400-r50-4x16",
+        "F",
+        "slowonly_k400-pre-r50_8xb8-4x16x1-10e_ava-kinetics-rgb",
+        "20221205-33e3ca7c",
+        _AVA_KINETICS,
+        mAP=24.53,
+    ),
     # The reference config pretrains this 4x16 detector from the 8x8 K700 recogniser.
-    _row("ava22-k700-r50-4x16", "G",
-         "slowonly_k700-pre-r50_8xb8-4x16x1-10e_ava-kinetics-rgb",
-         "20221205-a07e8c15", _AVA_KINETICS, pretrain="k700", pretrained=PRETRAINED_K700_R50_8X8,
-         mAP=25.87),
-    _row("ava22-k400-r50-8x8", "H",
-         "slowonly_k400-pre-r50_8xb8-8x8x1-10e_ava-kinetics-rgb",
-         "20221205-8f8dff3b", _AVA_KINETICS, clip_len=8, frame_interval=8,
-         pretrained=PRETRAINED_K400_R50_8X8, mAP=26.10),
-    _row("ava22-k700-r50-8x8", "I",
-         "slowonly_k700-pre-r50_8xb8-8x8x1-10e_ava-kinetics-rgb",
-         "20221205-16a01c37", _TRICKS, mAP=27.82),
-    _row("ava22-k700-context", "J",
-         "slowonly_k700-pre-r50-context_8xb8-8x8x1-10e_ava-kinetics-rgb",
-         "20221205-5d514f8c", _TRICKS, with_global=True, mAP=28.31),
-    _row("ava22-k700-tmax", "K",
-         "slowonly_k700-pre-r50-context-temporal-max_8xb8-8x8x1-10e_ava-kinetics-rgb",
-         "20221205-5b5e71eb", _TRICKS, with_global=True, temporal_pool_mode="max", mAP=28.48),
-    _row("ava22-k700-mlp", "L",
-         "slowonly_k700-pre-r50-context-temporal-max-nl-head_8xb8-8x8x1-10e_ava-kinetics-rgb",
-         "20221205-87624265", _TRICKS, with_global=True, temporal_pool_mode="max",
-         mlp_head=True, mAP=29.83),
-    _row("ava22-k700-focal", "M",
-         "slowonly_k700-pre-r50-context-temporal-max-nl-head_8xb8-8x8x1-focal-10e_ava-kinetics-rgb",
-         "20221205-37aa8395", _TRICKS, with_global=True, temporal_pool_mode="max",
-         mlp_head=True, focal_gamma=1.0, mAP=30.33),
-    _row("ava22-k700-16x4", "N",
-         "slowonly_k700-pre-r50_8xb8-16x4x1-10e-tricks_ava-kinetics-rgb",
-         "20221205-dd652f81", _TRICKS, with_global=True, temporal_pool_mode="max",
-         mlp_head=True, focal_gamma=1.0, clip_len=16, frame_interval=4, mAP=31.29),
-    _row("multisports-k400-r50-4x16", "O",
-         "slowonly_kinetics400-pretrained-r50_8xb16-4x16x1-8e_multisports-rgb",
-         "20230320-a1ca5e76", _AVA21, dataset="multisports", num_classes=66,
-         background_class=False, multilabel=False, test_hw=(256, 455), epochs=8,
-         milestones=(6, 7), grad_clip=5.0, frame_mAP=26.40,
-         video_mAP={"0.2": 15.48, "0.5": 10.62, "0.1:0.9": 9.65}, gpu_mem_mb=8509),
+    _row(
+        "ava22-k700-r50-4x16",
+        "G",
+        "slowonly_k700-pre-r50_8xb8-4x16x1-10e_ava-kinetics-rgb",
+        "20221205-a07e8c15",
+        _AVA_KINETICS,
+        pretrain="k700",
+        pretrained=PRETRAINED_K700_R50_8X8,
+        mAP=25.87,
+    ),
+    _row(
+        "ava22-k400-r50-8x8",
+        "H",
+        "slowonly_k400-pre-r50_8xb8-8x8x1-10e_ava-kinetics-rgb",
+        "20221205-8f8dff3b",
+        _AVA_KINETICS,
+        clip_len=8,
+        frame_interval=8,
+        pretrained=PRETRAINED_K400_R50_8X8,
+        mAP=26.10,
+    ),
+    _row(
+        "ava22-k700-r50-8x8",
+        "I",
+        "slowonly_k700-pre-r50_8xb8-8x8x1-10e_ava-kinetics-rgb",
+        "20221205-16a01c37",
+        _TRICKS,
+        mAP=27.82,
+    ),
+    _row(
+        "ava22-k700-context",
+        "J",
+        "slowonly_k700-pre-r50-context_8xb8-8x8x1-10e_ava-kinetics-rgb",
+        "20221205-5d514f8c",
+        _TRICKS,
+        with_global=True,
+        mAP=28.31,
+    ),
+    _row(
+        "ava22-k700-tmax",
+        "K",
+        "slowonly_k700-pre-r50-context-temporal-max_8xb8-8x8x1-10e_ava-kinetics-rgb",
+        "20221205-5b5e71eb",
+        _TRICKS,
+        with_global=True,
+        temporal_pool_mode="max",
+        mAP=28.48,
+    ),
+    _row(
+        "ava22-k700-mlp",
+        "L",
+        "slowonly_k700-pre-r50-context-temporal-max-nl-head_8xb8-8x8x1-10e_ava-kinetics-rgb",
+        "20221205-87624265",
+        _TRICKS,
+        with_global=True,
+        temporal_pool_mode="max",
+        mlp_head=True,
+        mAP=29.83,
+    ),
+    _row(
+        "ava22-k700-focal",
+        "M",
+        "slowonly_k700-pre-r50-context-temporal-max-nl-head_8xb8-8x8x1-focal-10e_ava-kinetics-rgb",
+        "20221205-37aa8395",
+        _TRICKS,
+        with_global=True,
+        temporal_pool_mode="max",
+        mlp_head=True,
+        focal_gamma=1.0,
+        mAP=30.33,
+    ),
+    _row(
+        "ava22-k700-16x4",
+        "N",
+        "slowonly_k700-pre-r50_8xb8-16x4x1-10e-tricks_ava-kinetics-rgb",
+        "20221205-dd652f81",
+        _TRICKS,
+        with_global=True,
+        temporal_pool_mode="max",
+        mlp_head=True,
+        focal_gamma=1.0,
+        clip_len=16,
+        frame_interval=4,
+        mAP=31.29,
+    ),
+    _row(
+        "multisports-k400-r50-4x16",
+        "O",
+        "slowonly_kinetics400-pretrained-r50_8xb16-4x16x1-8e_multisports-rgb",
+        "20230320-a1ca5e76",
+        _AVA21,
+        dataset="multisports",
+        num_classes=66,
+        background_class=False,
+        multilabel=False,
+        test_hw=(256, 455),
+        epochs=8,
+        milestones=(6, 7),
+        grad_clip=5.0,
+        frame_mAP=26.40,
+        video_mAP={"0.2": 15.48, "0.5": 10.62, "0.1:0.9": 9.65},
+        gpu_mem_mb=8509,
+    ),
 )
 
 _BY_KEY: dict[str, ZooRow] = {key: row for row in ROWS for key in (row.name, row.config)}
@@ -213,28 +365,60 @@ def get_row(name_or_config: str) -> ZooRow:
     except KeyError:
         known = ", ".join(row.name for row in ROWS)
         raise UnknownRowError(
-            f"unknown model-zoo row {name_or_config!r}; known rows: {known} "
-            "(or their reference config names)") from None
+            f"unknown model-zoo row {name_or_config!r}; known rows: {known} (or their reference config names)"
+        ) from None
 
 
 def _table() -> str:
-    headers = ["row", "name", "dataset", "backbone", "clip", "pretrain", "head", "epochs",
-               "lr", "batch", "published"]
+    headers = [
+        "row",
+        "name",
+        "dataset",
+        "backbone",
+        "clip",
+        "pretrain",
+        "head",
+        "epochs",
+        "lr",
+        "batch",
+        "published",
+    ]
     lines = []
     for row in ROWS:
         backbone = f"R{row.depth}" + ("-NL" if row.non_local else "")
-        head = "+".join(part for part, on in (("context", row.with_global),
-                                              ("tmax", row.temporal_pool_mode == "max"),
-                                              ("mlp", row.mlp_head),
-                                              ("focal", row.focal_gamma > 0)) if on) or "linear"
+        head = (
+            "+".join(
+                part
+                for part, on in (
+                    ("context", row.with_global),
+                    ("tmax", row.temporal_pool_mode == "max"),
+                    ("mlp", row.mlp_head),
+                    ("focal", row.focal_gamma > 0),
+                )
+                if on
+            )
+            or "linear"
+        )
         if row.mAP is not None:
             published = f"mAP {row.mAP:.2f}"
         else:
             video = ", ".join(f"v@{thr} {value:.2f}" for thr, value in row.video_mAP.items())
             published = f"f-mAP {row.frame_mAP:.2f}; {video}"
-        lines.append([row.letter, row.name, row.dataset, backbone,
-                      f"{row.clip_len}x{row.frame_interval}", row.pretrain, head, row.epochs,
-                      row.base_lr, f"{row.batch_per_gpu}x{row.gpus}", published])
+        lines.append(
+            [
+                row.letter,
+                row.name,
+                row.dataset,
+                backbone,
+                f"{row.clip_len}x{row.frame_interval}",
+                row.pretrain,
+                head,
+                row.epochs,
+                row.base_lr,
+                f"{row.batch_per_gpu}x{row.gpus}",
+                published,
+            ]
+        )
     return tabulate(lines, headers=headers)
 
 
@@ -244,8 +428,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> None:
-    parser = ArgumentParser(prog="python -m slowbench.zoo",
-                            description="SlowOnly detection model-zoo rows")
+    parser = ArgumentParser(prog="python -m slowbench.zoo", description="SlowOnly detection model-zoo rows")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="print every row as a table")
     show = commands.add_parser("show", help="print every field of one row")

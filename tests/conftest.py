@@ -1,4 +1,5 @@
 """Shared test fixtures: the ../shared reference data, device selection and RNG hygiene."""
+
 import pathlib
 import random
 
@@ -20,11 +21,13 @@ def shared_dir():
 @pytest.fixture
 def shared_file(shared_dir):
     """Returns a function resolving a path inside ../shared, skipping when that file is absent."""
+
     def resolve(relative):
         path = shared_dir / relative
         if not path.exists():
             pytest.skip(f"shared/{relative} not available")
         return path
+
     return resolve
 
 

@@ -7,6 +7,7 @@ frames are taken every `output_stepsize` frames from each keyframe up to the nex
 that keyframe's boxes, so boxes persist until the next prediction (as in mmaction2's demo).
 The video is decoded in one forward pass; only the frames still needed are kept.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -45,20 +46,31 @@ class DemoPlan:
         return frames[frames < self.n_frames]
 
 
-def plan_keyframes(n_frames: int, *, clip_len: int, frame_interval: int, predict_stepsize: int,
-                   output_stepsize: int, source: str) -> DemoPlan:
+def plan_keyframes(
+    n_frames: int,
+    *,
+    clip_len: int,
+    frame_interval: int,
+    predict_stepsize: int,
+    output_stepsize: int,
+    source: str,
+) -> DemoPlan:
     """Keyframes from the first whose clip starts at frame 0, every `predict_stepsize` frames,
     while the clip ends inside the video. A video shorter than one clip is a `DataError`."""
     clip_offsets = frame_interval * (np.arange(clip_len) - clip_len // 2)
     first, last = -clip_offsets[0], n_frames - 1 - clip_offsets[-1]
     if last < first:
-        raise DataError(f"{source}: {n_frames} frames, shorter than one clip of the row "
-                        f"({clip_len} x {frame_interval} = {clip_offsets[-1] - clip_offsets[0] + 1}"
-                        f" frames)")
-    return DemoPlan(keyframes=np.arange(first, last + 1, predict_stepsize, dtype=np.int64),
-                    clip_offsets=clip_offsets.astype(np.int64),
-                    output_offsets=np.arange(0, predict_stepsize, output_stepsize, dtype=np.int64),
-                    n_frames=n_frames)
+        raise DataError(
+            f"{source}: {n_frames} frames, shorter than one clip of the row "
+            f"({clip_len} x {frame_interval} = {clip_offsets[-1] - clip_offsets[0] + 1}"
+            f" frames)"
+        )
+    return DemoPlan(
+        keyframes=np.arange(first, last + 1, predict_stepsize, dtype=np.int64),
+        clip_offsets=clip_offsets.astype(np.int64),
+        output_offsets=np.arange(0, predict_stepsize, output_stepsize, dtype=np.int64),
+        n_frames=n_frames,
+    )
 
 
 @dataclass
@@ -84,9 +96,17 @@ def output_size(width: int, height: int, short_side: int | None) -> tuple[int, i
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
-def run_demo(detector, reader: VideoReader, plan: DemoPlan, boxes: TimedBoxes,
-             ground_truth: TimedBoxes | None, settings: DemoSettings, detections: list,
-             *, progress: bool = True) -> Iterator[np.ndarray]:
+def run_demo(
+    detector,
+    reader: VideoReader,
+    plan: DemoPlan,
+    boxes: TimedBoxes,
+    ground_truth: TimedBoxes | None,
+    settings: DemoSettings,
+    detections: list,
+    *,
+    progress: bool = True,
+) -> Iterator[np.ndarray]:
     """Yields the output frames (uint8 [h, w, 3] RGB, `settings.out_size`) and appends one dict
     per scored box to `detections` (see `score_keyframe`)."""
     last_use: dict[int, int] = {}
@@ -103,17 +123,25 @@ def run_demo(detector, reader: VideoReader, plan: DemoPlan, boxes: TimedBoxes,
                 buffer[index] = frame
             while order < len(plan.keyframes) and ready_at[order] <= index:
                 keyframe = int(plan.keyframes[order])
-                found = score_keyframe(detector, [buffer[int(i)] for i in plan.clip(keyframe)],
-                                       boxes.nearest(keyframe, settings.max_gap), keyframe,
-                                       reader, settings)
+                found = score_keyframe(
+                    detector,
+                    [buffer[int(i)] for i in plan.clip(keyframe)],
+                    boxes.nearest(keyframe, settings.max_gap),
+                    keyframe,
+                    reader,
+                    settings,
+                )
                 detections.extend(found)
-                predicted = [Detection(np.asarray(d["box_normalised"]),
-                                       [f"{label['name']} {label['score']:.2f}"
-                                        for label in d["labels"]]) for d in found]
+                predicted = [
+                    Detection(
+                        np.asarray(d["box_normalised"]),
+                        [f"{label['name']} {label['score']:.2f}" for label in d["labels"]],
+                    )
+                    for d in found
+                ]
                 truth = _ground_truth(ground_truth, keyframe, settings)
                 for output in plan.outputs(keyframe):
-                    yield painter.draw(_resized(buffer[int(output)], settings.out_size),
-                                       predicted, truth)
+                    yield painter.draw(_resized(buffer[int(output)], settings.out_size), predicted, truth)
                 for used in [i for i in buffer if last_use[i] <= order]:
                     del buffer[used]
                 order += 1
@@ -123,8 +151,9 @@ def run_demo(detector, reader: VideoReader, plan: DemoPlan, boxes: TimedBoxes,
 
 
 @torch.no_grad()
-def score_keyframe(detector, frames: list[np.ndarray], entry, keyframe: int,
-                   reader: VideoReader, settings: DemoSettings) -> list[dict]:
+def score_keyframe(
+    detector, frames: list[np.ndarray], entry, keyframe: int, reader: VideoReader, settings: DemoSettings
+) -> list[dict]:
     """The detector's scores for one keyframe's clip (full-resolution frames [T] of [H, W, 3])
     on its boxes -> one dict per box: frame, seconds, box (video pixels), box_normalised,
     box_score, scores (every column), labels (columns above the threshold, best first, at most
@@ -136,33 +165,39 @@ def score_keyframe(detector, frames: list[np.ndarray], entry, keyframe: int,
     clip = resize_crop_flip(frames, geometry)
     clip = torch.from_numpy(np.ascontiguousarray(clip.transpose(3, 0, 1, 2)))[None].float()
     new_w, new_h = geometry.resized
-    proposals = torch.from_numpy(
-        (entry.boxes * np.array([new_w, new_h, new_w, new_h])).astype(np.float32))
+    proposals = torch.from_numpy((entry.boxes * np.array([new_w, new_h, new_w, new_h])).astype(np.float32))
     scores = detector.predict(clip.to(settings.device), [proposals.to(settings.device)])[0]
     scores = scores.float().cpu().numpy()
     seconds = float(reader.index.seconds[keyframe] - reader.index.seconds[0])
     found = []
     for box, box_score, row in zip(entry.boxes, entry.scores, scores):
         columns = settings.label_columns[np.argsort(-row[settings.label_columns], kind="stable")]
-        chosen = [c for c in columns if row[c] > settings.action_thr][:settings.topk]
-        found.append({
-            "frame": keyframe, "seconds": seconds,
-            "box": (box * np.array([width, height, width, height])).tolist(),
-            "box_normalised": box.tolist(), "box_score": float(box_score),
-            "scores": row.tolist(),
-            "labels": [{"id": int(c), "name": settings.names.get(int(c), f"class {c}"),
-                        "score": float(row[c])} for c in chosen]})
+        chosen = [c for c in columns if row[c] > settings.action_thr][: settings.topk]
+        found.append(
+            {
+                "frame": keyframe,
+                "seconds": seconds,
+                "box": (box * np.array([width, height, width, height])).tolist(),
+                "box_normalised": box.tolist(),
+                "box_score": float(box_score),
+                "scores": row.tolist(),
+                "labels": [
+                    {"id": int(c), "name": settings.names.get(int(c), f"class {c}"), "score": float(row[c])}
+                    for c in chosen
+                ],
+            }
+        )
     return found
 
 
-def _ground_truth(ground_truth: TimedBoxes | None, keyframe: int,
-                  settings: DemoSettings) -> list[Detection]:
+def _ground_truth(ground_truth: TimedBoxes | None, keyframe: int, settings: DemoSettings) -> list[Detection]:
     entry = None if ground_truth is None else ground_truth.nearest(keyframe, settings.max_gap)
     if entry is None:
         return []
-    return [Detection(box, ["GT " + ", ".join(settings.names.get(int(c), f"class {c}")
-                                              for c in labels)])
-            for box, labels in zip(entry.boxes, entry.labels)]
+    return [
+        Detection(box, ["GT " + ", ".join(settings.names.get(int(c), f"class {c}") for c in labels)])
+        for box, labels in zip(entry.boxes, entry.labels)
+    ]
 
 
 def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -4,6 +4,7 @@ Runs a trained detector on a video and draws its detections (boxes, label names,
 ground truth too with ``--gt``) on the frames. Person boxes come from ``--boxes`` (a CSV, see
 ``slowbench.demo.boxes``) or, for a video of a dataset split, from that split's proposal file.
 """
+
 import argparse
 import json
 import pathlib
@@ -33,38 +34,57 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m slowbench.demo", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", help="checkpoint (slowbench.train output or official)")
-    p.add_argument("--onnx", metavar="FILE",
-                   help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime")
+    p.add_argument(
+        "--onnx",
+        metavar="FILE",
+        help="instead of --ckpt: run this slowbench.export ONNX file through onnxruntime",
+    )
     p.add_argument("--video", required=True, help="input video (mp4, mkv, webm, avi, ...)")
     p.add_argument("--out", required=True, help="output .mp4 or .gif")
-    p.add_argument("--boxes", help="person boxes CSV: frame_or_seconds,x1,y1,x2,y2[,score] "
-                                   "(default: the dataset split's proposals for this video)")
+    p.add_argument(
+        "--boxes",
+        help="person boxes CSV: frame_or_seconds,x1,y1,x2,y2[,score] "
+        "(default: the dataset split's proposals for this video)",
+    )
     p.add_argument("--gt", action="store_true", help="also draw the split's ground truth")
-    p.add_argument("--data-root", help="dataset root for proposals / ground truth (default: the "
-                                       "checkpoint's, else data/<dataset>)")
-    p.add_argument("--video-id", help="the video's name in the split (default: AVA <stem>, "
-                                      "MultiSports <folder>/<stem>.mp4)")
-    p.add_argument("--label-map", help="label names: pbtxt or 'id: name' lines (default: the "
-                                       "dataset's)")
+    p.add_argument(
+        "--data-root",
+        help="dataset root for proposals / ground truth (default: the checkpoint's, else data/<dataset>)",
+    )
+    p.add_argument(
+        "--video-id",
+        help="the video's name in the split (default: AVA <stem>, MultiSports <folder>/<stem>.mp4)",
+    )
+    p.add_argument("--label-map", help="label names: pbtxt or 'id: name' lines (default: the dataset's)")
     p.add_argument("--action-thr", type=float, default=0.5, help="show labels scoring above this")
     p.add_argument("--topk", type=at_least(1), default=3, help="at most this many labels a box")
-    p.add_argument("--predict-stepsize", type=at_least(1), default=8,
-                   help="a keyframe every N frames")
-    p.add_argument("--output-stepsize", type=at_least(1), default=4,
-                   help="an output frame every N frames (must divide --predict-stepsize)")
+    p.add_argument("--predict-stepsize", type=at_least(1), default=8, help="a keyframe every N frames")
+    p.add_argument(
+        "--output-stepsize",
+        type=at_least(1),
+        default=4,
+        help="an output frame every N frames (must divide --predict-stepsize)",
+    )
     p.add_argument("--output-fps", type=positive_float, default=6.0)
-    p.add_argument("--short-side", type=at_least(16),
-                   help="network input short side (default: the checkpoint's test size, else 256)")
-    p.add_argument("--out-short-side", type=at_least(16),
-                   help="resize the output frames to this short side (default: the video's size)")
+    p.add_argument(
+        "--short-side",
+        type=at_least(16),
+        help="network input short side (default: the checkpoint's test size, else 256)",
+    )
+    p.add_argument(
+        "--out-short-side",
+        type=at_least(16),
+        help="resize the output frames to this short side (default: the video's size)",
+    )
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda if present)")
     p.add_argument("--json", help="write every detection (box, every score, labels) here")
     args = p.parse_args(argv)
     if (args.ckpt is None) == (args.onnx is None):
         p.error("give exactly one of --ckpt and --onnx")
     if args.predict_stepsize % args.output_stepsize:
-        p.error(f"--output-stepsize {args.output_stepsize} must divide --predict-stepsize "
-                f"{args.predict_stepsize}")
+        p.error(
+            f"--output-stepsize {args.output_stepsize} must divide --predict-stepsize {args.predict_stepsize}"
+        )
     if pathlib.Path(args.out).suffix.lower() not in OUTPUT_SUFFIXES:
         p.error(f"--out {args.out}: the extension must be one of {', '.join(OUTPUT_SUFFIXES)}")
     return args
@@ -96,15 +116,20 @@ def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth):
         if not source.is_file():
             continue
         searched.append(str(source))
-        boxes = split_boxes(files, video_id, dataset=row.dataset, fps=fps,
-                            num_classes=num_classes, ground_truth=ground_truth)
+        boxes = split_boxes(
+            files, video_id, dataset=row.dataset, fps=fps, num_classes=num_classes, ground_truth=ground_truth
+        )
         if boxes is not None:
             return boxes
     if not searched:
-        raise InputError(f"{args.video}: no --boxes, and no {row.dataset} {what} files at {root} "
-                         f"(give --boxes CSV or --data-root; no person detector is bundled)")
-    raise InputError(f"{args.video}: video {video_id!r} has no {what} in {' or '.join(searched)} "
-                     f"(give --video-id or --boxes)")
+        raise InputError(
+            f"{args.video}: no --boxes, and no {row.dataset} {what} files at {root} "
+            f"(give --boxes CSV or --data-root; no person detector is bundled)"
+        )
+    raise InputError(
+        f"{args.video}: video {video_id!r} has no {what} in {' or '.join(searched)} "
+        f"(give --video-id or --boxes)"
+    )
 
 
 def _label_names(row, args, meta) -> dict:
@@ -127,8 +152,9 @@ def demo(args) -> int:
         detector, meta = load_onnx_detector(row, args.onnx)  # runs on the CPU whatever --device
     else:
         detector, meta = load_trained_detector(row, args.ckpt)
-    device = torch.device(args.device if args.device != "auto"
-                          else "cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(
+        args.device if args.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
+    )
     detector.to(device).eval()
     video = pathlib.Path(args.video)
     reader = VideoReader(video)
@@ -139,28 +165,47 @@ def demo(args) -> int:
         boxes = read_boxes_csv(args.boxes, fps=fps, size=reader.index.size)
     else:
         boxes = _split_source(row, args, meta, video_id, fps, num_classes, ground_truth=False)
-    truth = (_split_source(row, args, meta, video_id, fps, num_classes, ground_truth=True)
-             if args.gt else None)
-    plan = plan_keyframes(len(reader), clip_len=row.clip_len, frame_interval=row.frame_interval,
-                          predict_stepsize=args.predict_stepsize,
-                          output_stepsize=args.output_stepsize, source=str(video))
+    truth = _split_source(row, args, meta, video_id, fps, num_classes, ground_truth=True) if args.gt else None
+    plan = plan_keyframes(
+        len(reader),
+        clip_len=row.clip_len,
+        frame_interval=row.frame_interval,
+        predict_stepsize=args.predict_stepsize,
+        output_stepsize=args.output_stepsize,
+        source=str(video),
+    )
     pipeline = meta.get("pipeline") or {}
     settings = DemoSettings(
         short_side=args.short_side or pipeline.get("test_short_side", 256),
-        action_thr=args.action_thr, topk=args.topk,
+        action_thr=args.action_thr,
+        topk=args.topk,
         label_columns=np.arange(0 if row.dataset == "multisports" else 1, num_classes),
         names=_label_names(row, args, meta),
         max_gap=max(args.predict_stepsize, boxes.spacing) / 2,
-        out_size=output_size(*reader.index.size, args.out_short_side), device=device)
+        out_size=output_size(*reader.index.size, args.out_short_side),
+        device=device,
+    )
     detections: list = []
     frames = run_demo(detector, reader, plan, boxes, truth, settings, detections)
     count = write_output(pathlib.Path(args.out), frames, args.output_fps)
     if args.json:
-        atomic_json({"video": str(video), "video_id": video_id, "row": row.name, "fps": fps,
-                     "frames": len(reader), "keyframes": plan.keyframes.tolist(),
-                     "boxes_from": boxes.source, "detections": detections}, args.json)
-    print(f"wrote {args.out}: {count} frames, {len(plan.keyframes)} keyframes, "
-          f"{len(detections)} scored boxes (boxes from {boxes.source})")
+        atomic_json(
+            {
+                "video": str(video),
+                "video_id": video_id,
+                "row": row.name,
+                "fps": fps,
+                "frames": len(reader),
+                "keyframes": plan.keyframes.tolist(),
+                "boxes_from": boxes.source,
+                "detections": detections,
+            },
+            args.json,
+        )
+    print(
+        f"wrote {args.out}: {count} frames, {len(plan.keyframes)} keyframes, "
+        f"{len(detections)} scored boxes (boxes from {boxes.source})"
+    )
     return 0
 
 

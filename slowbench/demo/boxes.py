@@ -8,6 +8,7 @@ line names the first column `frame` (0-based frame index, the default) or `secon
 are normalised to [0, 1] when every coordinate of the file is within [0, 1], else pixels of the
 video. Scores default to 1.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,11 @@ def read_boxes_csv(path, *, fps: float, size: tuple[int, int]) -> TimedBoxes:
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as file:
-            rows = [(number, row) for number, row in enumerate(csv.reader(file), start=1)
-                    if row and not row[0].strip().startswith("#")]
+            rows = [
+                (number, row)
+                for number, row in enumerate(csv.reader(file), start=1)
+                if row and not row[0].strip().startswith("#")
+            ]
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read the boxes CSV ({error})") from None
     unit = "frame"
@@ -73,20 +77,19 @@ def read_boxes_csv(path, *, fps: float, size: tuple[int, int]) -> TimedBoxes:
         box = np.asarray(box) / scale
         if box.min() < 0 or box[2] > 1 or box[3] > 1:
             pixels = [round(float(v), 2) for v in box * np.array([*size, *size])]
-            raise InputError(f"{path}:{number}: box {pixels} lies outside the "
-                             f"{size[0]}x{size[1]} frame")
+            raise InputError(f"{path}:{number}: box {pixels} lies outside the {size[0]}x{size[1]} frame")
         position = when * fps if unit == "seconds" else when
         grouped.setdefault(position, []).append((box, score))
     positions = np.array(sorted(grouped), dtype=np.float64)
-    entries = [BoxesAt(np.array([b for b, _ in grouped[p]]), np.array([s for _, s in grouped[p]]))
-               for p in positions]
+    entries = [
+        BoxesAt(np.array([b for b, _ in grouped[p]]), np.array([s for _, s in grouped[p]])) for p in positions
+    ]
     return TimedBoxes(positions, entries, str(path))
 
 
 def _parse_box_row(row: list[str], where: str):
     if len(row) not in (5, 6):
-        raise InputError(f"{where}: expected frame_or_seconds,x1,y1,x2,y2[,score], got "
-                         f"{len(row)} columns")
+        raise InputError(f"{where}: expected frame_or_seconds,x1,y1,x2,y2[,score], got {len(row)} columns")
     try:
         values = [float(value) for value in row]
     except ValueError as error:
@@ -100,14 +103,16 @@ def _parse_box_row(row: list[str], where: str):
     return when, box, score
 
 
-def split_boxes(files, video: str, *, dataset: str, fps: float, num_classes: int,
-                ground_truth: bool) -> TimedBoxes | None:
+def split_boxes(
+    files, video: str, *, dataset: str, fps: float, num_classes: int, ground_truth: bool
+) -> TimedBoxes | None:
     """The proposals (or, with `ground_truth`, the annotations) of `video` in a split's files,
     or None when the split does not list the video.
 
     Positions: AVA second s is frame (s - 900) x fps of a video cut at 900 s (as extracted frames
     are); MultiSports frame number f (1-based) is frame f - 1.
     """
+
     def position(timestamp: int) -> float:
         return (timestamp - 900) * fps if dataset != "multisports" else timestamp - 1
 
@@ -116,19 +121,22 @@ def split_boxes(files, video: str, *, dataset: str, fps: float, num_classes: int
         if not keyframes:
             return None
         keyframes.sort(key=lambda k: k.timestamp)
-        entries = [BoxesAt(k.boxes, np.ones(len(k.boxes)),
-                           [list(np.flatnonzero(row)) for row in k.labels]) for k in keyframes]
-        return TimedBoxes(np.array([position(k.timestamp) for k in keyframes], np.float64),
-                          entries, str(files.annotations))
+        entries = [
+            BoxesAt(k.boxes, np.ones(len(k.boxes)), [list(np.flatnonzero(row)) for row in k.labels])
+            for k in keyframes
+        ]
+        return TimedBoxes(
+            np.array([position(k.timestamp) for k in keyframes], np.float64), entries, str(files.annotations)
+        )
     prefix = f"{video},"
-    proposals = {key: value for key, value in read_proposals(files.proposals).items()
-                 if key.startswith(prefix)}
+    proposals = {
+        key: value for key, value in read_proposals(files.proposals).items() if key.startswith(prefix)
+    }
     if not proposals:
         return None
     try:
-        timed = sorted((int(key[len(prefix):]), value) for key, value in proposals.items())
+        timed = sorted((int(key[len(prefix) :]), value) for key, value in proposals.items())
     except ValueError:
         raise DataError(f"{files.proposals}: a key of {video!r} has no integer timestamp") from None
     entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
-    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries,
-                      str(files.proposals))
+    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, str(files.proposals))

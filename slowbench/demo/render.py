@@ -1,5 +1,6 @@
 """Drawing detections on frames (Pillow `ImageDraw` with Pillow's bundled font) and writing the
 result as mp4 (PyAV) or animated GIF (Pillow)."""
+
 from __future__ import annotations
 
 import io
@@ -13,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from eval.atomic import atomic_bytes
 from slowbench.data.video_writer import encode_video
 
-PREDICTION_COLOUR = (0, 150, 255)   # boxes and label backgrounds of predictions
+PREDICTION_COLOUR = (0, 150, 255)  # boxes and label backgrounds of predictions
 GROUND_TRUTH_COLOUR = (40, 200, 40)
 TEXT_COLOUR = (255, 255, 255)
 OUTPUT_SUFFIXES = (".mp4", ".gif")
@@ -36,8 +37,9 @@ class Painter:
         self.font = ImageFont.load_default(size=self.font_size)
         self.line_width = max(1, round(height / 160))
 
-    def draw(self, frame: np.ndarray, predictions: list[Detection],
-             ground_truth: list[Detection]) -> np.ndarray:
+    def draw(
+        self, frame: np.ndarray, predictions: list[Detection], ground_truth: list[Detection]
+    ) -> np.ndarray:
         """A copy of `frame` [H, W, 3] with ground truth (labels in the box's bottom-left corner)
         and predictions (labels in its top-left corner) drawn on it."""
         image = Image.fromarray(frame)
@@ -69,7 +71,14 @@ def write_output(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     if not images:
         raise ValueError("write_output: no frames")
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
-                   duration=round(1000 / fps), loop=0, optimize=True)
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / fps),
+        loop=0,
+        optimize=True,
+    )
     atomic_bytes(buffer.getvalue(), path)
     return len(images)

@@ -1,4 +1,5 @@
 """Exported model vs eager PyTorch on random clips and RoIs: the max |difference| of the scores."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,8 +10,9 @@ from torch import Tensor
 TOLERANCE = 1e-4  # on sigmoid / softmax scores
 
 
-def random_inputs(clip_shape: tuple[int, ...], rois_per_clip: int = 4, seed: int = 0
-                  ) -> tuple[Tensor, Tensor]:
+def random_inputs(
+    clip_shape: tuple[int, ...], rois_per_clip: int = 4, seed: int = 0
+) -> tuple[Tensor, Tensor]:
     """`clip [B, 3, T, H, W]` uniform in 0..255 and `rois [B * rois_per_clip, 5]`: boxes of
     10-60% of the frame, a few of them partly outside it."""
     generator = torch.Generator().manual_seed(seed)
@@ -32,8 +34,7 @@ def check_shapes(clip_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 @torch.no_grad()
-def max_score_diff(run: Callable[[Tensor, Tensor], Tensor], detector,
-                   clip_shape: tuple[int, ...]) -> float:
+def max_score_diff(run: Callable[[Tensor, Tensor], Tensor], detector, clip_shape: tuple[int, ...]) -> float:
     """Max |run(clip, rois) - detector.score_rois(clip, rois)| over `check_shapes(clip_shape)`."""
     detector.eval()
     worst = 0.0
@@ -42,7 +43,6 @@ def max_score_diff(run: Callable[[Tensor, Tensor], Tensor], detector,
         want = detector.score_rois(clip, rois)
         got = run(clip, rois)
         if got.shape != want.shape:
-            raise AssertionError(f"exported model gave scores {list(got.shape)}, "
-                                 f"eager {list(want.shape)}")
+            raise AssertionError(f"exported model gave scores {list(got.shape)}, eager {list(want.shape)}")
         worst = max(worst, (got.float() - want.float()).abs().max().item())
     return worst

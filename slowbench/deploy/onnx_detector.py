@@ -1,4 +1,5 @@
 """An exported ONNX detector run by onnxruntime (CPU) behind `Detector.predict`'s interface."""
+
 from __future__ import annotations
 
 import json
@@ -32,16 +33,17 @@ class OnnxDetector:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3  # errors only
         try:
-            self.session = ort.InferenceSession(str(path), options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for foreign files
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InputError(f"{path}: not a loadable ONNX model ({reason})") from None
         names = [i.name for i in self.session.get_inputs()]
         outputs = self.session.get_outputs()
         if names != ["clip", "rois"] or [o.name for o in outputs] != ["scores"]:
-            raise InputError(f"{path}: expected inputs (clip, rois) and output scores as "
-                             f"slowbench.export writes them, got {names} -> {[o.name for o in outputs]}")
+            raise InputError(
+                f"{path}: expected inputs (clip, rois) and output scores as "
+                f"slowbench.export writes them, got {names} -> {[o.name for o in outputs]}"
+            )
         self.path = path
         self.num_classes = outputs[0].shape[1]
         meta = self.session.get_modelmeta().custom_metadata_map.get(META_KEY, "{}")
@@ -60,8 +62,7 @@ class OnnxDetector:
 
     def score_rois(self, clips: Tensor, rois: Tensor) -> Tensor:
         """`[B, 3, T, H, W]`, `[K, 5]` -> `[K, num_classes]` float32 on the device of `clips`."""
-        feed = {"clip": clips.detach().float().cpu().numpy(),
-                "rois": rois.detach().float().cpu().numpy()}
+        feed = {"clip": clips.detach().float().cpu().numpy(), "rois": rois.detach().float().cpu().numpy()}
         (scores,) = self.session.run(["scores"], feed)
         return torch.from_numpy(np.asarray(scores)).to(clips.device)
 

@@ -19,6 +19,7 @@ summation order differs. The ops' argmax outputs are kept as they are (ArgMax ov
 What the ONNX graph does not keep: the RoI validation (batch indices must be integers in [0, N))
 and the NaN propagation of max pooling.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,12 +49,16 @@ def _dims(g, x, start: int, end: int):
     return g.op("Slice", g.op("Shape", x), _const(g, [start]), _const(g, [end]))
 
 
-def _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio,
-                      aligned):
+def _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned):
     """[N, C, T, H, W], [K, 5] -> [K, C, T, oh, ow]: RoiAlign on every temporal slice."""
-    attrs = dict(mode_s="avg", output_height_i=pooled_height, output_width_i=pooled_width,
-                 sampling_ratio_i=sampling_ratio, spatial_scale_f=spatial_scale,
-                 coordinate_transformation_mode_s="half_pixel" if aligned else "output_half_pixel")
+    attrs = dict(
+        mode_s="avg",
+        output_height_i=pooled_height,
+        output_width_i=pooled_width,
+        sampling_ratio_i=sampling_ratio,
+        spatial_scale_f=spatial_scale,
+        coordinate_transformation_mode_s="half_pixel" if aligned else "output_half_pixel",
+    )
     batch = g.op("Cast", g.op("Gather", rois, _const(g, 0), axis_i=1), to_i=INT64)  # [K]
     boxes = g.op("Slice", rois, _const(g, [1]), _const(g, [5]), _const(g, [1]))  # [K, 4]
     if sh._get_tensor_dim_size(x, 2) == 1:  # the pooled map: one slice, no reshaping
@@ -61,16 +66,28 @@ def _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale, sa
         return g.op("Unsqueeze", out, _const(g, [2]))
     time = _dims(g, x, 2, 3)  # [1]
     channels = _dims(g, x, 1, 2)
-    slices = g.op("Reshape", g.op("Transpose", x, perm_i=[0, 2, 1, 3, 4]),
-                  g.op("Concat", _const(g, [-1]), channels, _dims(g, x, 3, 5), axis_i=0))
+    slices = g.op(
+        "Reshape",
+        g.op("Transpose", x, perm_i=[0, 2, 1, 3, 4]),
+        g.op("Concat", _const(g, [-1]), channels, _dims(g, x, 3, 5), axis_i=0),
+    )
     steps = g.op("Range", _const(g, 0), g.op("Squeeze", time, _const(g, [0])), _const(g, 1))
     slice_index = g.op("Add", g.op("Mul", g.op("Unsqueeze", batch, _const(g, [1])), time), steps)
-    slice_boxes = g.op("Expand", g.op("Unsqueeze", boxes, _const(g, [1])),
-                       g.op("Concat", _const(g, [1]), time, _const(g, [1]), axis_i=0))
-    out = g.op("RoiAlign", slices, g.op("Reshape", slice_boxes, _const(g, [-1, 4])),
-               g.op("Reshape", slice_index, _const(g, [-1])), **attrs)  # [K * T, C, oh, ow]
-    shape = g.op("Concat", _const(g, [-1]), time, channels,
-                 _const(g, [pooled_height, pooled_width]), axis_i=0)
+    slice_boxes = g.op(
+        "Expand",
+        g.op("Unsqueeze", boxes, _const(g, [1])),
+        g.op("Concat", _const(g, [1]), time, _const(g, [1]), axis_i=0),
+    )
+    out = g.op(
+        "RoiAlign",
+        slices,
+        g.op("Reshape", slice_boxes, _const(g, [-1, 4])),
+        g.op("Reshape", slice_index, _const(g, [-1])),
+        **attrs,
+    )  # [K * T, C, oh, ow]
+    shape = g.op(
+        "Concat", _const(g, [-1]), time, channels, _const(g, [pooled_height, pooled_width]), axis_i=0
+    )
     return g.op("Transpose", g.op("Reshape", out, shape), perm_i=[0, 2, 1, 3, 4])
 
 
@@ -84,13 +101,13 @@ def temporal_pool(g, x, mode):
 
 @sh.parse_args("v", "v", "i", "i", "f", "i", "b")
 def roi_align_3d(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned):
-    return _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale,
-                             sampling_ratio, aligned)
+    return _roi_align_slices(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned)
 
 
 @sh.parse_args("v", "v", "i", "i", "f", "i", "b", "s")
-def roi_align_3d_pool(g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio,
-                      aligned, temporal_mode):
+def roi_align_3d_pool(
+    g, x, rois, pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned, temporal_mode
+):
     args = (pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned)
     if temporal_mode == "avg":
         out = _roi_align_slices(g, _reduce(g, "ReduceMean", x, 2), rois, *args)
@@ -107,11 +124,13 @@ def _averaging_matrix(g, x, axis: int, out_size: int, transposed: bool):
     size = g.op("Squeeze", _dims(g, x, axis, axis + 1), _const(g, [0]))
     bins = _const(g, list(range(out_size)))
     start = g.op("Div", g.op("Mul", bins, size), _const(g, out_size))
-    end = g.op("Div", g.op("Add", g.op("Mul", g.op("Add", bins, _const(g, 1)), size),
-                           _const(g, out_size - 1)), _const(g, out_size))
+    end = g.op(
+        "Div",
+        g.op("Add", g.op("Mul", g.op("Add", bins, _const(g, 1)), size), _const(g, out_size - 1)),
+        _const(g, out_size),
+    )
     start, end = (g.op("Unsqueeze", v, _const(g, [position_axis])) for v in (start, end))
-    positions = g.op("Unsqueeze", g.op("Range", _const(g, 0), size, _const(g, 1)),
-                     _const(g, [bin_axis]))
+    positions = g.op("Unsqueeze", g.op("Range", _const(g, 0), size, _const(g, 1)), _const(g, [bin_axis]))
     inside = g.op("And", g.op("GreaterOrEqual", positions, start), g.op("Less", positions, end))
     return g.op("Div", g.op("CastLike", inside, x), g.op("CastLike", g.op("Sub", end, start), x))
 

@@ -1,4 +1,5 @@
 """The deploy extra's packages (onnx, onnxruntime), imported only where they are used."""
+
 import importlib
 
 from slowbench.errors import InputError
@@ -9,5 +10,6 @@ def import_optional(name: str):
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise InputError(f"{name} is not installed; install the deploy extra: "
-                         f"pip install -e .[deploy]") from None
+        raise InputError(
+            f"{name} is not installed; install the deploy extra: pip install -e .[deploy]"
+        ) from None

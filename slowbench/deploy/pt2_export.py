@@ -2,6 +2,7 @@
 `rois`; B, K, H and W dynamic), loadable with `torch.export.load`; optionally compiled ahead of
 time with AOTInductor into a package for `torch._inductor.aoti_load_package`. Both need
 slowbench's ops registered at load time (`import slowbench.ops`): the graph calls them."""
+
 from __future__ import annotations
 
 import pathlib
@@ -18,8 +19,7 @@ DYNAMIC = torch.export.Dim.DYNAMIC
 DYNAMIC_SHAPES = {"clip": {0: DYNAMIC, 3: DYNAMIC, 4: DYNAMIC}, "rois": {0: DYNAMIC}}
 
 
-def export_program(detector: nn.Module, example: tuple[Tensor, Tensor]
-                   ) -> torch.export.ExportedProgram:
+def export_program(detector: nn.Module, example: tuple[Tensor, Tensor]) -> torch.export.ExportedProgram:
     """The exported eval-mode graph of `detector.score_rois`, traced on `example = (clip, rois)`
     (use B >= 2 and K >= 2: torch.export specialises sizes 0 and 1)."""
     with torch.no_grad(), warnings.catch_warnings():

@@ -1,4 +1,5 @@
 """The module both exports trace: `Detector.score_rois` as a `forward`."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn

@@ -1,11 +1,13 @@
 """argparse value types of the train and test commands: a bad value is one line that names the
 argument and says what it accepts (``argument --workers: expected an integer >= 0, got '-1'``)."""
+
 import argparse
 import math
 
 
 def at_least(minimum: int):
     """The type of an integer argument that accepts ``minimum`` and above."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)

@@ -5,6 +5,7 @@ frame detections (argmax class, GT pixel units).
 A prediction is one val sample: its proposals ``[n, 4]`` in the pixels of the network input, the model's
 scores ``[n, num_classes]`` and the sample's ``meta`` (``video``, ``timestamp``, ``img_shape`` = (h, w)).
 """
+
 import numpy as np
 import pandas as pd
 
@@ -46,8 +47,12 @@ def ava_detections(predictions, *, action_thr: float = AVA_ACTION_THR) -> pd.Dat
         part["score"] = np.round(scores[box_idx, cls], 4)
         parts.append(part)
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            AVA_COLUMNS, ["object", "int64"] + ["float64"] * 4 + ["int64", "float64"])})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(AVA_COLUMNS, ["object", "int64"] + ["float64"] * 4 + ["int64", "float64"])
+            }
+        )
     return pd.concat(parts, ignore_index=True)[AVA_COLUMNS]
 
 

@@ -1,4 +1,5 @@
 """Process-group setup for ``torchrun`` (DDP): gloo on CPU, nccl on CUDA; a single process needs none."""
+
 import dataclasses
 import datetime
 import os
@@ -48,8 +49,9 @@ def init_distributed(device_name: str | None = None) -> DistInfo:
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
-                                timeout=datetime.timedelta(minutes=30))
+        dist.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo", timeout=datetime.timedelta(minutes=30)
+        )
     return DistInfo(rank=rank, world_size=world_size, device=device)
 
 

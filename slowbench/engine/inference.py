@@ -1,4 +1,5 @@
 """Inference over a dataset split, sharded across DDP ranks and gathered back in dataset order."""
+
 import contextlib
 
 import torch
@@ -11,8 +12,16 @@ from slowbench.engine.mixed_precision import MixedPrecision
 
 
 @torch.no_grad()
-def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 0,
-                  desc: str = "val", precision: MixedPrecision | None = None) -> list | None:
+def predict_split(
+    detector,
+    dataset,
+    info: DistInfo,
+    *,
+    collate,
+    workers: int = 0,
+    desc: str = "val",
+    precision: MixedPrecision | None = None,
+) -> list | None:
     """``[(proposals [n, 4], scores [n, C], meta), ...]`` numpy per sample, in dataset order, on rank 0.
 
     One clip per batch, as the reference's val loader (its RoI head asserts batch 1). Other ranks get
@@ -20,8 +29,14 @@ def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 
     (``--amp``) the forward passes run under its autocast.
     """
     indices = list(range(info.rank, len(dataset), info.world_size))
-    loader = DataLoader(Subset(dataset, indices), batch_size=1, shuffle=False, collate_fn=collate,
-                        num_workers=workers, worker_init_fn=init_worker)
+    loader = DataLoader(
+        Subset(dataset, indices),
+        batch_size=1,
+        shuffle=False,
+        collate_fn=collate,
+        num_workers=workers,
+        worker_init_fn=init_worker,
+    )
     was_training = detector.training
     detector.eval()
     rows = []
@@ -29,10 +44,12 @@ def predict_split(detector, dataset, info: DistInfo, *, collate, workers: int = 
         batches = tqdm(loader, desc=desc, disable=not info.is_main, leave=False, dynamic_ncols=True)
         for index, batch in zip(indices, batches):
             with precision.autocast() if precision else contextlib.nullcontext():
-                scores = detector.predict(batch["clips"].to(info.device).float(),
-                                          [p.to(info.device) for p in batch["proposals"]])
-            rows.append((index, batch["proposals"][0].numpy(), scores[0].float().cpu().numpy(),
-                         batch["metas"][0]))
+                scores = detector.predict(
+                    batch["clips"].to(info.device).float(), [p.to(info.device) for p in batch["proposals"]]
+                )
+            rows.append(
+                (index, batch["proposals"][0].numpy(), scores[0].float().cpu().numpy(), batch["metas"][0])
+            )
     finally:
         detector.train(was_training)
     gathered = gather_to_main(info, rows)

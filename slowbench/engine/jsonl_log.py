@@ -1,4 +1,5 @@
 """Append-only JSON-lines log: one JSON object per line, flushed at once so a killed run keeps its lines."""
+
 import json
 import pathlib
 
@@ -17,8 +18,9 @@ class JsonLinesLog:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                raise InputError(f"{self.path.parent}: cannot create the folder "
-                                 f"({error.strerror or error})") from None
+                raise InputError(
+                    f"{self.path.parent}: cannot create the folder ({error.strerror or error})"
+                ) from None
 
     def log(self, event: str, **fields) -> None:
         if self.path is None:

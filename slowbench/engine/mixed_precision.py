@@ -6,6 +6,7 @@ take the autocast dtype of their input as it comes (they accumulate in float32);
 casts logits to float32 before the loss and the scores (`BBoxHeadAVA`), so losses, metrics and
 evaluation are float32.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,10 @@ class MixedPrecision:
         if amp is not None and amp not in DTYPES:
             raise InputError(f"--amp {amp}: expected one of {', '.join(DTYPES)}")
         if amp == "fp16" and device.type != "cuda":
-            raise InputError(f"--amp fp16: float16 with a GradScaler needs a CUDA device, this run "
-                             f"is on {device.type}; use --amp bf16")
+            raise InputError(
+                f"--amp fp16: float16 with a GradScaler needs a CUDA device, this run "
+                f"is on {device.type}; use --amp bf16"
+            )
         self.amp = amp
         self.dtype = DTYPES.get(amp)
         self.device_type = device.type
@@ -41,7 +44,12 @@ class MixedPrecision:
 
 def add_amp_argument(parser) -> None:
     """`--amp [bf16|fp16]` of slowbench.train and slowbench.test."""
-    parser.add_argument("--amp", nargs="?", const="bf16", choices=list(DTYPES),
-                        help="mixed precision: forward passes under autocast to bfloat16 (the "
-                             "default) or float16 (CUDA only, with a GradScaler); weights, "
-                             "checkpoints, loss and evaluation stay float32")
+    parser.add_argument(
+        "--amp",
+        nargs="?",
+        const="bf16",
+        choices=list(DTYPES),
+        help="mixed precision: forward passes under autocast to bfloat16 (the "
+        "default) or float16 (CUDA only, with a GradScaler); weights, "
+        "checkpoints, loss and evaluation stay float32",
+    )

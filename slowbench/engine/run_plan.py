@@ -1,4 +1,5 @@
 """What a training run does once every option is applied: ``plan_run(row, args, info) -> RunPlan``."""
+
 import dataclasses
 import pathlib
 
@@ -50,13 +51,24 @@ def plan_run(row, args, info) -> RunPlan:
     data_root = _data_root(row, args.data_root, work_dir, info)
     if is_synthetic(data_root):
         profile = synthetic_profile(row, data_root)
-        base = dict(pipeline=profile.pipeline, model_overrides=profile.model_overrides,
-                    epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr,
-                    workers=0)
+        base = dict(
+            pipeline=profile.pipeline,
+            model_overrides=profile.model_overrides,
+            epochs=profile.epochs,
+            batch_size=profile.batch_size,
+            lr=profile.lr,
+            workers=0,
+        )
         chance = profile.chance_mAP
     else:
-        base = dict(pipeline=PipelineConfig.from_row(row), model_overrides={}, epochs=row.epochs,
-                    batch_size=row.batch_per_gpu, lr=row.base_lr, workers=default_workers())
+        base = dict(
+            pipeline=PipelineConfig.from_row(row),
+            model_overrides={},
+            epochs=row.epochs,
+            batch_size=row.batch_per_gpu,
+            lr=row.base_lr,
+            workers=default_workers(),
+        )
         chance = None
     batch_size = args.batch_size or base["batch_size"]
     lr = args.lr if args.lr is not None else base["lr"]
@@ -65,19 +77,28 @@ def plan_run(row, args, info) -> RunPlan:
     pipeline = base["pipeline"]
     if args.short_side:
         side = args.short_side
-        pipeline = pipeline.replace(train_scale=(side, side * 5 // 4), crop_size=side,
-                                    test_short_side=side)
+        pipeline = pipeline.replace(train_scale=(side, side * 5 // 4), crop_size=side, test_short_side=side)
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
     user_overrides = dict(args.model_override)
     return RunPlan(
-        work_dir=work_dir, data_root=data_root, chance_mAP=chance, pipeline=pipeline,
+        work_dir=work_dir,
+        data_root=data_root,
+        chance_mAP=chance,
+        pipeline=pipeline,
         model_overrides={**base["model_overrides"], **user_overrides},
-        user_overrides=user_overrides, epochs=args.epochs or base["epochs"],
-        batch_size=batch_size, lr=lr,
-        workers=base["workers"] if args.workers is None else args.workers, seed=args.seed,
-        val_every=args.val_every, save_every=args.save_every, log_every=args.log_every,
-        stop_after=args.stop_after, amp=args.amp)
+        user_overrides=user_overrides,
+        epochs=args.epochs or base["epochs"],
+        batch_size=batch_size,
+        lr=lr,
+        workers=base["workers"] if args.workers is None else args.workers,
+        seed=args.seed,
+        val_every=args.val_every,
+        save_every=args.save_every,
+        log_every=args.log_every,
+        stop_after=args.stop_after,
+        amp=args.amp,
+    )
 
 
 def _data_root(row, given, work_dir, info) -> pathlib.Path:
@@ -86,9 +107,11 @@ def _data_root(row, given, work_dir, info) -> pathlib.Path:
     if given is not None:
         data_root = pathlib.Path(given)
         if not find_dataset(row, data_root):
-            raise InputError(f"--data-root {data_root}: no {row.dataset} dataset in the reference "
-                             f"layout (annotations, proposals and rawframes/ or, for MultiSports, "
-                             f"trainval/ for train and val)")
+            raise InputError(
+                f"--data-root {data_root}: no {row.dataset} dataset in the reference "
+                f"layout (annotations, proposals and rawframes/ or, for MultiSports, "
+                f"trainval/ for train and val)"
+            )
         return data_root
     data_root = default_data_root(row)
     if find_dataset(row, data_root):

@@ -1,4 +1,5 @@
 """Process-wide settings of a run (seeds, determinism) and how the CLIs word metrics."""
+
 import dataclasses
 import os
 import random

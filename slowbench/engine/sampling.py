@@ -6,6 +6,7 @@
 augmentation of a sample depends only on (seed, epoch, position) — not on worker count, worker
 assignment, or whether the run was interrupted and resumed.
 """
+
 import random
 
 import numpy as np
@@ -21,10 +22,17 @@ def sample_seed(seed: int, epoch: int, rank: int, position: int) -> int:
 class EpochSampler(Sampler):
     """This rank's ``(index, sample_seed)`` pairs for the epoch set by ``set_epoch``."""
 
-    def __init__(self, num_samples: int, *, seed: int, rank: int = 0, world_size: int = 1,
-                 shuffle: bool = True):
-        self._order = DistributedSampler(range(num_samples), num_replicas=world_size, rank=rank,
-                                         shuffle=shuffle, seed=seed, drop_last=False)
+    def __init__(
+        self, num_samples: int, *, seed: int, rank: int = 0, world_size: int = 1, shuffle: bool = True
+    ):
+        self._order = DistributedSampler(
+            range(num_samples),
+            num_replicas=world_size,
+            rank=rank,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=False,
+        )
         self.seed, self.rank = seed, rank
         self.epoch, self.start = 0, 0
 

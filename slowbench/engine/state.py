@@ -6,6 +6,7 @@ also what ``slowbench.checkpoint.load_checkpoint`` reads, like an mmaction2 chec
 ``{"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}``, where ``epoch`` and
 ``iteration`` say how far training got: the next step is global iteration ``iteration``.
 """
+
 import pathlib
 import random
 
@@ -19,10 +20,17 @@ from slowbench.errors import CheckpointError
 def rng_state() -> dict:
     """Python, numpy and torch (CPU and CUDA) RNG states as weights-only-loadable objects."""
     kind, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {"python": random.getstate(),
-             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
-             "torch": torch.random.get_rng_state()}
+    state = {
+        "python": random.getstate(),
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
+        "torch": torch.random.get_rng_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -33,19 +41,29 @@ def set_rng_state(state: dict) -> None:
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["cached_gaussian"]))
+    np.random.set_state(
+        (n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"])
+    )
     torch.random.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_training_state(path, *, model, optimizer, scheduler, epoch: int, iteration: int,
-                        meta: dict) -> pathlib.Path:
+def save_training_state(
+    path, *, model, optimizer, scheduler, epoch: int, iteration: int, meta: dict
+) -> pathlib.Path:
     """Writes the full training state atomically (``model`` unwrapped from DDP by the caller)."""
     path = pathlib.Path(path)
-    save_checkpoint(path, model, meta=meta, optimizer=optimizer.state_dict(),
-                    scheduler=scheduler.state_dict(), rng=rng_state(), epoch=epoch, iteration=iteration)
+    save_checkpoint(
+        path,
+        model,
+        meta=meta,
+        optimizer=optimizer.state_dict(),
+        scheduler=scheduler.state_dict(),
+        rng=rng_state(),
+        epoch=epoch,
+        iteration=iteration,
+    )
     return path
 
 
@@ -53,8 +71,10 @@ def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[
     """Loads a ``save_training_state`` dict into the objects; returns ``(epoch, iteration)`` to go on from."""
     missing = [k for k in ("optimizer", "scheduler", "rng", "epoch", "iteration") if k not in ckpt]
     if missing:
-        raise CheckpointError(f"checkpoint cannot resume training: no {', '.join(missing)} "
-                         f"(use --pretrained for weights-only files)")
+        raise CheckpointError(
+            f"checkpoint cannot resume training: no {', '.join(missing)} "
+            f"(use --pretrained for weights-only files)"
+        )
     model.load_state_dict(ckpt["state_dict"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])

@@ -17,6 +17,7 @@ would be hours per epoch):
 
 The frame-mAP these runs reach is in the README's table of synthetic-data results.
 """
+
 import dataclasses
 import json
 import pathlib
@@ -64,17 +65,20 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     num_classes = len(info["classes"]) + (0 if row.dataset == "multisports" else 1)
     # No flip: it would turn "move left" into "move right" without swapping the labels. The fast
     # decode path: no official checkpoint is involved, and the README's synthetic results use it.
-    pipeline = PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE).replace(flip=False,
-                                                                                fast_decode=True)
+    pipeline = PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE).replace(flip=False, fast_decode=True)
     overrides = {"base_channels": BASE_CHANNELS, "num_classes": num_classes}
     if row.with_global or row.mlp_head:
         # The context + MLP head learns far more slowly from scratch: in this short schedule it
         # stays near chance, where the linear head on the RoI feature learns the actions.
         overrides.update(with_global=False, mlp_head=False)
-    return SyntheticProfile(pipeline=pipeline,
-                            model_overrides=overrides,
-                            epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR,
-                            chance_mAP=float(info["chance_frame_mAP"]))
+    return SyntheticProfile(
+        pipeline=pipeline,
+        model_overrides=overrides,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        lr=LR,
+        chance_mAP=float(info["chance_frame_mAP"]),
+    )
 
 
 def synthetic_kind(row) -> str:
@@ -85,9 +89,11 @@ def prepare_synthetic(row, work_dir, info, *, missing_root) -> pathlib.Path:
     """Generates (rank 0, once per work dir) the synthetic dataset of the row's layout, with a notice."""
     root = pathlib.Path(work_dir) / "synthetic" / synthetic_kind(row)
     if info.is_main:
-        print(f"NOTICE: no {row.dataset} dataset at {missing_root}; using the built-in synthetic "
-              f"dataset at {root} with the CPU-sized synthetic profile: an end-to-end run of the "
-              f"pipeline, not the row's accuracy on real data.")
+        print(
+            f"NOTICE: no {row.dataset} dataset at {missing_root}; using the built-in synthetic "
+            f"dataset at {root} with the CPU-sized synthetic profile: an end-to-end run of the "
+            f"pipeline, not the row's accuracy on real data."
+        )
         # Reuses a dataset made with the same arguments; one from an older generator is an error.
         kind = synthetic_kind(row)
         generate(root, kind=kind, seed=0, fmt=DATASET_FORMAT[kind], **DATASET_SIZE.get(kind, {}))

@@ -1,4 +1,5 @@
 """The detector of a checkpoint, built the way it was trained."""
+
 from slowbench.checkpoint import load_checkpoint, read_checkpoint
 from slowbench.errors import CheckpointError
 from slowbench.models import build_detector
@@ -11,8 +12,7 @@ def load_trained_detector(row, path) -> tuple[Detector, dict]:
     checkpoint = read_checkpoint(path)
     meta = checkpoint.get("meta") or {}
     if meta.get("row") not in (None, row.name):
-        raise CheckpointError(f"{path}: checkpoint was trained for row {meta['row']!r}, "
-                              f"not {row.name!r}")
+        raise CheckpointError(f"{path}: checkpoint was trained for row {meta['row']!r}, not {row.name!r}")
     detector = build_detector(row, **(meta.get("model_overrides") or {}))
     load_checkpoint(detector, path, strict=True, checkpoint=checkpoint)
     return detector, meta

@@ -5,6 +5,7 @@ Each job is one function: ``train_step`` (forward, backward, clipping, optimizer
 place for mixed precision), ``TrainingRun.event`` (every structured log line: the place for a new
 log sink), ``save_state``, ``validate`` and ``write_results``.
 """
+
 import dataclasses
 import math
 import time
@@ -80,8 +81,7 @@ class TrainingRun:
             tqdm.write(text)
 
 
-def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resume=None
-              ) -> TrainingRun:
+def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resume=None) -> TrainingRun:
     """Builds datasets, model, optimiser, schedule and loader; loads ``pretrained`` weights or
     restores the training state of the checkpoint ``resume``. ``started``: the command's start
     (``time.perf_counter()``), from which the log and ``results.json`` count seconds."""
@@ -91,43 +91,84 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
     val = build_val_split(data_row, plan.data_root, plan.pipeline)
     detector = _build_detector(row, plan).to(info.device)
-    sampler = EpochSampler(len(train_set), seed=plan.seed, rank=info.rank,
-                           world_size=info.world_size)
+    sampler = EpochSampler(len(train_set), seed=plan.seed, rank=info.rank, world_size=info.world_size)
     iters_per_epoch = math.ceil(len(sampler) / plan.batch_size)
-    optimizer = torch.optim.SGD(detector.parameters(), lr=plan.lr, momentum=row.momentum,
-                                weight_decay=row.weight_decay)
+    optimizer = torch.optim.SGD(
+        detector.parameters(), lr=plan.lr, momentum=row.momentum, weight_decay=row.weight_decay
+    )
     schedule = schedule_from_row(row).rescaled(epochs=plan.epochs, base_lr=plan.lr)
     last = plan.epochs * iters_per_epoch - 1
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda it: schedule.lr(min(it, last), iters_per_epoch) / plan.lr)
+        optimizer, lambda it: schedule.lr(min(it, last), iters_per_epoch) / plan.lr
+    )
     loss_forward = LossForward(detector)
-    model = loss_forward if info.world_size == 1 else torch.nn.parallel.DistributedDataParallel(
-        loss_forward, device_ids=[info.device.index] if info.device.type == "cuda" else None)
-    loader = DataLoader(SeededDataset(train_set), batch_size=plan.batch_size, sampler=sampler,
-                        collate_fn=collate, num_workers=plan.workers, worker_init_fn=init_worker,
-                        generator=torch.Generator().manual_seed(plan.seed),
-                        pin_memory=info.device.type == "cuda")
-    meta = {"row": row.name, "model_overrides": plan.model_overrides, "synthetic": plan.synthetic,
-            "data_root": str(plan.data_root.resolve()),
-            "pipeline": dataclasses.asdict(plan.pipeline), "batch_size": plan.batch_size,
-            "world_size": info.world_size, "epochs": plan.epochs, "lr": plan.lr, "seed": plan.seed,
-            "amp": plan.amp}
-    run = TrainingRun(row=row, plan=plan, info=info, detector=detector, model=model,
-                      optimizer=optimizer, scheduler=scheduler, sampler=sampler, loader=loader,
-                      val=val, log=log, meta=meta, iters_per_epoch=iters_per_epoch,
-                      started=started, precision=precision)
+    model = (
+        loss_forward
+        if info.world_size == 1
+        else torch.nn.parallel.DistributedDataParallel(
+            loss_forward, device_ids=[info.device.index] if info.device.type == "cuda" else None
+        )
+    )
+    loader = DataLoader(
+        SeededDataset(train_set),
+        batch_size=plan.batch_size,
+        sampler=sampler,
+        collate_fn=collate,
+        num_workers=plan.workers,
+        worker_init_fn=init_worker,
+        generator=torch.Generator().manual_seed(plan.seed),
+        pin_memory=info.device.type == "cuda",
+    )
+    meta = {
+        "row": row.name,
+        "model_overrides": plan.model_overrides,
+        "synthetic": plan.synthetic,
+        "data_root": str(plan.data_root.resolve()),
+        "pipeline": dataclasses.asdict(plan.pipeline),
+        "batch_size": plan.batch_size,
+        "world_size": info.world_size,
+        "epochs": plan.epochs,
+        "lr": plan.lr,
+        "seed": plan.seed,
+        "amp": plan.amp,
+    }
+    run = TrainingRun(
+        row=row,
+        plan=plan,
+        info=info,
+        detector=detector,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        sampler=sampler,
+        loader=loader,
+        val=val,
+        log=log,
+        meta=meta,
+        iters_per_epoch=iters_per_epoch,
+        started=started,
+        precision=precision,
+    )
     if pretrained:
         _load_pretrained(run, pretrained)
     if resume:
         _resume(run, resume)
-    run.event("start", device=str(info.device), iters_per_epoch=iters_per_epoch,
-              total_iters=run.total_iters, start_iter=run.iteration, **meta)
-    run.say(f"training {row.name} on {len(train_set)} clips x {plan.epochs} epochs "
-            f"({iters_per_epoch} iters/epoch, batch {plan.batch_size} x {info.world_size} "
-            f"processes, lr {plan.lr:g}, {schedule.decay} decay, "
-            f"{plan.pipeline.test_short_side} px short side, "
-            f"model overrides {plan.model_overrides or 'none'}) on {info.device}; validating on "
-            f"{val.describe()}{f'; {plan.amp} autocast' if plan.amp else ''}")
+    run.event(
+        "start",
+        device=str(info.device),
+        iters_per_epoch=iters_per_epoch,
+        total_iters=run.total_iters,
+        start_iter=run.iteration,
+        **meta,
+    )
+    run.say(
+        f"training {row.name} on {len(train_set)} clips x {plan.epochs} epochs "
+        f"({iters_per_epoch} iters/epoch, batch {plan.batch_size} x {info.world_size} "
+        f"processes, lr {plan.lr:g}, {schedule.decay} decay, "
+        f"{plan.pipeline.test_short_side} px short side, "
+        f"model overrides {plan.model_overrides or 'none'}) on {info.device}; validating on "
+        f"{val.describe()}{f'; {plan.amp} autocast' if plan.amp else ''}"
+    )
     return run
 
 
@@ -144,8 +185,13 @@ def _build_detector(row, plan: RunPlan) -> torch.nn.Module:
 def _load_pretrained(run: TrainingRun, path) -> None:
     report = load_pretrained(run.detector, path)
     run.say(f"pretrained: {report.summary(path)}")
-    run.event("pretrained", path=str(path), loaded=len(report.loaded), kept_init=report.missing,
-              ignored=report.skipped)
+    run.event(
+        "pretrained",
+        path=str(path),
+        loaded=len(report.loaded),
+        kept_init=report.missing,
+        ignored=report.skipped,
+    )
 
 
 def _resume(run: TrainingRun, path) -> None:
@@ -154,10 +200,13 @@ def _resume(run: TrainingRun, path) -> None:
     saved = ckpt.get("meta", {})
     for key in RESUME_KEYS:
         if saved.get(key) != run.meta[key]:
-            raise CheckpointError(f"{path}: cannot resume: checkpoint has {key}="
-                                  f"{saved.get(key)!r}, this run {key}={run.meta[key]!r}")
-    _, run.iteration = restore_training_state(ckpt, model=run.detector, optimizer=run.optimizer,
-                                              scheduler=run.scheduler)
+            raise CheckpointError(
+                f"{path}: cannot resume: checkpoint has {key}="
+                f"{saved.get(key)!r}, this run {key}={run.meta[key]!r}"
+            )
+    _, run.iteration = restore_training_state(
+        ckpt, model=run.detector, optimizer=run.optimizer, scheduler=run.scheduler
+    )
     run.say(f"resumed from {path} at iteration {run.iteration}/{run.total_iters}")
 
 
@@ -166,14 +215,18 @@ def fit(run: TrainingRun) -> dict | None:
     ``results.json``; returns the result on rank 0, None on other ranks, ``{}`` after
     ``stop_after``."""
     plan, metrics = run.plan, {}
-    bar = tqdm(total=run.total_iters, initial=run.iteration, disable=not run.info.is_main,
-               dynamic_ncols=True, desc="train")
+    bar = tqdm(
+        total=run.total_iters,
+        initial=run.iteration,
+        disable=not run.info.is_main,
+        dynamic_ncols=True,
+        desc="train",
+    )
     run.detector.train()
     with bar:
         for epoch in range(run.iteration // run.iters_per_epoch, plan.epochs):
             if not train_epoch(run, epoch, bar):
-                run.say(f"stopped after iteration {run.iteration} (--stop-after); "
-                        f"resume with --resume")
+                run.say(f"stopped after iteration {run.iteration} (--stop-after); resume with --resume")
                 return {}
             save_state(run, epoch + 1)
             if (epoch + 1) % plan.val_every == 0 or epoch + 1 == plan.epochs:
@@ -194,11 +247,15 @@ def train_epoch(run: TrainingRun, epoch: int, bar) -> bool:
         step = train_step(run, batch)
         run.iteration += 1
         bar.update(1)
-        bar.set_postfix(epoch=epoch + 1, loss=f"{step['loss_action_cls']:.4f}",
-                        lr=f"{step['lr']:.3g}")
+        bar.set_postfix(epoch=epoch + 1, loss=f"{step['loss_action_cls']:.4f}", lr=f"{step['lr']:.3g}")
         if run.iteration % plan.log_every == 0 or run.iteration == run.total_iters:
-            run.event("train", epoch=epoch + 1, iter=run.iteration, **step,
-                      seconds=time.perf_counter() - run.started)
+            run.event(
+                "train",
+                epoch=epoch + 1,
+                iter=run.iteration,
+                **step,
+                seconds=time.perf_counter() - run.started,
+            )
         stop = plan.stop_after and run.iteration >= plan.stop_after
         if (plan.save_every and run.iteration % plan.save_every == 0) or stop:
             save_state(run, epoch)
@@ -212,14 +269,17 @@ def train_step(run: TrainingRun, batch: dict) -> dict:
     floats. A non-finite loss stops the run with one line."""
     device, scaler = run.info.device, run.precision.scaler
     with run.precision.autocast():
-        losses = run.model(batch["clips"].to(device, non_blocking=True).float(),
-                           [p.to(device) for p in batch["proposals"]],
-                           [b.to(device) for b in batch["gt_boxes"]],
-                           [lab.to(device) for lab in batch["gt_labels"]])
+        losses = run.model(
+            batch["clips"].to(device, non_blocking=True).float(),
+            [p.to(device) for p in batch["proposals"]],
+            [b.to(device) for b in batch["gt_boxes"]],
+            [lab.to(device) for lab in batch["gt_labels"]],
+        )
     loss = losses["loss_action_cls"]
     if not torch.isfinite(loss):
-        raise InputError(f"loss became {loss.item()} at iteration {run.iteration}; "
-                         f"lower --lr or check the data")
+        raise InputError(
+            f"loss became {loss.item()} at iteration {run.iteration}; lower --lr or check the data"
+        )
     run.optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.unscale_(run.optimizer)  # clip the true gradients
@@ -228,24 +288,39 @@ def train_step(run: TrainingRun, batch: dict) -> dict:
     scaler.step(run.optimizer)  # skipped by fp16's scaler when a gradient is inf / NaN
     scaler.update()
     run.scheduler.step()
-    return {"lr": lr, "grad_norm": float(grad_norm),
-            **{name: value.detach().item() for name, value in losses.items()}}
+    return {
+        "lr": lr,
+        "grad_norm": float(grad_norm),
+        **{name: value.detach().item() for name, value in losses.items()},
+    }
 
 
 def save_state(run: TrainingRun, epoch: int) -> None:
     """Rank 0 writes the checkpoint (atomically); every rank waits for it."""
     if run.info.is_main:
-        path = save_training_state(run.plan.checkpoint, model=run.detector,
-                                   optimizer=run.optimizer, scheduler=run.scheduler, epoch=epoch,
-                                   iteration=run.iteration, meta=run.meta)
+        path = save_training_state(
+            run.plan.checkpoint,
+            model=run.detector,
+            optimizer=run.optimizer,
+            scheduler=run.scheduler,
+            epoch=epoch,
+            iteration=run.iteration,
+            meta=run.meta,
+        )
         run.event("checkpoint", path=str(path), epoch=epoch, iter=run.iteration)
     distributed.barrier(run.info)
 
 
 def validate(run: TrainingRun, epoch: int) -> dict:
     """Metrics on the val split (every rank predicts its shard; rank 0 evaluates, then shares)."""
-    predictions = predict_split(run.detector, run.val.dataset, run.info, collate=collate,
-                                workers=run.plan.workers, precision=run.precision)
+    predictions = predict_split(
+        run.detector,
+        run.val.dataset,
+        run.info,
+        collate=collate,
+        workers=run.plan.workers,
+        precision=run.precision,
+    )
     metrics = None
     if run.info.is_main:
         metrics = evaluate_val(run.val, predictions)
@@ -258,14 +333,21 @@ def write_results(run: TrainingRun, metrics: dict) -> dict | None:
     if not run.info.is_main:
         return None
     plan = run.plan
-    result = {"row": run.row.name, **metrics, "epochs": plan.epochs,
-              "seconds": round(time.perf_counter() - run.started, 1),
-              "device": str(run.info.device), "world_size": run.info.world_size,
-              "synthetic": plan.synthetic,
-              **({"chance_mAP": plan.chance_mAP} if plan.synthetic else {}),
-              "checkpoint": str(plan.checkpoint)}
+    result = {
+        "row": run.row.name,
+        **metrics,
+        "epochs": plan.epochs,
+        "seconds": round(time.perf_counter() - run.started, 1),
+        "device": str(run.info.device),
+        "world_size": run.info.world_size,
+        "synthetic": plan.synthetic,
+        **({"chance_mAP": plan.chance_mAP} if plan.synthetic else {}),
+        "checkpoint": str(plan.checkpoint),
+    }
     path = atomic_json(result, plan.work_dir / RESULTS_NAME)
     run.event("done", **result)
-    run.say(f"validation {format_metrics(metrics)} after {plan.epochs} epochs "
-            f"({result['seconds']:.0f} s); wrote {path}")
+    run.say(
+        f"validation {format_metrics(metrics)} after {plan.epochs} epochs "
+        f"({result['seconds']:.0f} s); wrote {path}"
+    )
     return result

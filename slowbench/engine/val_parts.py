@@ -7,6 +7,7 @@ fractional timestamps, 2-column gt rows). In the union, AVA frames listed as exc
 of the gt, so detections there are ignored, as the ``activitynet`` protocol does with exclusions.
 Other rows have one part, evaluated as ``slowbench.engine.validation`` does.
 """
+
 import dataclasses
 import pathlib
 
@@ -76,19 +77,37 @@ def build_val_split(row, data_root, pipeline, part=None) -> ValSplit:
     kinetics = has_kinetics_val(root)
     part = part or ("both" if kinetics else "ava")
     if part != "ava" and not kinetics:
-        raise InputError(f"--part {part}: {root} has no Kinetics part of the val split "
-                         f"({kinetics_val_files(root).annotations.name} and its gt and proposals "
-                         "in annotations/); write it with python -m "
-                         "slowbench.data.prepare_ava_kinetics, or use --part ava")
+        raise InputError(
+            f"--part {part}: {root} has no Kinetics part of the val split "
+            f"({kinetics_val_files(root).annotations.name} and its gt and proposals "
+            "in annotations/); write it with python -m "
+            "slowbench.data.prepare_ava_kinetics, or use --part ava"
+        )
     parts = []
     if part in ("ava", "both"):
-        parts.append(ValPart("ava", build_dataset(row, root, "val", pipeline, test_mode=True),
-                             dataset_files(row, root, "val")))
+        parts.append(
+            ValPart(
+                "ava",
+                build_dataset(row, root, "val", pipeline, test_mode=True),
+                dataset_files(row, root, "val"),
+            )
+        )
     if part in ("kinetics", "both"):
         files = kinetics_val_files(root)
-        parts.append(ValPart("kinetics", load_split(
-            files, dataset=row.dataset, split="val", num_classes=row.num_classes,
-            pipeline=pipeline, test_mode=True), files))
+        parts.append(
+            ValPart(
+                "kinetics",
+                load_split(
+                    files,
+                    dataset=row.dataset,
+                    split="val",
+                    num_classes=row.num_classes,
+                    pipeline=pipeline,
+                    test_mode=True,
+                ),
+                files,
+            )
+        )
     return ValSplit(row, parts)
 
 
@@ -113,8 +132,11 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
         scored["kinetics_mAP"] = alone["mAP"]
     result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report))
     if report:
-        settings = {"row": row.name, "protocol": result["protocol"],
-                    "parts": " + ".join(part.name for part in val.parts)}
+        settings = {
+            "row": row.name,
+            "protocol": result["protocol"],
+            "parts": " + ".join(part.name for part in val.parts),
+        }
         write_result_report(report, "ava", result, settings)
     return {"mAP": result["mAP"], **scored}
 
@@ -147,8 +169,9 @@ def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False) ->
     label_map = eval.ava.read_label_map(files.label_map)
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     extra = {"keep_curves": True, "errors": True} if details else {}
-    return eval.ava.evaluate(gt, detections, label_map, protocol="activitynet-2020",
-                             empty_keyframes=empty, **extra)
+    return eval.ava.evaluate(
+        gt, detections, label_map, protocol="activitynet-2020", empty_keyframes=empty, **extra
+    )
 
 
 def write_val_dump(val: ValSplit, predictions, path) -> list:

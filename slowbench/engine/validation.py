@@ -1,4 +1,5 @@
 """Evaluates val-split predictions with the stand-alone ``eval`` package, as the reference metrics do."""
+
 import os
 import pathlib
 
@@ -19,21 +20,29 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
     details = {"keep_curves": True, "errors": True} if report else {}
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
-        result = eval.multisports.evaluate(gt, multisports_frame_dets(predictions, gt),
-                                           keep_curves=bool(report),
-                                           errors_thr=0.5 if report else None)
+        result = eval.multisports.evaluate(
+            gt,
+            multisports_frame_dets(predictions, gt),
+            keep_curves=bool(report),
+            errors_thr=0.5 if report else None,
+        )
         write_result_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
         return {"frame_mAP": result["frame_mAP"], "video_mAP": result["video_mAP"]}
-    excluded = (eval.ava.read_exclusions(files.exclusions)
-                if files.exclusions is not None and pathlib.Path(files.exclusions).is_file() else ())
+    excluded = (
+        eval.ava.read_exclusions(files.exclusions)
+        if files.exclusions is not None and pathlib.Path(files.exclusions).is_file()
+        else ()
+    )
     label_map = eval.ava.read_label_map(files.label_map)
     detections = ava_detections(predictions)
     # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
-    result = eval.ava.evaluate(eval.ava.read_csv_gt(files.annotations), detections, label_map,
-                               excluded=excluded, **details)
-    write_result_report(report, "ava", result, {"row": row.name, "protocol": result["protocol"],
-                                          "gt": files.annotations})
+    result = eval.ava.evaluate(
+        eval.ava.read_csv_gt(files.annotations), detections, label_map, excluded=excluded, **details
+    )
+    write_result_report(
+        report, "ava", result, {"row": row.name, "protocol": result["protocol"], "gt": files.annotations}
+    )
     return {"mAP": result["mAP"]}
 
 
@@ -55,11 +64,15 @@ def write_dump(row, files, predictions, path) -> pathlib.Path:
         gt = eval.multisports.load_gt(files.gt_pickle)
         if is_directory:
             prepared = eval.multisports.prepare(gt, multisports_frame_dets(predictions, gt))
-            write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes,
-                                 option="--dump")
+            write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes, option="--dump")
             return path
-        return atomic_pickle({"frame_dets": multisports_frame_dets(predictions, gt),
-                             "gt_path": str(pathlib.Path(files.gt_pickle).resolve())}, path)
+        return atomic_pickle(
+            {
+                "frame_dets": multisports_frame_dets(predictions, gt),
+                "gt_path": str(pathlib.Path(files.gt_pickle).resolve()),
+            },
+            path,
+        )
     eval.ava.write_csv_pred(path, ava_detections(predictions))
     return path
 
@@ -72,8 +85,11 @@ def check_dump_path(row, path) -> pathlib.Path:
     path = pathlib.Path(path)
     suffix = ".pkl" if row.dataset == "multisports" else ".csv"
     if path.suffix != suffix:
-        kind = ("a MultiSports dump is a .pkl file or a directory DIR/" if suffix == ".pkl"
-                else "an AVA dump is the official detection .csv file")
+        kind = (
+            "a MultiSports dump is a .pkl file or a directory DIR/"
+            if suffix == ".pkl"
+            else "an AVA dump is the official detection .csv file"
+        )
         raise InputError(f"--dump {path}: {kind}")
     return path
 

@@ -1,4 +1,5 @@
 """Proposal-to-ground-truth assignment (mmaction2 `MaxIoUAssignerAVA` with mmdet's defaults)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,9 +30,15 @@ class Assignment:
     labels: Tensor
 
 
-def assign_max_iou(proposals: Tensor, gt_boxes: Tensor, gt_labels: Tensor, *,
-                   pos_iou_thr: float = 0.9, neg_iou_thr: float = 0.9,
-                   min_pos_iou: float = 0.9) -> Assignment:
+def assign_max_iou(
+    proposals: Tensor,
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    *,
+    pos_iou_thr: float = 0.9,
+    neg_iou_thr: float = 0.9,
+    min_pos_iou: float = 0.9,
+) -> Assignment:
     """Reference assignment: a proposal is positive when its best IoU reaches `pos_iou_thr`;
     then every gt whose best IoU reaches `min_pos_iou` also claims *all* proposals tied at that
     best IoU (processed in gt order, so later gts win)."""

@@ -1,12 +1,13 @@
 """RoI classification head (mmaction2 `BBoxHeadAVA`): forward, loss with its metrics, scores.
 
-    roi features [K, C, 1, S, S]
-        |  dropout (elementwise, before pooling)
-        |  mean over T, max over the S x S bins
-        |  fc_cls: Linear(C, classes) or Linear(C, C) -> ReLU -> Linear(C, classes)
-        v
-    logits [K, num_classes]
+roi features [K, C, 1, S, S]
+    |  dropout (elementwise, before pooling)
+    |  mean over T, max over the S x S bins
+    |  fc_cls: Linear(C, classes) or Linear(C, C) -> ReLU -> Linear(C, classes)
+    v
+logits [K, num_classes]
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,9 +24,17 @@ class BBoxHeadAVA(nn.Module):
     kept (unused) in the scores, so columns are raw action ids.
     """
 
-    def __init__(self, *, dropout: nn.Dropout, fc_cls: nn.Module, num_classes: int,
-                 background_class: bool, multilabel: bool, focal_gamma: float,
-                 focal_alpha: float) -> None:
+    def __init__(
+        self,
+        *,
+        dropout: nn.Dropout,
+        fc_cls: nn.Module,
+        num_classes: int,
+        background_class: bool,
+        multilabel: bool,
+        focal_gamma: float,
+        focal_alpha: float,
+    ) -> None:
         super().__init__()
         self.dropout = dropout
         self.fc_cls = fc_cls
@@ -98,8 +107,7 @@ def _at_least_float32(x: Tensor) -> Tensor:
 
 
 def _metric_keys() -> list[str]:
-    return ["recall@thr=0.5", "prec@thr=0.5"] + [f"{m}@top{k}" for k in TOPK
-                                                  for m in ("recall", "prec")]
+    return ["recall@thr=0.5", "prec@thr=0.5"] + [f"{m}@top{k}" for k in TOPK for m in ("recall", "prec")]
 
 
 def _recall_precision(predicted: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
@@ -110,20 +118,34 @@ def _recall_precision(predicted: Tensor, target: Tensor) -> tuple[Tensor, Tensor
     return recall.mean(), precision.mean()
 
 
-def create_bbox_head(*, in_channels: int = 2048, num_classes: int = 81, dropout: float = 0.5,
-                     mlp_head: bool = False, background_class: bool = True,
-                     multilabel: bool = True, focal_gamma: float = 0.0,
-                     focal_alpha: float = 1.0) -> BBoxHeadAVA:
+def create_bbox_head(
+    *,
+    in_channels: int = 2048,
+    num_classes: int = 81,
+    dropout: float = 0.5,
+    mlp_head: bool = False,
+    background_class: bool = True,
+    multilabel: bool = True,
+    focal_gamma: float = 0.0,
+    focal_alpha: float = 1.0,
+) -> BBoxHeadAVA:
     """The reference head; Linear layers get xavier-normal weights and zero biases."""
     if mlp_head:
-        fc_cls: nn.Module = nn.Sequential(nn.Linear(in_channels, in_channels), nn.ReLU(),
-                                          nn.Linear(in_channels, num_classes))
+        fc_cls: nn.Module = nn.Sequential(
+            nn.Linear(in_channels, in_channels), nn.ReLU(), nn.Linear(in_channels, num_classes)
+        )
     else:
         fc_cls = nn.Linear(in_channels, num_classes)
     for module in fc_cls.modules():
         if isinstance(module, nn.Linear):
             nn.init.xavier_normal_(module.weight)
             nn.init.zeros_(module.bias)
-    return BBoxHeadAVA(dropout=nn.Dropout(dropout), fc_cls=fc_cls, num_classes=num_classes,
-                       background_class=background_class, multilabel=multilabel,
-                       focal_gamma=focal_gamma, focal_alpha=focal_alpha)
+    return BBoxHeadAVA(
+        dropout=nn.Dropout(dropout),
+        fc_cls=fc_cls,
+        num_classes=num_classes,
+        background_class=background_class,
+        multilabel=multilabel,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+    )

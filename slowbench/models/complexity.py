@@ -1,4 +1,5 @@
 """Parameter and FLOP counts of a model at a clip shape (torch's FlopCounterMode)."""
+
 from __future__ import annotations
 
 import copy

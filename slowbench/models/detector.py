@@ -1,4 +1,5 @@
 """The SlowOnly detector (mmdet `FastRCNN` without RPN): preprocessing, backbone, RoI head."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -31,10 +32,8 @@ class Detector(nn.Module):
         self.backbone = backbone
         self.roi_head = roi_head
         # Non-persistent: not in the reference checkpoints.
-        self.register_buffer("pixel_mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1, 1),
-                             persistent=False)
-        self.register_buffer("pixel_std", torch.tensor(PIXEL_STD).view(1, 3, 1, 1, 1),
-                             persistent=False)
+        self.register_buffer("pixel_mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(PIXEL_STD).view(1, 3, 1, 1, 1), persistent=False)
 
     @property
     def num_classes(self) -> int:
@@ -45,9 +44,15 @@ class Detector(nn.Module):
         _check_clips(clips)
         return (clips - self.pixel_mean) / self.pixel_std
 
-    def loss(self, clips: Tensor, proposals: list[Tensor], gt_boxes: list[Tensor],
-             gt_labels: list[Tensor], *, generator: torch.Generator | None = None
-             ) -> dict[str, Tensor]:
+    def loss(
+        self,
+        clips: Tensor,
+        proposals: list[Tensor],
+        gt_boxes: list[Tensor],
+        gt_labels: list[Tensor],
+        *,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, Tensor]:
         """`loss_action_cls` (the total to optimise) plus recall/precision metrics.
 
         `gt_labels[i]` is `[m_i, num_classes]` multi-hot (AVA: raw action id = column).
@@ -86,8 +91,10 @@ def _check_boxes(name: str, boxes: list[Tensor], clips: Tensor) -> list[Tensor]:
     """Validated boxes on the device and in the dtype of `clips`."""
     batch = len(clips)
     if not isinstance(boxes, (list, tuple)) or len(boxes) != batch:
-        raise ValueError(f"{name} must be a list of {batch} tensors (one per clip), "
-                         f"got {type(boxes).__name__} of length {len(boxes)}")
+        raise ValueError(
+            f"{name} must be a list of {batch} tensors (one per clip), "
+            f"got {type(boxes).__name__} of length {len(boxes)}"
+        )
     for i, box in enumerate(boxes):
         if not isinstance(box, Tensor) or box.dim() != 2 or box.shape[1] != 4:
             shape = list(box.shape) if isinstance(box, Tensor) else type(box).__name__
@@ -108,17 +115,27 @@ def _check_labels(labels: list[Tensor], boxes: list[Tensor], num_classes: int) -
     return [label.to(device=box.device, dtype=box.dtype) for label, box in zip(labels, boxes)]
 
 
-def create_detector(*, depth: int = 50, base_channels: int = 64, num_classes: int = 81,
-                    nonlocal_stages: NonLocalPattern | Literal["reference"] | None = None,
-                    # RoI extractor
-                    temporal_pool_mode: TemporalMode = "avg", with_global: bool = False,
-                    roi_order: RoiOrder = "pool_then_align",
-                    # head and loss
-                    mlp_head: bool = False, background_class: bool = True,
-                    multilabel: bool = True, focal_gamma: float = 0.0, focal_alpha: float = 1.0,
-                    dropout: float = 0.5,
-                    # training assignment and sampling
-                    num_rois: int = 32, pos_iou_thr: float = 0.9) -> Detector:
+def create_detector(
+    *,
+    depth: int = 50,
+    base_channels: int = 64,
+    num_classes: int = 81,
+    nonlocal_stages: NonLocalPattern | Literal["reference"] | None = None,
+    # RoI extractor
+    temporal_pool_mode: TemporalMode = "avg",
+    with_global: bool = False,
+    roi_order: RoiOrder = "pool_then_align",
+    # head and loss
+    mlp_head: bool = False,
+    background_class: bool = True,
+    multilabel: bool = True,
+    focal_gamma: float = 0.0,
+    focal_alpha: float = 1.0,
+    dropout: float = 0.5,
+    # training assignment and sampling
+    num_rois: int = 32,
+    pos_iou_thr: float = 0.9,
+) -> Detector:
     """A SlowOnly detector; defaults are mmaction2's AVA2.1 R50 4x16 row.
 
     `nonlocal_stages`: None (no non-local), "reference" (mmaction2's R50-NL placement for this
@@ -126,28 +143,44 @@ def create_detector(*, depth: int = 50, base_channels: int = 64, num_classes: in
     """
     if nonlocal_stages == "reference":
         nonlocal_stages = reference_non_local_pattern(depth)
-    backbone = create_slowonly_backbone(depth=depth, base_channels=base_channels,
-                                        non_local_pattern=nonlocal_stages or None)
-    extractor = create_roi_extractor(temporal_pool_mode=temporal_pool_mode,
-                                     with_global=with_global, roi_order=roi_order)
+    backbone = create_slowonly_backbone(
+        depth=depth, base_channels=base_channels, non_local_pattern=nonlocal_stages or None
+    )
+    extractor = create_roi_extractor(
+        temporal_pool_mode=temporal_pool_mode, with_global=with_global, roi_order=roi_order
+    )
     in_channels = backbone.out_channels * (2 if with_global else 1)
-    head = create_bbox_head(in_channels=in_channels, num_classes=num_classes, dropout=dropout,
-                            mlp_head=mlp_head, background_class=background_class,
-                            multilabel=multilabel, focal_gamma=focal_gamma,
-                            focal_alpha=focal_alpha)
-    roi_head = AVARoIHead(bbox_roi_extractor=extractor, bbox_head=head, num_rois=num_rois,
-                          pos_iou_thr=pos_iou_thr)
+    head = create_bbox_head(
+        in_channels=in_channels,
+        num_classes=num_classes,
+        dropout=dropout,
+        mlp_head=mlp_head,
+        background_class=background_class,
+        multilabel=multilabel,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+    )
+    roi_head = AVARoIHead(
+        bbox_roi_extractor=extractor, bbox_head=head, num_rois=num_rois, pos_iou_thr=pos_iou_thr
+    )
     return Detector(backbone=backbone, roi_head=roi_head)
 
 
 def detector_kwargs(row: ZooRow) -> dict:
     """The `create_detector` arguments of a model-zoo row."""
-    return dict(depth=row.depth, num_classes=row.num_classes,
-                nonlocal_stages="reference" if row.non_local else None,
-                temporal_pool_mode=row.temporal_pool_mode, with_global=row.with_global,
-                mlp_head=row.mlp_head, background_class=row.background_class,
-                multilabel=row.multilabel, focal_gamma=row.focal_gamma,
-                focal_alpha=row.focal_alpha, dropout=row.dropout)
+    return dict(
+        depth=row.depth,
+        num_classes=row.num_classes,
+        nonlocal_stages="reference" if row.non_local else None,
+        temporal_pool_mode=row.temporal_pool_mode,
+        with_global=row.with_global,
+        mlp_head=row.mlp_head,
+        background_class=row.background_class,
+        multilabel=row.multilabel,
+        focal_gamma=row.focal_gamma,
+        focal_alpha=row.focal_alpha,
+        dropout=row.dropout,
+    )
 
 
 def build_detector(row: ZooRow | str, **overrides) -> Detector:

@@ -1,4 +1,5 @@
 """Inference-time folding of BatchNorm3d into the preceding convolution."""
+
 from __future__ import annotations
 
 import copy
@@ -24,9 +25,16 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
         conv, bn = module.conv, module.bn
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-        fused = nn.Conv3d(conv.in_channels, conv.out_channels, conv.kernel_size,
-                          stride=conv.stride, padding=conv.padding, bias=True,
-                          device=conv.weight.device, dtype=conv.weight.dtype)
+        fused = nn.Conv3d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            bias=True,
+            device=conv.weight.device,
+            dtype=conv.weight.dtype,
+        )
         fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1, 1))
         fused.bias.copy_(bn.bias + (bias - bn.running_mean) * scale)
         module.conv, module.bn = fused, None

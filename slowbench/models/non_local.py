@@ -1,4 +1,5 @@
 """Embedded-Gaussian non-local block (Wang et al. 2018) with mmcv NonLocal3d's layout and keys."""
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,15 @@ class NonLocal3d(nn.Module):
     (g, conv_out, theta, phi) so `state_dict()` lists keys like the official checkpoints.
     """
 
-    def __init__(self, *, g: nn.Sequential, conv_out: ConvNormAct, theta: ConvNormAct,
-                 phi: nn.Sequential, inter_channels: int) -> None:
+    def __init__(
+        self,
+        *,
+        g: nn.Sequential,
+        conv_out: ConvNormAct,
+        theta: ConvNormAct,
+        phi: nn.Sequential,
+        inter_channels: int,
+    ) -> None:
         super().__init__()
         self.g = g
         self.conv_out = conv_out
@@ -29,7 +37,7 @@ class NonLocal3d(nn.Module):
         g_x = self.g(x).reshape(n, self.inter_channels, -1).transpose(1, 2)  # [N, L/4, C']
         theta_x = self.theta(x).reshape(n, self.inter_channels, -1).transpose(1, 2)  # [N, L, C']
         phi_x = self.phi(x).reshape(n, self.inter_channels, -1)  # [N, C', L/4]
-        attention = torch.softmax(theta_x @ phi_x / self.inter_channels ** 0.5, dim=-1)
+        attention = torch.softmax(theta_x @ phi_x / self.inter_channels**0.5, dim=-1)
         y = (attention @ g_x).transpose(1, 2).reshape(n, self.inter_channels, *x.shape[2:])
         return x + self.conv_out(y)
 
@@ -40,15 +48,17 @@ def create_non_local(*, in_channels: int, reduction: int = 2) -> NonLocal3d:
     inter = in_channels // reduction
 
     def projection() -> ConvNormAct:
-        block = create_conv_norm_act(in_channels=in_channels, out_channels=inter, norm=False,
-                                     relu=False)
+        block = create_conv_norm_act(in_channels=in_channels, out_channels=inter, norm=False, relu=False)
         nn.init.normal_(block.conv.weight, std=0.01)
         nn.init.zeros_(block.conv.bias)
         return block
 
     conv_out = create_conv_norm_act(in_channels=inter, out_channels=in_channels, relu=False)
     nn.init.zeros_(conv_out.bn.weight)
-    return NonLocal3d(g=nn.Sequential(projection(), nn.MaxPool3d((1, 2, 2))),
-                      conv_out=conv_out, theta=projection(),
-                      phi=nn.Sequential(projection(), nn.MaxPool3d((1, 2, 2))),
-                      inter_channels=inter)
+    return NonLocal3d(
+        g=nn.Sequential(projection(), nn.MaxPool3d((1, 2, 2))),
+        conv_out=conv_out,
+        theta=projection(),
+        phi=nn.Sequential(projection(), nn.MaxPool3d((1, 2, 2))),
+        inter_channels=inter,
+    )

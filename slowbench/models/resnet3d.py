@@ -5,6 +5,7 @@ strides (1, 2, 2, 1) and no temporal stride, so the output is `[N, 8 * 64 * e, T
 (2048 channels for R50/R101, e = 4; 512 for R18/R34, e = 1). Stages 3 and 4 are "inflated":
 their first conv has a 3x1x1 (bottleneck) or 3x3x3 (basic block) temporal kernel.
 """
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -30,8 +31,9 @@ def reference_non_local_pattern(depth: int) -> NonLocalPattern:
     """mmaction2's R50-NL placement generalised to any depth: a block after every even-indexed
     block of stages 2 and 3 (R50: `((0,0,0), (1,0,1,0), (1,0,1,0,1,0), (0,0,0))`)."""
     blocks = STAGE_BLOCKS[depth][1]
-    return tuple(tuple(int(stage in (1, 2) and b % 2 == 0) for b in range(n))
-                 for stage, n in enumerate(blocks))
+    return tuple(
+        tuple(int(stage in (1, 2) and b % 2 == 0) for b in range(n)) for stage, n in enumerate(blocks)
+    )
 
 
 class ResBlock3d(nn.Module):
@@ -41,8 +43,9 @@ class ResBlock3d(nn.Module):
     Basic: conv1 (3x3x3 if inflated else 1x3x3, strided) -> conv2 (same kernel).
     """
 
-    def __init__(self, convs: list[ConvNormAct], downsample: ConvNormAct | None,
-                 non_local: NonLocal3d | None) -> None:
+    def __init__(
+        self, convs: list[ConvNormAct], downsample: ConvNormAct | None, non_local: NonLocal3d | None
+    ) -> None:
         super().__init__()
         for index, conv in enumerate(convs, start=1):
             self.add_module(f"conv{index}", conv)
@@ -64,8 +67,9 @@ class ResBlock3d(nn.Module):
         return out
 
 
-def create_res_block(*, kind: str, in_channels: int, planes: int, spatial_stride: int,
-                     inflate: bool, non_local: bool) -> ResBlock3d:
+def create_res_block(
+    *, kind: str, in_channels: int, planes: int, spatial_stride: int, inflate: bool, non_local: bool
+) -> ResBlock3d:
     """One bottleneck or basic block with mmaction2's kernels, paddings and init
     (kaiming convs, BN weight 1, the last BN zero-initialised so the block starts as identity)."""
     out_channels = planes * EXPANSION[kind]
@@ -73,27 +77,40 @@ def create_res_block(*, kind: str, in_channels: int, planes: int, spatial_stride
     if kind == "bottleneck":
         t = 3 if inflate else 1
         convs = [
-            create_conv_norm_act(in_channels=in_channels, out_channels=planes, kernel=(t, 1, 1),
-                                 padding=(t // 2, 0, 0)),
-            create_conv_norm_act(in_channels=planes, out_channels=planes, kernel=(1, 3, 3),
-                                 stride=stride, padding=(0, 1, 1)),
+            create_conv_norm_act(
+                in_channels=in_channels, out_channels=planes, kernel=(t, 1, 1), padding=(t // 2, 0, 0)
+            ),
+            create_conv_norm_act(
+                in_channels=planes, out_channels=planes, kernel=(1, 3, 3), stride=stride, padding=(0, 1, 1)
+            ),
             create_conv_norm_act(in_channels=planes, out_channels=out_channels, relu=False),
         ]
     else:
         t = 3 if inflate else 1
         convs = [
-            create_conv_norm_act(in_channels=in_channels, out_channels=planes, kernel=(t, 3, 3),
-                                 stride=stride, padding=(t // 2, 1, 1)),
-            create_conv_norm_act(in_channels=planes, out_channels=out_channels, kernel=(t, 3, 3),
-                                 padding=(t // 2, 1, 1), relu=False),
+            create_conv_norm_act(
+                in_channels=in_channels,
+                out_channels=planes,
+                kernel=(t, 3, 3),
+                stride=stride,
+                padding=(t // 2, 1, 1),
+            ),
+            create_conv_norm_act(
+                in_channels=planes,
+                out_channels=out_channels,
+                kernel=(t, 3, 3),
+                padding=(t // 2, 1, 1),
+                relu=False,
+            ),
         ]
     for conv in convs:
         nn.init.kaiming_normal_(conv.conv.weight, mode="fan_out", nonlinearity="relu")
     nn.init.zeros_(convs[-1].bn.weight)
     downsample = None
     if spatial_stride != 1 or in_channels != out_channels:
-        downsample = create_conv_norm_act(in_channels=in_channels, out_channels=out_channels,
-                                          stride=stride, relu=False)
+        downsample = create_conv_norm_act(
+            in_channels=in_channels, out_channels=out_channels, stride=stride, relu=False
+        )
         nn.init.kaiming_normal_(downsample.conv.weight, mode="fan_out", nonlinearity="relu")
     block_non_local = create_non_local(in_channels=out_channels) if non_local else None
     return ResBlock3d(convs, downsample, block_non_local)
@@ -118,9 +135,9 @@ class ResNet3dSlowOnly(nn.Module):
         return x
 
 
-def create_slowonly_backbone(*, depth: int = 50, base_channels: int = 64,
-                             non_local_pattern: NonLocalPattern | None = None
-                             ) -> ResNet3dSlowOnly:
+def create_slowonly_backbone(
+    *, depth: int = 50, base_channels: int = 64, non_local_pattern: NonLocalPattern | None = None
+) -> ResNet3dSlowOnly:
     """SlowOnly ResNet3D of depth 18, 34, 50 or 101 with mmaction2's detection settings.
 
     `non_local_pattern` has one 0/1 tuple per stage with one entry per block, as mmaction2's
@@ -132,20 +149,29 @@ def create_slowonly_backbone(*, depth: int = 50, base_channels: int = 64,
     if non_local_pattern is None:
         non_local_pattern = tuple((0,) * n for n in blocks)
     if tuple(len(stage) for stage in non_local_pattern) != blocks:
-        raise ValueError(f"non_local_pattern={non_local_pattern} must have one entry per block "
-                         f"of stages with {blocks} blocks")
-    conv1 = create_conv_norm_act(in_channels=3, out_channels=base_channels, kernel=(1, 7, 7),
-                                 stride=(1, 2, 2), padding=(0, 3, 3))
+        raise ValueError(
+            f"non_local_pattern={non_local_pattern} must have one entry per block "
+            f"of stages with {blocks} blocks"
+        )
+    conv1 = create_conv_norm_act(
+        in_channels=3, out_channels=base_channels, kernel=(1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3)
+    )
     nn.init.kaiming_normal_(conv1.conv.weight, mode="fan_out", nonlinearity="relu")
     layers = []
     in_channels = base_channels
     for stage, n in enumerate(blocks):
-        planes = base_channels * 2 ** stage
-        layer = [create_res_block(kind=kind, in_channels=in_channels if b == 0 else
-                                  planes * EXPANSION[kind], planes=planes,
-                                  spatial_stride=SPATIAL_STRIDES[stage] if b == 0 else 1,
-                                  inflate=INFLATE[stage], non_local=bool(non_local_pattern[stage][b]))
-                 for b in range(n)]
+        planes = base_channels * 2**stage
+        layer = [
+            create_res_block(
+                kind=kind,
+                in_channels=in_channels if b == 0 else planes * EXPANSION[kind],
+                planes=planes,
+                spatial_stride=SPATIAL_STRIDES[stage] if b == 0 else 1,
+                inflate=INFLATE[stage],
+                non_local=bool(non_local_pattern[stage][b]),
+            )
+            for b in range(n)
+        ]
         layers.append(nn.Sequential(*layer))
         in_channels = planes * EXPANSION[kind]
     return ResNet3dSlowOnly(conv1, layers, out_channels=in_channels)

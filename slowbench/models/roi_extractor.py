@@ -10,6 +10,7 @@
 `order="fused"` runs the fused op `roi_align_3d_pool`, which aligns every frame and then pools
 over T (the same numbers for "avg", different ones for "max").
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -28,9 +29,17 @@ class RoIExtractor3d(nn.Module):
     """`(features [N, C, T, H, W], rois [K, 5] = (clip index, x1, y1, x2, y2) input pixels)
     -> [K, C or 2C, 1, S, S]`. No learnable parameters."""
 
-    def __init__(self, *, output_size: int, spatial_scale: float, sampling_ratio: int,
-                 aligned: bool, temporal_pool_mode: TemporalMode, with_global: bool,
-                 roi_order: RoiOrder) -> None:
+    def __init__(
+        self,
+        *,
+        output_size: int,
+        spatial_scale: float,
+        sampling_ratio: int,
+        aligned: bool,
+        temporal_pool_mode: TemporalMode,
+        with_global: bool,
+        roi_order: RoiOrder,
+    ) -> None:
         super().__init__()
         self.output_size = output_size
         self.spatial_scale = spatial_scale
@@ -44,13 +53,25 @@ class RoIExtractor3d(nn.Module):
         size = (self.output_size, self.output_size)
         pooled = None
         if self.roi_order == "fused":
-            roi_feats = ops.roi_align_3d_pool(features, rois, size, self.spatial_scale,
-                                              self.sampling_ratio, self.aligned,
-                                              temporal_mode=self.temporal_pool_mode)
+            roi_feats = ops.roi_align_3d_pool(
+                features,
+                rois,
+                size,
+                self.spatial_scale,
+                self.sampling_ratio,
+                self.aligned,
+                temporal_mode=self.temporal_pool_mode,
+            )
         else:
             pooled = ops.temporal_pool(features, mode=self.temporal_pool_mode)
-            roi_feats = ops.roi_align_3d(pooled, rois, size, spatial_scale=self.spatial_scale,
-                                         sampling_ratio=self.sampling_ratio, aligned=self.aligned)
+            roi_feats = ops.roi_align_3d(
+                pooled,
+                rois,
+                size,
+                spatial_scale=self.spatial_scale,
+                sampling_ratio=self.sampling_ratio,
+                aligned=self.aligned,
+            )
         if not self.with_global:
             return roi_feats
         if pooled is None:
@@ -60,16 +81,27 @@ class RoIExtractor3d(nn.Module):
         return torch.cat([roi_feats, context], dim=1)
 
 
-def create_roi_extractor(*, output_size: int = 8, spatial_scale: float = 1 / 16,
-                         sampling_ratio: int = 0, aligned: bool = True,
-                         temporal_pool_mode: TemporalMode = "avg", with_global: bool = False,
-                         roi_order: RoiOrder = "pool_then_align") -> RoIExtractor3d:
+def create_roi_extractor(
+    *,
+    output_size: int = 8,
+    spatial_scale: float = 1 / 16,
+    sampling_ratio: int = 0,
+    aligned: bool = True,
+    temporal_pool_mode: TemporalMode = "avg",
+    with_global: bool = False,
+    roi_order: RoiOrder = "pool_then_align",
+) -> RoIExtractor3d:
     """The reference extractor; every default is mmaction2's SlowOnly setting."""
     if temporal_pool_mode not in ("avg", "max"):
         raise ValueError(f"temporal_pool_mode={temporal_pool_mode!r} must be 'avg' or 'max'")
     if roi_order not in ("pool_then_align", "fused"):
         raise ValueError(f"roi_order={roi_order!r} must be 'pool_then_align' or 'fused'")
-    return RoIExtractor3d(output_size=output_size, spatial_scale=spatial_scale,
-                          sampling_ratio=sampling_ratio, aligned=aligned,
-                          temporal_pool_mode=temporal_pool_mode, with_global=with_global,
-                          roi_order=roi_order)
+    return RoIExtractor3d(
+        output_size=output_size,
+        spatial_scale=spatial_scale,
+        sampling_ratio=sampling_ratio,
+        aligned=aligned,
+        temporal_pool_mode=temporal_pool_mode,
+        with_global=with_global,
+        roi_order=roi_order,
+    )

@@ -1,6 +1,7 @@
 """`python -m slowbench.demo`: output frames follow the step sizes, boxes are drawn where they are
 given, `--json` holds the detector's own scores, dataset proposals and ground truth plug in, and
 bad input is one line with exit status 2."""
+
 import json
 
 import numpy as np
@@ -31,9 +32,15 @@ GREY = 90
 def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pth"
-    save_checkpoint(path, build_detector(get_row(ROW), **OVERRIDES), meta={
-        "row": ROW, "model_overrides": OVERRIDES,
-        "pipeline": {"clip_len": 4, "frame_interval": 16, "test_short_side": SHORT_SIDE}})
+    save_checkpoint(
+        path,
+        build_detector(get_row(ROW), **OVERRIDES),
+        meta={
+            "row": ROW,
+            "model_overrides": OVERRIDES,
+            "pipeline": {"clip_len": 4, "frame_interval": 16, "test_short_side": SHORT_SIDE},
+        },
+    )
     return path
 
 
@@ -43,7 +50,7 @@ def video(tmp_path_factory):
     frames = []
     for index in range(80):
         frame = np.full((48, 64, 3), GREY, np.uint8)
-        frame[20:28, 30 + index // 10:38 + index // 10] = 220
+        frame[20:28, 30 + index // 10 : 38 + index // 10] = 220
         frames.append(frame)
     path = tmp_path_factory.mktemp("video") / "people.mp4"
     encode_video(path, frames, 25)
@@ -59,8 +66,21 @@ def boxes_csv(tmp_path_factory):
 
 
 def _demo(checkpoint, video, out, *extra):
-    return main(["--row", ROW, "--ckpt", str(checkpoint), "--video", str(video), "--out", str(out),
-                 "--device", "cpu", *extra])
+    return main(
+        [
+            "--row",
+            ROW,
+            "--ckpt",
+            str(checkpoint),
+            "--video",
+            str(video),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            *extra,
+        ]
+    )
 
 
 def test_output_frames_follow_the_step_sizes(checkpoint, video, boxes_csv, tmp_path):
@@ -68,9 +88,22 @@ def test_output_frames_follow_the_step_sizes(checkpoint, video, boxes_csv, tmp_p
     assert _demo(checkpoint, video, tmp_path / "a.mp4", "--boxes", str(boxes_csv)) == 0
     reader = VideoReader(tmp_path / "a.mp4")
     assert len(reader) == 4 * 2 and reader.index.size == (64, 48)
-    assert _demo(checkpoint, video, tmp_path / "b.gif", "--boxes", str(boxes_csv),
-                 "--predict-stepsize", "16", "--output-stepsize", "2", "--out-short-side",
-                 "96") == 0
+    assert (
+        _demo(
+            checkpoint,
+            video,
+            tmp_path / "b.gif",
+            "--boxes",
+            str(boxes_csv),
+            "--predict-stepsize",
+            "16",
+            "--output-stepsize",
+            "2",
+            "--out-short-side",
+            "96",
+        )
+        == 0
+    )
     with Image.open(tmp_path / "b.gif") as gif:
         # Pillow merges identical consecutive frames into one longer frame: count by duration
         # (GIF stores centiseconds, so each stored frame may be up to 10 ms off).
@@ -94,11 +127,24 @@ def test_box_is_drawn_where_the_input_box_is(checkpoint, video, boxes_csv, tmp_p
         assert np.abs(frame[y, x] - GREY).max() <= 8, (y, x, frame[y, x])
 
 
-def test_json_holds_the_detectors_scores_for_the_same_clip(checkpoint, video, boxes_csv,
-                                                           tmp_path):
+def test_json_holds_the_detectors_scores_for_the_same_clip(checkpoint, video, boxes_csv, tmp_path):
     dets = tmp_path / "dets.json"
-    assert _demo(checkpoint, video, tmp_path / "c.mp4", "--boxes", str(boxes_csv),
-                 "--json", str(dets), "--action-thr", "0", "--topk", "2") == 0
+    assert (
+        _demo(
+            checkpoint,
+            video,
+            tmp_path / "c.mp4",
+            "--boxes",
+            str(boxes_csv),
+            "--json",
+            str(dets),
+            "--action-thr",
+            "0",
+            "--topk",
+            "2",
+        )
+        == 0
+    )
     result = json.loads(dets.read_text())
     assert result["keyframes"] == [32, 40, 48, 56] and len(result["detections"]) == 4
     detector = build_detector(get_row(ROW), **OVERRIDES)
@@ -121,12 +167,38 @@ def test_json_holds_the_detectors_scores_for_the_same_clip(checkpoint, video, bo
 
 
 def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
-    root = generate(tmp_path / "ava", kind="ava", seed=0, videos=1, val_videos=1, seconds=6,
-                    width=64, height=48, persons=(1, 1), fmt="mp4", progress=False)
+    root = generate(
+        tmp_path / "ava",
+        kind="ava",
+        seed=0,
+        videos=1,
+        val_videos=1,
+        seconds=6,
+        width=64,
+        height=48,
+        persons=(1, 1),
+        fmt="mp4",
+        progress=False,
+    )
     video = root / "videos" / "synth000001.mp4"
     dets = tmp_path / "dets.json"
-    assert _demo(checkpoint, video, tmp_path / "d.gif", "--data-root", str(root), "--gt",
-                 "--predict-stepsize", "30", "--output-stepsize", "10", "--json", str(dets)) == 0
+    assert (
+        _demo(
+            checkpoint,
+            video,
+            tmp_path / "d.gif",
+            "--data-root",
+            str(root),
+            "--gt",
+            "--predict-stepsize",
+            "30",
+            "--output-stepsize",
+            "10",
+            "--json",
+            str(dets),
+        )
+        == 0
+    )
     result = json.loads(dets.read_text())
     proposals_file = root / "annotations" / "ava_dense_proposals_val.FAIR.recall_93.9.pkl"
     assert result["boxes_from"] == str(proposals_file)
@@ -138,8 +210,10 @@ def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
     for detection, second in zip(result["detections"], (902, 903, 904)):
         boxes, _ = select_proposals(proposals[f"synth000001,{second:04d}"])
         np.testing.assert_allclose([detection["box_normalised"]], boxes)
-    annotated = {int(line.split(",")[1]) for line in
-                 (root / "annotations" / "ava_val_v2.1.csv").read_text().splitlines()}
+    annotated = {
+        int(line.split(",")[1])
+        for line in (root / "annotations" / "ava_val_v2.1.csv").read_text().splitlines()
+    }
     with Image.open(tmp_path / "d.gif") as gif:  # 3 output frames a keyframe
         for order, second in enumerate((901, 902, 903, 904, 905)):
             gif.seek(3 * order)
@@ -148,16 +222,19 @@ def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
             assert (green > 20) == (second in annotated), (second, green)
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("missing video", "video file is missing"),
-    ("not a video", "not a readable video"),
-    ("truncated video", "people_cut.mp4"),
-    ("short video", "shorter than one clip"),
-    ("malformed csv", "boxes.csv:2: could not convert"),
-    ("box outside", "boxes.csv:2: box"),
-    ("steps", "--output-stepsize 3 must divide --predict-stepsize 8"),
-    ("extension", "the extension must be one of .mp4, .gif"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing video", "video file is missing"),
+        ("not a video", "not a readable video"),
+        ("truncated video", "people_cut.mp4"),
+        ("short video", "shorter than one clip"),
+        ("malformed csv", "boxes.csv:2: could not convert"),
+        ("box outside", "boxes.csv:2: box"),
+        ("steps", "--output-stepsize 3 must divide --predict-stepsize 8"),
+        ("extension", "the extension must be one of .mp4, .gif"),
+    ],
+)
 def test_bad_input_is_one_line(checkpoint, video, boxes_csv, tmp_path, capsys, case, expected):
     args, source = ["--boxes", str(boxes_csv)], video
     if case == "missing video":
@@ -167,14 +244,13 @@ def test_bad_input_is_one_line(checkpoint, video, boxes_csv, tmp_path, capsys, c
         source.write_text("hello\n" * 100)
     elif case == "truncated video":
         source = tmp_path / "people_cut.mp4"
-        source.write_bytes(video.read_bytes()[:video.stat().st_size // 2])
+        source.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
     elif case == "short video":
         source = tmp_path / "short.mp4"
         encode_video(source, [np.zeros((48, 64, 3), np.uint8)] * 40, 25)
     elif case in ("malformed csv", "box outside"):
         bad = tmp_path / "boxes.csv"
-        bad.write_text("0,1,2,3,4\n1,1,2,x,4\n" if case == "malformed csv"
-                       else "0,1,1,2,2\n8,10,8,70,40\n")
+        bad.write_text("0,1,2,3,4\n1,1,2,x,4\n" if case == "malformed csv" else "0,1,1,2,2\n8,10,8,70,40\n")
         args = ["--boxes", str(bad)]
     elif case == "steps":
         args += ["--output-stepsize", "3"]
@@ -191,14 +267,37 @@ def test_onnx_model_gives_the_checkpoints_scores(checkpoint, video, boxes_csv, t
     from slowbench import export as export_cli
 
     onnx_file = tmp_path / "det.onnx"
-    assert export_cli.main(["--row", ROW, "--ckpt", str(checkpoint), "--out", str(onnx_file),
-                            "--clip-shape", "1x3x4x32x42"]) == 0
+    assert (
+        export_cli.main(
+            ["--row", ROW, "--ckpt", str(checkpoint), "--out", str(onnx_file), "--clip-shape", "1x3x4x32x42"]
+        )
+        == 0
+    )
     results = {}
     for source in (["--ckpt", str(checkpoint)], ["--onnx", str(onnx_file)]):
         dets = tmp_path / f"{source[0][2:]}.json"
-        assert main(["--row", ROW, *source, "--video", str(video), "--out", str(tmp_path / "o.gif"),
-                     "--device", "cpu", "--boxes", str(boxes_csv), "--json", str(dets),
-                     "--action-thr", "0"]) == 0
+        assert (
+            main(
+                [
+                    "--row",
+                    ROW,
+                    *source,
+                    "--video",
+                    str(video),
+                    "--out",
+                    str(tmp_path / "o.gif"),
+                    "--device",
+                    "cpu",
+                    "--boxes",
+                    str(boxes_csv),
+                    "--json",
+                    str(dets),
+                    "--action-thr",
+                    "0",
+                ]
+            )
+            == 0
+        )
         results[source[0]] = json.loads(dets.read_text())["detections"]
     assert len(results["--onnx"]) == len(results["--ckpt"]) == 4
     for got, want in zip(results["--onnx"], results["--ckpt"]):

@@ -1,4 +1,5 @@
 """A tiny trained-looking detector checkpoint for the export tests."""
+
 import pytest
 import torch
 from deploy_helpers import ROW, TINY
@@ -11,6 +12,7 @@ from slowbench.models import build_detector
 def tiny_checkpoint(tmp_path_factory):
     """Writes a checkpoint of the row's detector with `overrides` (random weights, BN statistics
     moved off their defaults so that a train-mode export would differ) and returns its path."""
+
     def write(**overrides):
         overrides = {**TINY, **overrides}
         torch.manual_seed(0)
@@ -21,4 +23,5 @@ def tiny_checkpoint(tmp_path_factory):
         path = tmp_path_factory.mktemp("ckpt") / "tiny.pth"
         save_checkpoint(path, detector, meta={"row": ROW, "model_overrides": overrides})
         return path
+
     return write

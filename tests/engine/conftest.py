@@ -1,4 +1,5 @@
 """Tiny synthetic datasets shared by the engine tests (the CLI arguments live in engine_helpers)."""
+
 import pytest
 import torch
 from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW  # noqa: F401 - re-exported for older tests
@@ -9,8 +10,18 @@ from slowbench.data.synthetic import generate
 @pytest.fixture(scope="session")
 def tiny_ava(tmp_path_factory):
     """3 train videos (8 keyframes after exclusions) and 1 val video (2 keyframes) of 64x48 frames."""
-    return generate(tmp_path_factory.mktemp("tiny") / "ava", kind="ava", seed=0, videos=3, val_videos=1,
-                    seconds=6, width=64, height=48, persons=(1, 2), progress=False)
+    return generate(
+        tmp_path_factory.mktemp("tiny") / "ava",
+        kind="ava",
+        seed=0,
+        videos=3,
+        val_videos=1,
+        seconds=6,
+        width=64,
+        height=48,
+        persons=(1, 2),
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -18,17 +29,34 @@ def tiny_multisports(tmp_path_factory):
     """1 train and 1 val video of 5 s (150 annotated frames each) at 64x48, 2-3 persons; the val
     video has tubes of 4 classes. Written as mp4 files (`trainval/<sport>/<video>.mp4`, the
     official layout), so the MultiSports tests run through the video reader."""
-    return generate(tmp_path_factory.mktemp("tiny") / "multisports", kind="multisports", seed=0,
-                    videos=1, val_videos=1, seconds=5, width=64, height=48, persons=(2, 3),
-                    fmt="mp4", progress=False)
+    return generate(
+        tmp_path_factory.mktemp("tiny") / "multisports",
+        kind="multisports",
+        seed=0,
+        videos=1,
+        val_videos=1,
+        seconds=5,
+        width=64,
+        height=48,
+        persons=(2, 3),
+        fmt="mp4",
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="session")
 def learning_ava(tmp_path_factory):
     """The learning tests' data: 640 train / 32 val one-person videos of 10 s at 128x96
     (~1.5 min to generate on 2 quiet cores; shared by the float32 and --amp learning tests)."""
-    return generate(tmp_path_factory.mktemp("learn") / "ava", kind="ava", seed=0, videos=640,
-                    val_videos=32, persons=(1, 1), progress=False)
+    return generate(
+        tmp_path_factory.mktemp("learn") / "ava",
+        kind="ava",
+        seed=0,
+        videos=640,
+        val_videos=32,
+        persons=(1, 1),
+        progress=False,
+    )
 
 
 @pytest.fixture

@@ -1,18 +1,48 @@
 """Tiny-model CLI arguments and helpers shared by the engine tests (a module, so test files never
 import conftest)."""
+
 import contextlib
 
 import torch
 
 TINY_ROW = "ava21-k400-r50-4x16"
 # A few-second run: R18 with 4 stem channels on 32 px crops, 2 clips per step, no worker processes.
-TINY_MODEL_ARGS = ["--model-override", "depth=18", "--model-override", "base_channels=4",
-                   "--short-side", "32", "--batch-size", "2", "--workers", "0", "--lr", "0.05"]
+TINY_MODEL_ARGS = [
+    "--model-override",
+    "depth=18",
+    "--model-override",
+    "base_channels=4",
+    "--short-side",
+    "32",
+    "--batch-size",
+    "2",
+    "--workers",
+    "0",
+    "--lr",
+    "0.05",
+]
 TINY_ARGS = ["--row", TINY_ROW, *TINY_MODEL_ARGS]
 # The learning test's model and schedule (see test_it_learns.py); --data-root and --work-dir to add.
-LEARN_ARGS = ["--row", "ava21-k400-r50-4x16", "--model-override", "depth=18", "--short-side", "96",
-              "--epochs", "3", "--batch-size", "8", "--lr", "0.1", "--val-every", "100", "--seed", "0",
-              "--workers", "1"]
+LEARN_ARGS = [
+    "--row",
+    "ava21-k400-r50-4x16",
+    "--model-override",
+    "depth=18",
+    "--short-side",
+    "96",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "8",
+    "--lr",
+    "0.1",
+    "--val-every",
+    "100",
+    "--seed",
+    "0",
+    "--workers",
+    "1",
+]
 
 
 @contextlib.contextmanager

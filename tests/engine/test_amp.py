@@ -1,5 +1,6 @@
 """`--amp`: bf16 autocast in slowbench.train and slowbench.test on the CPU; float32 weights,
 checkpoints, loss and scores; fp16 refused without CUDA. (That it learns: test_amp_learns.py.)"""
+
 import json
 
 import pytest
@@ -16,8 +17,12 @@ from slowbench.models import create_detector
 def test_train_and_test_with_bf16_autocast(tiny_ava, tmp_path, capsys):
     work = tmp_path / "run"
     with one_thread():
-        assert train_cli.main([*TINY_ARGS, "--amp", "--epochs", "1", "--data-root", str(tiny_ava),
-                               "--work-dir", str(work)]) == 0
+        assert (
+            train_cli.main(
+                [*TINY_ARGS, "--amp", "--epochs", "1", "--data-root", str(tiny_ava), "--work-dir", str(work)]
+            )
+            == 0
+        )
     captured = capsys.readouterr()
     assert "bf16 autocast" in captured.out + captured.err
     start = json.loads((work / "log.jsonl").read_text().splitlines()[0])
@@ -26,20 +31,47 @@ def test_train_and_test_with_bf16_autocast(tiny_ava, tmp_path, capsys):
     assert {t.dtype for t in ckpt["state_dict"].values() if t.is_floating_point()} == {torch.float32}
     assert ckpt["meta"]["amp"] == "bf16"
     with one_thread():
-        assert test_cli.main(["--row", TINY_ROW, "--ckpt", str(work / "latest.pth"), "--amp",
-                              "bf16", "--workers", "0", "--json", str(tmp_path / "m.json")]) == 0
+        assert (
+            test_cli.main(
+                [
+                    "--row",
+                    TINY_ROW,
+                    "--ckpt",
+                    str(work / "latest.pth"),
+                    "--amp",
+                    "bf16",
+                    "--workers",
+                    "0",
+                    "--json",
+                    str(tmp_path / "m.json"),
+                ]
+            )
+            == 0
+        )
     assert 0 <= json.loads((tmp_path / "m.json").read_text())["mAP"] <= 1
 
 
 def test_fp16_needs_cuda(tiny_ava, tmp_path, capsys):
     if torch.cuda.is_available():
         pytest.skip("the refusal is for CPU runs")
-    status = train_cli.main([*TINY_ARGS, "--amp", "fp16", "--data-root", str(tiny_ava),
-                             "--work-dir", str(tmp_path / "run"), "--device", "cpu"])
+    status = train_cli.main(
+        [
+            *TINY_ARGS,
+            "--amp",
+            "fp16",
+            "--data-root",
+            str(tiny_ava),
+            "--work-dir",
+            str(tmp_path / "run"),
+            "--device",
+            "cpu",
+        ]
+    )
     assert status == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == ("error: --amp fp16: float16 with a GradScaler needs a CUDA device, this run "
-                       "is on cpu; use --amp bf16")
+    assert err[-1] == (
+        "error: --amp fp16: float16 with a GradScaler needs a CUDA device, this run is on cpu; use --amp bf16"
+    )
 
 
 def test_unknown_amp_dtype_is_a_usage_error(capsys):

@@ -8,6 +8,7 @@ of 3, once without and once with `--amp`. Measured: float32 0.400 in 258 s, bf16
 (chance 0.277) on a 2-core machine shared with other jobs; at the learning test's quiet-machine
 speed a run would take ~80 s. Also checked: the amp run's checkpoint is float32.
 """
+
 import json
 
 import pytest
@@ -28,13 +29,19 @@ def test_bf16_autocast_learns_like_float32(learning_ava, tmp_path, capsys):
     for name, amp in (("fp32", []), ("bf16", ["--amp"])):
         work = tmp_path / name
         with one_thread():
-            status = train_cli.main([*LEARN_ARGS, *SHORT, *amp, "--data-root", str(learning_ava),
-                                     "--work-dir", str(work)])
+            status = train_cli.main(
+                [*LEARN_ARGS, *SHORT, *amp, "--data-root", str(learning_ava), "--work-dir", str(work)]
+            )
         assert status == 0
         results[name] = json.loads((work / "results.json").read_text())
     with capsys.disabled():
-        print("\n" + ", ".join(f"{name} frame-mAP {r['mAP']:.3f} in {r['seconds']:.0f} s"
-                               for name, r in results.items()) + f" (chance {chance:.3f})")
+        print(
+            "\n"
+            + ", ".join(
+                f"{name} frame-mAP {r['mAP']:.3f} in {r['seconds']:.0f} s" for name, r in results.items()
+            )
+            + f" (chance {chance:.3f})"
+        )
     assert results["fp32"]["mAP"] > chance + ABOVE_CHANCE
     assert abs(results["bf16"]["mAP"] - results["fp32"]["mAP"]) <= MAX_GAP
     state = torch.load(tmp_path / "bf16" / "latest.pth", weights_only=True)["state_dict"]

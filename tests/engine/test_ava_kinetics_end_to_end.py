@@ -1,6 +1,7 @@
 """AVA-Kinetics end to end on tiny synthetic data: the release is prepared, a tiny model trains on
 both parts, and `slowbench.test --part ava|kinetics|both` reproduces the final validation; the
 dumps score the same in the stand-alone evaluator."""
+
 import contextlib
 import io
 import json
@@ -30,15 +31,38 @@ def run_quietly(main, argv) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory):
     """4 + 2 AVA videos of 5 s and 4 + 3 Kinetics videos of 6 s at 64x48, prepared."""
-    release = generate(tmp_path_factory.mktemp("ak") / "release", "ava-kinetics", seed=3, videos=4,
-                       val_videos=3, seconds=5, width=64, height=48, persons=(1, 1),
-                       progress=False)
+    release = generate(
+        tmp_path_factory.mktemp("ak") / "release",
+        "ava-kinetics",
+        seed=3,
+        videos=4,
+        val_videos=3,
+        seconds=5,
+        width=64,
+        height=48,
+        persons=(1, 1),
+        progress=False,
+    )
     out = tmp_path_factory.mktemp("ak") / "ava_kinetics"
-    status, _, stderr = run_quietly(prepare_ava_kinetics.main, [
-        "--release", str(release / "ava_kinetics_v1_0"), "--videos", str(release / VIDEOS_DIR),
-        "--ava-root", str(release / AVA_DIR), "--out", str(out), "--workers", "1",
-        "--proposals-train", str(proposals_path(release, "train")),
-        "--proposals-val", str(proposals_path(release, "val"))])
+    status, _, stderr = run_quietly(
+        prepare_ava_kinetics.main,
+        [
+            "--release",
+            str(release / "ava_kinetics_v1_0"),
+            "--videos",
+            str(release / VIDEOS_DIR),
+            "--ava-root",
+            str(release / AVA_DIR),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--proposals-train",
+            str(proposals_path(release, "train")),
+            "--proposals-val",
+            str(proposals_path(release, "val")),
+        ],
+    )
     assert status == 0, stderr
     return out
 
@@ -46,18 +70,44 @@ def layout(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(layout, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("ak_run")
-    status, stdout, stderr = run_quietly(train_cli.main, [
-        "--row", ROW, *TINY_MODEL_ARGS, "--epochs", "1", "--data-root", str(layout),
-        "--work-dir", str(work_dir)])
+    status, stdout, stderr = run_quietly(
+        train_cli.main,
+        [
+            "--row",
+            ROW,
+            *TINY_MODEL_ARGS,
+            "--epochs",
+            "1",
+            "--data-root",
+            str(layout),
+            "--work-dir",
+            str(work_dir),
+        ],
+    )
     assert status == 0, stderr
     return work_dir, json.loads((work_dir / "results.json").read_text()), stdout
 
 
 def run_test_cli(trained, tmp_path, *part):
     work_dir, _, _ = trained
-    status, stdout, stderr = run_quietly(test_cli.main, [
-        "--row", ROW, "--ckpt", str(work_dir / "latest.pth"), "--dump", str(tmp_path / "pred.csv"),
-        "--json", str(tmp_path / "metrics.json"), "--workers", "0", "--device", "cpu", *part])
+    status, stdout, stderr = run_quietly(
+        test_cli.main,
+        [
+            "--row",
+            ROW,
+            "--ckpt",
+            str(work_dir / "latest.pth"),
+            "--dump",
+            str(tmp_path / "pred.csv"),
+            "--json",
+            str(tmp_path / "metrics.json"),
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+            *part,
+        ],
+    )
     assert status == 0, stderr
     return json.loads((tmp_path / "metrics.json").read_text()), stdout
 
@@ -94,13 +144,19 @@ def test_test_both_parts_reproduces_validation_and_dumps_official_csvs(trained, 
     ava_gt = eval.ava.read_csv_gt(ava.annotations)
     ava_pred = eval.ava.read_csv_pred(tmp_path / "pred.csv")
     assert eval.ava.evaluate(ava_gt, ava_pred, label_map, eval.ava.read_exclusions(ava.exclusions))[
-        "mAP"] == pytest.approx(metrics["ava_mAP"], abs=1e-12)
+        "mAP"
+    ] == pytest.approx(metrics["ava_mAP"], abs=1e-12)
     # The challenge's number: the union of both files under the 2020 protocol (no exclusions:
     # AVA's excluded frames are left out of the gt).
     excluded = eval.ava.read_exclusions(ava.exclusions)
     kept = [key not in excluded for key in zip(ava_gt["video"], ava_gt["timestamp"])]
-    union = eval.ava.evaluate(pd.concat([ava_gt[kept], gt]), pd.concat([ava_pred, pred]),
-                              label_map, protocol="activitynet-2020", empty_keyframes=empty)
+    union = eval.ava.evaluate(
+        pd.concat([ava_gt[kept], gt]),
+        pd.concat([ava_pred, pred]),
+        label_map,
+        protocol="activitynet-2020",
+        empty_keyframes=empty,
+    )
     assert union["mAP"] == pytest.approx(metrics["mAP"], abs=1e-12)
 
 
@@ -116,9 +172,23 @@ def test_one_part_alone(trained, tmp_path, part):
 
 def test_kinetics_part_missing_is_one_line(trained, tiny_ava, tmp_path):
     work_dir, _, _ = trained
-    status, _, stderr = run_quietly(test_cli.main, [
-        "--row", ROW, "--ckpt", str(work_dir / "latest.pth"), "--data-root", str(tiny_ava),
-        "--part", "kinetics", "--workers", "0", "--device", "cpu"])
+    status, _, stderr = run_quietly(
+        test_cli.main,
+        [
+            "--row",
+            ROW,
+            "--ckpt",
+            str(work_dir / "latest.pth"),
+            "--data-root",
+            str(tiny_ava),
+            "--part",
+            "kinetics",
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+        ],
+    )
     assert status == 2
     (line,) = stderr.strip().splitlines()
     assert line.startswith(f"error: --part kinetics: {tiny_ava} has no Kinetics part of the val split")

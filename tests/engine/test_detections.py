@@ -1,4 +1,5 @@
 """Model outputs -> AVA detection rows and MultiSports [N, 8] frame detections, by hand."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,9 +9,10 @@ from slowbench.errors import DataError
 
 
 def test_ava_rows_keep_scores_strictly_above_threshold_and_skip_column_zero():
-    proposals = np.array([[10, 20, 110, 220], [0, 0, 200, 100]], dtype=np.float32)  # pixels of 200x400 (w x h)
-    scores = np.array([[0.9, 0.002, 0.5, 0.0021],
-                       [0.9, 0.7, 0.001, 0.12345678]])
+    proposals = np.array(
+        [[10, 20, 110, 220], [0, 0, 200, 100]], dtype=np.float32
+    )  # pixels of 200x400 (w x h)
+    scores = np.array([[0.9, 0.002, 0.5, 0.0021], [0.9, 0.7, 0.001, 0.12345678]])
     meta = {"video": "vidA", "timestamp": 902, "img_shape": (400, 200)}
     df = ava_detections([(proposals, scores, meta)])
     assert list(df.columns) == ["video", "timestamp", "x1", "y1", "x2", "y2", "action", "score"]
@@ -24,8 +26,9 @@ def test_ava_rows_keep_scores_strictly_above_threshold_and_skip_column_zero():
 
 
 def test_ava_no_detections_gives_typed_empty_frame():
-    df = ava_detections([(np.zeros((0, 4)), np.zeros((0, 81)), {"video": "v", "timestamp": 1,
-                                                                 "img_shape": (8, 8)})])
+    df = ava_detections(
+        [(np.zeros((0, 4)), np.zeros((0, 81)), {"video": "v", "timestamp": 1, "img_shape": (8, 8)})]
+    )
     assert len(df) == 0 and df["timestamp"].dtype == np.int64 and list(df.columns)[-1] == "score"
 
 
@@ -37,9 +40,9 @@ def test_multisports_one_row_per_proposal_with_argmax_class_in_gt_pixels():
     scores = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
     meta = {"video": "sport/b.mp4", "timestamp": 17, "img_shape": (64, 128)}
     dets = multisports_frame_dets([(proposals, scores, meta)], GT)
-    np.testing.assert_allclose(dets, [
-        [1, 17, 1, 0.7, 0, 0, 640, 360],
-        [1, 17, 0, 0.5, 320, 180, 640, 720]], rtol=1e-6)
+    np.testing.assert_allclose(
+        dets, [[1, 17, 1, 0.7, 0, 0, 640, 360], [1, 17, 0, 0.5, 320, 180, 640, 720]], rtol=1e-6
+    )
 
 
 def test_multisports_empty_and_unknown_video():

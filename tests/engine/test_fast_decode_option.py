@@ -1,4 +1,5 @@
 """`--fast-decode`: real data is decoded as mmaction2 does unless asked; synthetic data uses the fast path."""
+
 import shutil
 
 import torch

@@ -14,6 +14,7 @@ seeds gave 0.729 before proposals were mapped to pixels in float64 (coordinates 
 the loss curves agree to 5 digits at iteration 10 and drift apart from there. It is deterministic
 for a given build and machine, so the margin over the goal is what is asserted, not a tolerance.
 """
+
 import json
 
 import pytest

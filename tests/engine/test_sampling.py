@@ -1,4 +1,5 @@
 """EpochSampler / SeededDataset: deterministic order, sharding, resume offsets, per-sample seeds."""
+
 import numpy as np
 import torch
 

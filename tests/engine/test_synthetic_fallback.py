@@ -1,4 +1,5 @@
 """With no dataset at the row's default data root, train generates the synthetic one and says so."""
+
 import json
 
 from engine_helpers import TINY_MODEL_ARGS
@@ -11,8 +12,11 @@ from slowbench.zoo import get_row
 
 def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the default root data/ava does not exist here
-    monkeypatch.setitem(synthetic_profile.DATASET_SIZE, "ava",
-                        dict(videos=2, val_videos=1, seconds=5, width=64, height=48, persons=(1, 1)))
+    monkeypatch.setitem(
+        synthetic_profile.DATASET_SIZE,
+        "ava",
+        dict(videos=2, val_videos=1, seconds=5, width=64, height=48, persons=(1, 1)),
+    )
     args = ["--row", "ava21-k400-r50-4x16", *TINY_MODEL_ARGS, "--epochs", "1", "--work-dir", "run"]
     assert train_cli.main(args) == 0
     out = capsys.readouterr().out

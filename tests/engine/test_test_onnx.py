@@ -1,5 +1,6 @@
 """`slowbench.test --onnx`: a model exported with `slowbench.export` and run through onnxruntime
 scores the validation split like the checkpoint run in PyTorch."""
+
 import contextlib
 import io
 import json
@@ -25,10 +26,20 @@ def run(main, argv) -> str:
 @pytest.fixture(scope="module")
 def exported(tiny_ava, tmp_path_factory):
     work = tmp_path_factory.mktemp("onnx_run")
-    run(train_cli.main, [*TINY_ARGS, "--epochs", "1", "--data-root", str(tiny_ava),
-                         "--work-dir", str(work)])
-    run(export_cli.main, ["--row", TINY_ROW, "--ckpt", str(work / "latest.pth"),
-                          "--out", str(work / "det.onnx"), "--clip-shape", "1x3x4x32x42"])
+    run(train_cli.main, [*TINY_ARGS, "--epochs", "1", "--data-root", str(tiny_ava), "--work-dir", str(work)])
+    run(
+        export_cli.main,
+        [
+            "--row",
+            TINY_ROW,
+            "--ckpt",
+            str(work / "latest.pth"),
+            "--out",
+            str(work / "det.onnx"),
+            "--clip-shape",
+            "1x3x4x32x42",
+        ],
+    )
     return work
 
 
@@ -36,9 +47,22 @@ def test_onnx_scores_equal_pytorch(exported):
     results = {}
     for source in (["--ckpt", str(exported / "latest.pth")], ["--onnx", str(exported / "det.onnx")]):
         name = source[0][2:]
-        run(test_cli.main, ["--row", TINY_ROW, *source, "--workers", "0", "--device", "cpu",
-                            "--dump", str(exported / f"{name}.csv"),
-                            "--json", str(exported / f"{name}.json")])
+        run(
+            test_cli.main,
+            [
+                "--row",
+                TINY_ROW,
+                *source,
+                "--workers",
+                "0",
+                "--device",
+                "cpu",
+                "--dump",
+                str(exported / f"{name}.csv"),
+                "--json",
+                str(exported / f"{name}.json"),
+            ],
+        )
         results[name] = json.loads((exported / f"{name}.json").read_text())
     assert results["onnx"]["mAP"] == pytest.approx(results["ckpt"]["mAP"], abs=1e-6)
     assert results["onnx"]["samples"] == results["ckpt"]["samples"] > 0
@@ -49,11 +73,11 @@ def test_onnx_scores_equal_pytorch(exported):
 
 
 def test_onnx_for_another_row_is_a_one_line_error(exported, capsys):
-    status = test_cli.main(["--row", "ava21-k400-r101-8x8", "--onnx", str(exported / "det.onnx"),
-                            "--workers", "0"])
+    status = test_cli.main(
+        ["--row", "ava21-k400-r101-8x8", "--onnx", str(exported / "det.onnx"), "--workers", "0"]
+    )
     assert status == 2
-    assert "exported for row 'ava21-k400-r50-4x16', not 'ava21-k400-r101-8x8'" in \
-        capsys.readouterr().err
+    assert "exported for row 'ava21-k400-r50-4x16', not 'ava21-k400-r101-8x8'" in capsys.readouterr().err
 
 
 def test_ckpt_or_onnx_is_required(capsys):

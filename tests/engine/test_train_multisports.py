@@ -1,5 +1,6 @@
 """The MultiSports row end to end on tiny synthetic data: train, then `slowbench.test` on the saved
 checkpoint, then the stand-alone `eval.multisports` on the dump — all three report the same metrics."""
+
 import contextlib
 import io
 import json
@@ -30,9 +31,24 @@ def run_quietly(main, argv) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def trained(tiny_multisports, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("multisports_run")
-    status, stdout = run_quietly(train_cli.main, [
-        "--row", ROW, *TINY_MODEL_ARGS, "--batch-size", "4", "--epochs", "2", "--seed", "1",
-        "--data-root", str(tiny_multisports), "--work-dir", str(work_dir)])
+    status, stdout = run_quietly(
+        train_cli.main,
+        [
+            "--row",
+            ROW,
+            *TINY_MODEL_ARGS,
+            "--batch-size",
+            "4",
+            "--epochs",
+            "2",
+            "--seed",
+            "1",
+            "--data-root",
+            str(tiny_multisports),
+            "--work-dir",
+            str(work_dir),
+        ],
+    )
     assert status == 0, stdout
     return work_dir, json.loads((work_dir / "results.json").read_text()), stdout
 
@@ -41,9 +57,23 @@ def trained(tiny_multisports, tmp_path_factory):
 def tested(trained, tmp_path_factory):
     work_dir, _, _ = trained
     out = tmp_path_factory.mktemp("multisports_test")
-    status, stdout = run_quietly(test_cli.main, [
-        "--row", ROW, "--ckpt", str(work_dir / "latest.pth"), "--dump", str(out / "preds.pkl"),
-        "--json", str(out / "metrics.json"), "--workers", "0", "--device", "cpu"])
+    status, stdout = run_quietly(
+        test_cli.main,
+        [
+            "--row",
+            ROW,
+            "--ckpt",
+            str(work_dir / "latest.pth"),
+            "--dump",
+            str(out / "preds.pkl"),
+            "--json",
+            str(out / "metrics.json"),
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+        ],
+    )
     assert status == 0, stdout
     return out / "preds.pkl", json.loads((out / "metrics.json").read_text()), stdout
 
@@ -87,8 +117,9 @@ def test_dump_covers_every_annotated_val_frame(tiny_multisports, tested):
     dets = content["frame_dets"]
     assert dets.ndim == 2 and dets.shape[1] == 8
     (video,) = gt["test_videos"][0]
-    annotated = {int(frame) for tubes in gt["gttubes"][video].values() for tube in tubes
-                 for frame in tube[:, 0]}
+    annotated = {
+        int(frame) for tubes in gt["gttubes"][video].values() for tube in tubes for frame in tube[:, 0]
+    }
     # Frame numbers are the GT's 1-based ones (an off-by-one would still score well on slow motion).
     assert set(dets[:, 0].astype(int)) == {0} and set(dets[:, 1].astype(int)) == annotated
     h, w = gt["resolution"][video]
@@ -104,7 +135,9 @@ def test_standalone_evaluator_reports_the_same_numbers(trained, tested, tmp_path
     assert evaluated["frame_mAP"] == result["frame_mAP"]  # fractions in the JSON
     assert evaluated["video_mAP"] == result["video_mAP"]
     # The table prints percentages.
-    rows = dict(line.split(maxsplit=1) for line in table.splitlines() if line.startswith(("frame-", "video-")))
+    rows = dict(
+        line.split(maxsplit=1) for line in table.splitlines() if line.startswith(("frame-", "video-"))
+    )
     assert rows["frame-mAP@0.5"].strip() == percent(result["frame_mAP"])
     assert rows["video-mAP@0.2"].strip() == percent(result["video_mAP"]["0.2"])
     assert float(rows["video-mAP@0.5"]) == pytest.approx(100 * result["video_mAP"]["0.5"], abs=1e-4)
@@ -114,9 +147,23 @@ def test_dump_directory_and_report(tiny_multisports, trained, tmp_path):
     """`--dump DIR/` writes the official toolkit's pair, which gives back the run's numbers;
     `--report DIR` writes eval's report holding them."""
     work_dir, result, _ = trained
-    status, stdout = run_quietly(test_cli.main, [
-        "--row", ROW, "--ckpt", str(work_dir / "latest.pth"), "--dump", f"{tmp_path}/official/",
-        "--report", str(tmp_path / "report"), "--workers", "0", "--device", "cpu"])
+    status, stdout = run_quietly(
+        test_cli.main,
+        [
+            "--row",
+            ROW,
+            "--ckpt",
+            str(work_dir / "latest.pth"),
+            "--dump",
+            f"{tmp_path}/official/",
+            "--report",
+            str(tmp_path / "report"),
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+        ],
+    )
     assert status == 0, stdout
     with open(tmp_path / "official" / "frame_detections.pkl", "rb") as file:
         frames = pickle.load(file)

@@ -4,6 +4,7 @@ The runs are observed from outside: `--lr 1e-9 --stop-after 1` checkpoints after
 moves a parameter by at most ~1e-8, so the saved parameters are the initial weights to 1e-6, while
 weights that failed to load differ from the checkpoint's by orders of magnitude more.
 """
+
 import json
 
 import pytest
@@ -42,8 +43,19 @@ def assert_not_initialised_from(saved: dict, source: dict, keys) -> None:
 
 def first_step(data_root, work_dir, *extra, row=TINY_ROW) -> tuple[int, dict]:
     """Exit status and the parameters after one ~zero step of a tiny run."""
-    status = train_cli.main(["--row", row, *TINY_MODEL_ARGS, *FIRST_STEP, "--data-root", str(data_root),
-                             "--work-dir", str(work_dir), *extra])
+    status = train_cli.main(
+        [
+            "--row",
+            row,
+            *TINY_MODEL_ARGS,
+            *FIRST_STEP,
+            "--data-root",
+            str(data_root),
+            "--work-dir",
+            str(work_dir),
+            *extra,
+        ]
+    )
     return status, parameters_of(work_dir / "latest.pth") if status == 0 else {}
 
 
@@ -51,8 +63,12 @@ def first_step(data_root, work_dir, *extra, row=TINY_ROW) -> tuple[int, dict]:
 def previous_run(tiny_ava, tmp_path_factory):
     """`latest.pth` of a finished 1-epoch tiny AVA run (seed 0)."""
     work_dir = tmp_path_factory.mktemp("previous")
-    assert train_cli.main([*TINY_ARGS, "--epochs", "1", "--data-root", str(tiny_ava),
-                           "--work-dir", str(work_dir)]) == 0
+    assert (
+        train_cli.main(
+            [*TINY_ARGS, "--epochs", "1", "--data-root", str(tiny_ava), "--work-dir", str(work_dir)]
+        )
+        == 0
+    )
     return work_dir / "latest.pth"
 
 
@@ -69,8 +85,7 @@ def random_init(params: dict) -> list[str]:
     return [k for k, v in params.items() if v.dim() >= 2]
 
 
-def test_detector_checkpoint_initialises_every_tensor(tiny_ava, previous_run, from_scratch, tmp_path,
-                                                      capsys):
+def test_detector_checkpoint_initialises_every_tensor(tiny_ava, previous_run, from_scratch, tmp_path, capsys):
     source = parameters_of(previous_run)
     assert_not_initialised_from(from_scratch, source, random_init(source))  # the test can tell
     capsys.readouterr()
@@ -88,26 +103,30 @@ def test_detector_checkpoint_initialises_every_tensor(tiny_ava, previous_run, fr
     assert event["loaded"] == 122 and event["kept_init"] == [] and event["ignored"] == []
 
 
-def test_another_class_count_keeps_the_classifier_init(tiny_multisports, previous_run, tmp_path,
-                                                       capsys):
+def test_another_class_count_keeps_the_classifier_init(tiny_multisports, previous_run, tmp_path, capsys):
     # AVA detector (8 columns) -> MultiSports (7 classes): the usual fine-tuning case.
     source = parameters_of(previous_run)
-    status, params = first_step(tiny_multisports, tmp_path, "--pretrained", str(previous_run),
-                                row=MULTISPORTS_ROW)
+    status, params = first_step(
+        tiny_multisports, tmp_path, "--pretrained", str(previous_run), row=MULTISPORTS_ROW
+    )
     assert status == 0
     backbone = [k for k in source if k.startswith("backbone.")]
     assert_initialised_from(params, source, backbone)
     assert params[CLASSIFIER[0]].shape == (7, 32)
     line = next(out for out in capsys.readouterr().out.splitlines() if out.startswith("pretrained:"))
-    assert line == (f"pretrained: loaded 120/122 tensors from {previous_run}; kept init for: "
-                    f"{', '.join(CLASSIFIER)}; ignored from the checkpoint: {', '.join(CLASSIFIER)} "
-                    f"(the checkpoint's classifier has 8 classes, this model 7)")
+    assert line == (
+        f"pretrained: loaded 120/122 tensors from {previous_run}; kept init for: "
+        f"{', '.join(CLASSIFIER)}; ignored from the checkpoint: {', '.join(CLASSIFIER)} "
+        f"(the checkpoint's classifier has 8 classes, this model 7)"
+    )
 
 
 def test_kinetics_recogniser_loads_the_backbone_only(tiny_ava, from_scratch, tmp_path, capsys):
     torch.manual_seed(11)
-    backbone = {f"backbone.{k}": (torch.randn_like(v) if v.is_floating_point() else v)
-                for k, v in tiny_detector().backbone.state_dict().items()}
+    backbone = {
+        f"backbone.{k}": (torch.randn_like(v) if v.is_floating_point() else v)
+        for k, v in tiny_detector().backbone.state_dict().items()
+    }
     classifier = {"cls_head.fc_cls.weight": torch.randn(400, 32), "cls_head.fc_cls.bias": torch.randn(400)}
     path = tmp_path / "kinetics.pth"
     torch.save({"state_dict": {**backbone, **classifier}, "meta": {}}, path)
@@ -117,16 +136,27 @@ def test_kinetics_recogniser_loads_the_backbone_only(tiny_ava, from_scratch, tmp
     assert_not_initialised_from(params, from_scratch, ["backbone.conv1.conv.weight"])
     assert_initialised_from(params, from_scratch, CLASSIFIER)  # the RoI head keeps its init
     out = capsys.readouterr().out
-    assert (f"pretrained: loaded 120/122 tensors from {path}; kept init for: {', '.join(CLASSIFIER)}; "
-            f"ignored from the checkpoint: cls_head.fc_cls.weight, cls_head.fc_cls.bias "
-            f"(no RoI head in the checkpoint)") in out
+    assert (
+        f"pretrained: loaded 120/122 tensors from {path}; kept init for: {', '.join(CLASSIFIER)}; "
+        f"ignored from the checkpoint: cls_head.fc_cls.weight, cls_head.fc_cls.bias "
+        f"(no RoI head in the checkpoint)"
+    ) in out
 
 
 def refused(tiny_ava, tmp_path, path, capsys) -> str:
     """The one-line error of a run given `--pretrained path`; it stops before any training."""
     capsys.readouterr()
-    status = train_cli.main([*TINY_ARGS, "--data-root", str(tiny_ava), "--work-dir", str(tmp_path / "run"),
-                             "--pretrained", str(path)])
+    status = train_cli.main(
+        [
+            *TINY_ARGS,
+            "--data-root",
+            str(tiny_ava),
+            "--work-dir",
+            str(tmp_path / "run"),
+            "--pretrained",
+            str(path),
+        ]
+    )
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert status == 2 and len(err.splitlines()) == 1 and err.startswith("error: ")
@@ -144,7 +174,9 @@ def test_checkpoint_of_another_depth_is_refused(tiny_ava, tmp_path, capsys):
 def test_checkpoint_of_another_width_is_refused(tiny_ava, tmp_path, capsys):
     save_checkpoint(tmp_path / "wide.pth", tiny_detector(base_channels=8))
     err = refused(tiny_ava, tmp_path, tmp_path / "wide.pth", capsys)
-    assert "'backbone.conv1.conv.weight': [8, 3, 1, 7, 7] in the checkpoint, [4, 3, 1, 7, 7] in the model" in err
+    assert (
+        "'backbone.conv1.conv.weight': [8, 3, 1, 7, 7] in the checkpoint, [4, 3, 1, 7, 7] in the model" in err
+    )
 
 
 def test_file_with_no_matching_key_is_refused(tiny_ava, tmp_path, capsys):
@@ -153,11 +185,15 @@ def test_file_with_no_matching_key_is_refused(tiny_ava, tmp_path, capsys):
     assert "no tensor matches this model's names" in err and "'encoder.weight'" in err
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"not a checkpoint at all", "not a readable torch checkpoint"),
-    ([1, 2, 3], "no state dict of tensors"),
-    ({"state_dict": {"backbone.conv1.conv.weight": "text"}}, "no state dict of tensors"),
-    ({}, "it is empty")])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"not a checkpoint at all", "not a readable torch checkpoint"),
+        ([1, 2, 3], "no state dict of tensors"),
+        ({"state_dict": {"backbone.conv1.conv.weight": "text"}}, "no state dict of tensors"),
+        ({}, "it is empty"),
+    ],
+)
 def test_corrupt_or_foreign_file_is_refused(tiny_ava, tmp_path, capsys, content, match):
     path = tmp_path / "bad.pth"
     if isinstance(content, bytes):
@@ -173,6 +209,7 @@ def test_truncated_checkpoint_is_refused(tiny_ava, previous_run, tmp_path, capsy
 
 
 # load_pretrained directly: the refusals that leave the model untouched.
+
 
 def refuse_state(tmp_path, detector, state) -> str:
     before = {k: v.clone() for k, v in detector.state_dict().items()}

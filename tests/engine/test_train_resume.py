@@ -1,4 +1,5 @@
 """`--resume` continues an interrupted run to bit-identical weights (under --deterministic)."""
+
 import json
 import os
 import signal
@@ -40,8 +41,9 @@ def uninterrupted(tiny_ava, tmp_path_factory):
     return work_dir
 
 
-def test_stop_mid_epoch_then_resume_equals_uninterrupted(tiny_ava, uninterrupted, tmp_path,
-                                                         restore_determinism):
+def test_stop_mid_epoch_then_resume_equals_uninterrupted(
+    tiny_ava, uninterrupted, tmp_path, restore_determinism
+):
     assert run(tiny_ava, tmp_path / "cut", "--stop-after", "2") == 0  # epoch 0 has 4 iterations
     cut = torch.load(tmp_path / "cut" / "latest.pth", weights_only=True)
     assert (cut["epoch"], cut["iteration"]) == (0, 2)
@@ -64,10 +66,19 @@ def test_resume_refuses_a_different_setup(tiny_ava, tmp_path, restore_determinis
 
 
 def test_sigkilled_run_resumes_from_its_last_atomic_checkpoint(tiny_ava, uninterrupted, tmp_path):
-    command = [sys.executable, "-m", "slowbench.train", *COMMON, "--data-root", str(tiny_ava),
-               "--work-dir", str(tmp_path)]
-    proc = subprocess.Popen([*command, "--save-every", "1"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "slowbench.train",
+        *COMMON,
+        "--data-root",
+        str(tiny_ava),
+        "--work-dir",
+        str(tmp_path),
+    ]
+    proc = subprocess.Popen(
+        [*command, "--save-every", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     log = tmp_path / "log.jsonl"
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:

@@ -1,4 +1,5 @@
 """Checkpoint state: atomic writes, weights-only reads, exact RNG/optimizer/scheduler round trip."""
+
 import argparse
 import random
 
@@ -32,8 +33,15 @@ def train_steps(model, opt, sched, n):
 def test_resume_from_saved_state_is_bit_exact(tmp_path):
     model, opt, sched = small_training_objects()
     train_steps(model, opt, sched, 3)
-    state.save_training_state(tmp_path / "c.pth", model=model, optimizer=opt, scheduler=sched,
-                              epoch=1, iteration=3, meta={"row": "x"})
+    state.save_training_state(
+        tmp_path / "c.pth",
+        model=model,
+        optimizer=opt,
+        scheduler=sched,
+        epoch=1,
+        iteration=3,
+        meta={"row": "x"},
+    )
     train_steps(model, opt, sched, 4)
     expected = [p.clone() for p in model.state_dict().values()]
 
@@ -57,8 +65,9 @@ def test_rng_state_round_trip_through_weights_only_load(tmp_path):
 
 def test_training_state_file_is_an_mmaction2_style_dict(tmp_path):
     model, opt, sched = small_training_objects()
-    state.save_training_state(tmp_path / "sub" / "c.pth", model=model, optimizer=opt, scheduler=sched,
-                              epoch=0, iteration=0, meta={})
+    state.save_training_state(
+        tmp_path / "sub" / "c.pth", model=model, optimizer=opt, scheduler=sched, epoch=0, iteration=0, meta={}
+    )
     ckpt = torch.load(tmp_path / "sub" / "c.pth", weights_only=True)
     assert set(ckpt) == {"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}
     assert set(ckpt["state_dict"]) == set(model.state_dict())
@@ -85,8 +94,9 @@ def test_read_checkpoint_refuses_arbitrary_pickled_objects(tmp_path):
 def test_weights_only_checkpoint_cannot_resume(tmp_path):
     model, opt, sched = small_training_objects()
     with pytest.raises(CheckpointError, match="cannot resume.*--pretrained"):
-        state.restore_training_state({"state_dict": model.state_dict()}, model=model, optimizer=opt,
-                                     scheduler=sched)
+        state.restore_training_state(
+            {"state_dict": model.state_dict()}, model=model, optimizer=opt, scheduler=sched
+        )
 
 
 def test_a_trained_checkpoint_is_read_once_for_its_meta_and_weights(tmp_path, monkeypatch):

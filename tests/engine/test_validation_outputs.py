@@ -1,5 +1,6 @@
 """slowbench.test's outputs without a model: `--dump DIR/` (the official MultiSports pair) and
 `--report DIR` (eval's HTML report) from hand-made val predictions."""
+
 import pickle
 import re
 import types
@@ -22,13 +23,23 @@ def multisports_val(tmp_path):
     of a 64x128 (h x w) network input (the gt video is 720 x 1280)."""
     frames = np.arange(1, 21, dtype=np.float32)[:, None]
     tube = np.concatenate([frames, np.tile([[100, 100, 300, 400]], (20, 1))], 1).astype(np.float32)
-    gt = {"labels": LABELS, "test_videos": [["sport/v0"]], "nframes": {"sport/v0": 30},
-          "resolution": {"sport/v0": (720, 1280)}, "gttubes": {"sport/v0": {0: [tube]}}}
+    gt = {
+        "labels": LABELS,
+        "test_videos": [["sport/v0"]],
+        "nframes": {"sport/v0": 30},
+        "resolution": {"sport/v0": (720, 1280)},
+        "gttubes": {"sport/v0": {0: [tube]}},
+    }
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
     box = np.array([[10.0, 100 * 64 / 720, 30.0, 400 * 64 / 720]], dtype=np.float32)
-    predictions = [(box, np.array([[0.8 - 0.01 * f, 0.1, 0.1]]),
-                    {"video": "sport/v0.mp4", "timestamp": f, "img_shape": (64, 128)})
-                   for f in range(1, 21)]
+    predictions = [
+        (
+            box,
+            np.array([[0.8 - 0.01 * f, 0.1, 0.1]]),
+            {"video": "sport/v0.mp4", "timestamp": f, "img_shape": (64, 128)},
+        )
+        for f in range(1, 21)
+    ]
     return types.SimpleNamespace(gt_pickle=tmp_path / "gt.pkl"), predictions
 
 
@@ -63,8 +74,9 @@ def test_report_holds_the_returned_metrics(multisports_val, tmp_path, capsys):
 def test_ava_report(tmp_path):
     (tmp_path / "gt.csv").write_text("v0,0902,0.1,0.1,0.5,0.9,1,0\nv0,0902,0.6,0.1,0.9,0.9,2,1\n")
     (tmp_path / "map.txt").write_text("1: stand\n2: sit\n")
-    files = types.SimpleNamespace(annotations=tmp_path / "gt.csv", label_map=tmp_path / "map.txt",
-                                  exclusions=None)
+    files = types.SimpleNamespace(
+        annotations=tmp_path / "gt.csv", label_map=tmp_path / "map.txt", exclusions=None
+    )
     scores = np.zeros((2, 81))
     scores[0, 1], scores[1, 1], scores[1, 2] = 0.9, 0.95, 0.7  # the second box is sitting
     proposals = np.array([[10, 10, 50, 90], [60, 10, 90, 90]], dtype=np.float32)

@@ -1,4 +1,5 @@
 """Fixtures for the evaluator tests."""
+
 import subprocess
 
 import pytest
@@ -8,8 +9,10 @@ import pytest
 def run_main(capsys):
     """Runs a CLI `main` in-process (what `python -m` runs); returns a CompletedProcess with
     the exit status and captured output."""
+
     def call(main, *args):
         status = main([str(a) for a in args])
         captured = capsys.readouterr()
         return subprocess.CompletedProcess(args, status, captured.out, captured.err)
+
     return call

@@ -1,4 +1,5 @@
 """eval.atomic: temp file + rename, strict JSON, one-line errors for unwritable destinations."""
+
 import json
 import math
 import os

@@ -1,6 +1,7 @@
 """eval.ava --protocol activitynet-2020 (the AVA-Kinetics evaluator): hand-computed cases, its file
 format (fractional timestamps, 2-column gt rows) and a per-detection loop written from the
 reference's semantics."""
+
 import heapq
 import json
 from collections import Counter, defaultdict
@@ -16,7 +17,7 @@ from eval.errors import InputError
 P2020 = "activitynet-2020"
 LABELS = {1: "stand", 2: "sit", 80: "watch"}
 FULL = (0.0, 0.0, 1.0, 1.0)
-LEFT = (0.0, 0.0, 0.5, 1.0)   # IoU with FULL is exactly 0.5
+LEFT = (0.0, 0.0, 0.5, 1.0)  # IoU with FULL is exactly 0.5
 RIGHT = (0.6, 0.0, 1.0, 1.0)  # IoU with LEFT is 0
 
 
@@ -31,10 +32,14 @@ def ap_of(result, class_id):
 
 def test_fractional_timestamps_key_on_six_decimals():
     gt = table([("k", 6.5, FULL, 1, -1), ("k", 6.0, LEFT, 1, -1)], score=False)
-    pred = table([("k", 6.5000001, FULL, 1, 0.9),   # same frame as 6.5 at 6 decimals: TP
-                  ("k", 6, LEFT, 1, 0.8),            # "6" and "6.0" are one frame: TP
-                  ("k", 6.4, FULL, 1, 0.95)],        # a frame not in the gt file: ignored
-                 score=True)
+    pred = table(
+        [
+            ("k", 6.5000001, FULL, 1, 0.9),  # same frame as 6.5 at 6 decimals: TP
+            ("k", 6, LEFT, 1, 0.8),  # "6" and "6.0" are one frame: TP
+            ("k", 6.4, FULL, 1, 0.95),
+        ],  # a frame not in the gt file: ignored
+        score=True,
+    )
     result = ava.evaluate(gt, pred, LABELS, protocol=P2020)
     assert ap_of(result, 1) == 1.0
     assert result["per_class"]["1"]["num_det"] == 2
@@ -45,9 +50,14 @@ def test_fractional_timestamps_key_on_six_decimals():
 
 def test_empty_keyframes_make_false_positives_unlisted_frames_are_ignored():
     gt = table([("k", 1.5, FULL, 1, -1)], score=False)
-    pred = table([("k", 2.5, FULL, 1, 0.95),   # on an empty keyframe (2-column row): FP
-                  ("z", 9.0, FULL, 1, 0.99),   # not in the gt file: ignored
-                  ("k", 1.5, FULL, 1, 0.9)], score=True)
+    pred = table(
+        [
+            ("k", 2.5, FULL, 1, 0.95),  # on an empty keyframe (2-column row): FP
+            ("z", 9.0, FULL, 1, 0.99),  # not in the gt file: ignored
+            ("k", 1.5, FULL, 1, 0.9),
+        ],
+        score=True,
+    )
     empty = [("k", 2.5)]
     result = ava.evaluate(gt, pred, LABELS, protocol=P2020, empty_keyframes=empty)
     # Ranked: FP (0.95), TP (0.9) -> precision 1/2 at recall 1.
@@ -72,7 +82,7 @@ def test_class_without_detections_scores_zero_in_the_mean():
     result = ava.evaluate(gt, pred, LABELS, protocol=P2020)
     assert ap_of(result, 1) == 1.0
     assert result["per_class"]["2"] == {"name": "sit", "ap": 0.0, "num_gt": 1, "num_det": 0}
-    assert ap_of(result, 80) is None          # detections but no gt: no AP
+    assert ap_of(result, 80) is None  # detections but no gt: no AP
     assert result["mAP"] == 0.5
     assert result["protocol"] == P2020
 
@@ -101,12 +111,13 @@ def test_protocol_arguments_are_checked():
 
 # --- a loop over detections that follows the 2020 reference step by step --------------------------
 
+
 def _key(video, timestamp):
     return f"{video},{float(timestamp):.6f}"
 
 
 def _iou_yxyx(a, b):
-    inter = (max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1])))
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
 
@@ -195,15 +206,19 @@ def test_equals_the_reference_loop_on_a_random_fractional_case():
 # --- files and CLI ---------------------------------------------------------------------------------
 
 MAP = 'item {\n  name: "stand"\n  id: 1\n}\nitem {\n  name: "sit"\n  id: 2\n}\n'
-GT_2020 = ("kin_a,6.5,0.1,0.1,0.5,0.9,1,-1\n"
-           "kin_a,7,0.1,0.1,0.5,0.9,2\n"
-           "kin_b,3.25\n"
-           "avaVideo123,0902,0.2,0.2,0.6,0.6,1,0\n")
-PRED_2020 = ("kin_a,6.500000,0.1,0.1,0.5,0.9,1,0.9\n"
-             "kin_b,3.25,0.1,0.1,0.5,0.9,1,0.95\n"
-             "kin_c,1.5,0.1,0.1,0.5,0.9,1,0.99\n"
-             "avaVideo123,902,0.2,0.2,0.6,0.6,1,0.8\n"
-             "kin_a,7.0,0.1,0.1,0.5,0.9,2,0.7\n")
+GT_2020 = (
+    "kin_a,6.5,0.1,0.1,0.5,0.9,1,-1\n"
+    "kin_a,7,0.1,0.1,0.5,0.9,2\n"
+    "kin_b,3.25\n"
+    "avaVideo123,0902,0.2,0.2,0.6,0.6,1,0\n"
+)
+PRED_2020 = (
+    "kin_a,6.500000,0.1,0.1,0.5,0.9,1,0.9\n"
+    "kin_b,3.25,0.1,0.1,0.5,0.9,1,0.95\n"
+    "kin_c,1.5,0.1,0.1,0.5,0.9,1,0.99\n"
+    "avaVideo123,902,0.2,0.2,0.6,0.6,1,0.8\n"
+    "kin_a,7.0,0.1,0.1,0.5,0.9,2,0.7\n"
+)
 
 
 @pytest.fixture
@@ -226,15 +241,28 @@ def test_prediction_rows_of_2_and_7_columns_as_the_2020_reader(files):
     files["pred.csv"].write_text("kin_a,6.5\nkin_a,6.5,0.1,0.1,0.5,0.9,1\nkin_b,3.25,0,0,1,1,2,0.25\n")
     pred = ava.read_csv_pred(files["pred.csv"], fractional=True)
     assert pred[["video", "timestamp", "action", "score"]].values.tolist() == [
-        ["kin_a", 6.5, 1, 1.0], ["kin_b", 3.25, 2, 0.25]]
+        ["kin_a", 6.5, 1, 1.0],
+        ["kin_b", 3.25, 2, 0.25],
+    ]
     with pytest.raises(InputError, match=r"pred.csv:1: expected 8 columns, got 2"):
         ava.read_csv_pred(files["pred.csv"])
 
 
 def test_cli_scores_the_2020_files(files, run_main, tmp_path):
     out = tmp_path / "r.json"
-    done = run_main(ava.main, "--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map",
-                    files["map.pbtxt"], "--protocol", P2020, "--json", out)
+    done = run_main(
+        ava.main,
+        "--gt",
+        files["gt.csv"],
+        "--pred",
+        files["pred.csv"],
+        "--label-map",
+        files["map.pbtxt"],
+        "--protocol",
+        P2020,
+        "--json",
+        out,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     # class 1: kin_c is not in the gt file (ignored); ranked FP (kin_b, an empty keyframe), TP,
@@ -244,24 +272,43 @@ def test_cli_scores_the_2020_files(files, run_main, tmp_path):
     assert "activitynet-2020" in done.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--exclude", "gt.csv"], "--exclude: the activitynet-2020 protocol has no exclusions"),
-    ([], "gt.csv:2: expected 2 or 7 or 8 columns, got 3"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--exclude", "gt.csv"], "--exclude: the activitynet-2020 protocol has no exclusions"),
+        ([], "gt.csv:2: expected 2 or 7 or 8 columns, got 3"),
+    ],
+)
 def test_cli_bad_input_is_one_line(files, run_main, args, message):
     if not args:
         files["gt.csv"].write_text("kin_a,6.5\nkin_a,6.5,0.1\n")
     args = [files[a] if a in files else a for a in args]
-    done = run_main(ava.main, "--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map",
-                    files["map.pbtxt"], "--protocol", P2020, *args)
+    done = run_main(
+        ava.main,
+        "--gt",
+        files["gt.csv"],
+        "--pred",
+        files["pred.csv"],
+        "--label-map",
+        files["map.pbtxt"],
+        "--protocol",
+        P2020,
+        *args,
+    )
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: ") and line.endswith(message)
 
 
 def test_fractional_predictions_round_trip_through_the_writer(tmp_path):
-    pred = table([("kin_a", 6.5, FULL, 1, 0.9), ("ava00000001", 902, LEFT, 2, 0.5),
-                  ("kin_b", 1.333333, RIGHT, 1, 0.25)], score=True)
+    pred = table(
+        [
+            ("kin_a", 6.5, FULL, 1, 0.9),
+            ("ava00000001", 902, LEFT, 2, 0.5),
+            ("kin_b", 1.333333, RIGHT, 1, 0.25),
+        ],
+        score=True,
+    )
     path = tmp_path / "p.csv"
     ava.write_csv_pred(path, pred)
     lines = path.read_text().splitlines()

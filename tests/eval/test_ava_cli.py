@@ -1,4 +1,5 @@
 """python -m eval.ava: the mmaction2 fixture numbers, file formats and every bad input."""
+
 import json
 import os
 import subprocess
@@ -18,8 +19,13 @@ PRED = "vidA,0902,0.1,0.1,0.5,0.9,1,0.9\nvidB,0903,0.5,0.5,0.9,0.9,1,0.8\nvidA,0
 
 def run(*args):
     """The CLI in a fresh interpreter (what users run)."""
-    return subprocess.run([sys.executable, "-m", "eval.ava", *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "eval.ava", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -40,10 +46,12 @@ def files(tmp_path):
 @pytest.mark.shared_data
 @pytest.mark.parametrize("protocol", ava.PROTOCOLS)
 def test_mmaction2_fixture_value(shared_file, protocol):
-    result = ava.evaluate(ava.read_csv_gt(shared_file(f"{FIXTURE}/gt.csv")),
-                          ava.read_csv_pred(shared_file(f"{FIXTURE}/pred.csv")),
-                          ava.read_label_map(shared_file(f"{FIXTURE}/action_list.txt")),
-                          protocol=protocol)
+    result = ava.evaluate(
+        ava.read_csv_gt(shared_file(f"{FIXTURE}/gt.csv")),
+        ava.read_csv_pred(shared_file(f"{FIXTURE}/pred.csv")),
+        ava.read_label_map(shared_file(f"{FIXTURE}/action_list.txt")),
+        protocol=protocol,
+    )
     np.testing.assert_array_almost_equal(result["mAP"], 0.09385522)
     assert result["mAP"] == pytest.approx(0.09385521885521886, abs=1e-12)
     expected = {"1": (0.17045454545454547, 4, 12), "2": (0.0, 3, 9), "3": (0.1111111111111111, 5, 9)}
@@ -58,8 +66,16 @@ def test_mmaction2_fixture_value(shared_file, protocol):
 @pytest.mark.shared_data
 def test_cli_on_fixture_writes_json_and_table(shared_file, tmp_path):
     out = tmp_path / "result.json"
-    done = run("--gt", shared_file(f"{FIXTURE}/gt.csv"), "--pred", shared_file(f"{FIXTURE}/pred.csv"),
-               "--label-map", shared_file(f"{FIXTURE}/action_list.txt"), "--json", out)
+    done = run(
+        "--gt",
+        shared_file(f"{FIXTURE}/gt.csv"),
+        "--pred",
+        shared_file(f"{FIXTURE}/pred.csv"),
+        "--label-map",
+        shared_file(f"{FIXTURE}/action_list.txt"),
+        "--json",
+        out,
+    )
     assert done.returncode == 0, done.stderr
     assert "frame-mAP            9.3855" in done.stdout and "action1" in done.stdout
     data = json.loads(out.read_text())
@@ -71,7 +87,9 @@ def test_cli_on_fixture_writes_json_and_table(shared_file, tmp_path):
 
 @pytest.mark.shared_data
 def test_label_maps_in_both_forms_parse_to_the_same_60_classes(shared_file):
-    pbtxt = ava.read_label_map(shared_file("fixtures/ava_label_maps/ava_action_list_v2.1_for_activitynet_2018.pbtxt.txt"))
+    pbtxt = ava.read_label_map(
+        shared_file("fixtures/ava_label_maps/ava_action_list_v2.1_for_activitynet_2018.pbtxt.txt")
+    )
     plain = ava.read_label_map(shared_file("fixtures/ava_label_maps/mmaction2_tools_data_ava_label_map.txt"))
     assert pbtxt == plain and len(pbtxt) == 60
     assert sum(i <= 14 for i in pbtxt) == 13 and sum(i >= 64 for i in pbtxt) == 15
@@ -87,8 +105,22 @@ def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
     exclude = tmp_path / "excluded.csv"
     exclude.write_text("vidB,0903\n")
     out, plot = tmp_path / "r.json", tmp_path / "pr.png"
-    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
-               "--exclude", exclude, "--protocol", "activitynet", "--json", out, "--plot", plot)
+    done = cli(
+        "--gt",
+        files["gt.csv"],
+        "--pred",
+        files["pred.csv"],
+        "--label-map",
+        files["map.pbtxt"],
+        "--exclude",
+        exclude,
+        "--protocol",
+        "activitynet",
+        "--json",
+        out,
+        "--plot",
+        plot,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
     assert data["protocol"] == "activitynet" and data["mAP"] == 1.0
@@ -99,11 +131,14 @@ def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
     assert done.returncode == 0 and "1   stand  2   2    50.0000" in done.stdout
 
 
-@pytest.mark.parametrize("protocol, extra", [
-    ("mmaction2", ["--errors", "--exclude", "excluded.csv"]),
-    ("activitynet", ["--json", "r.json"]),
-    ("activitynet-2020", ["--errors"]),
-])
+@pytest.mark.parametrize(
+    "protocol, extra",
+    [
+        ("mmaction2", ["--errors", "--exclude", "excluded.csv"]),
+        ("activitynet", ["--json", "r.json"]),
+        ("activitynet-2020", ["--errors"]),
+    ],
+)
 def test_a_run_imports_no_pandas(files, tmp_path, protocol, extra):
     """`python -m eval.ava` reads column tables: a whole run loads numpy, never pandas."""
     if protocol == "activitynet-2020":  # a 2-column row: the text path of the reader
@@ -111,12 +146,31 @@ def test_a_run_imports_no_pandas(files, tmp_path, protocol, extra):
     (tmp_path / "excluded.csv").write_text("vidB,0903\n")
     extra = [tmp_path / a if a.endswith((".csv", ".json")) else a for a in extra]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "eval.ava", "--gt", files["gt.csv"], "--pred",
-         files["pred.csv"], "--label-map", files["map.pbtxt"], "--protocol", protocol, *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "eval.ava",
+            "--gt",
+            files["gt.csv"],
+            "--pred",
+            files["pred.csv"],
+            "--label-map",
+            files["map.pbtxt"],
+            "--protocol",
+            protocol,
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
     assert "numpy" in imported and "frame-mAP" in done.stdout
     assert not {name for name in imported if name.split(".")[0] in ("pandas", "matplotlib")}
 
@@ -150,12 +204,16 @@ BAD_INPUTS = [
     ("pred.csv", "\nvidA,0902,0.1,0.1,0.5,0.9,1,inf\n", "pred.csv:2: score 'inf' is not a finite number"),
     ("pred.csv", "vidA,0902,0.6,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: inverted box"),
     ("pred.csv", PRED + "vidA,0902,0.1,0.1,0.5,1.2,1,0.9\n", "pred.csv:4: box outside [0, 1]"),
-    ("pred.csv", "vidA,09.5,0.1,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: timestamp '09.5' is not a non-negative integer"),
+    (
+        "pred.csv",
+        "vidA,09.5,0.1,0.1,0.5,0.9,1,0.9\n",
+        "pred.csv:1: timestamp '09.5' is not a non-negative integer",
+    ),
     ("pred.csv", "vidA,0902,0.1,0.1,0.5,0.9,x,0.9\n", "pred.csv:1: action id 'x' is not a finite number"),
     ("pred.csv", "vidA,0902,,0.1,0.5,0.9,1,0.9\n", "pred.csv:1: column 3 is empty"),
     ("gt.csv", "vidA,0902,0.1,0.1,0.5,0.9\n", "gt.csv:1: expected 7 or 8 columns, got 6"),
     ("map.pbtxt", 'item {\n  name: "a"\n  id: one\n}\n', "map.pbtxt:3: expected an integer id"),
-    ("map.pbtxt", 'item {\n  id: 1\n}\n', "map.pbtxt:2: id 1 has no preceding name"),
+    ("map.pbtxt", "item {\n  id: 1\n}\n", "map.pbtxt:2: id 1 has no preceding name"),
     ("map.pbtxt", "1: a\n1: b\n", "map.pbtxt:2: duplicate class id 1"),
     ("map.pbtxt", "one: a\n", "map.pbtxt:1: expected 'id: name'"),
     ("map.pbtxt", "\n", "map.pbtxt: no classes found"),
@@ -178,16 +236,35 @@ def test_bad_input_in_a_real_process_has_no_traceback(files):
     done = run("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
-        f"error: {files['pred.csv']}:1: score 'nan' is not a finite number"]
+        f"error: {files['pred.csv']}:1: score 'nan' is not a finite number"
+    ]
 
 
 def test_bad_arguments_and_missing_files_exit_2(files, tmp_path, cli):
-    for args in (["--gt", files["gt.csv"]],
-                 ["--gt", tmp_path / "absent.csv", "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]],
-                 ["--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
-                  "--protocol", "pascal"],
-                 ["--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"],
-                  "--exclude", files["pred.csv"]]):
+    for args in (
+        ["--gt", files["gt.csv"]],
+        ["--gt", tmp_path / "absent.csv", "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]],
+        [
+            "--gt",
+            files["gt.csv"],
+            "--pred",
+            files["pred.csv"],
+            "--label-map",
+            files["map.pbtxt"],
+            "--protocol",
+            "pascal",
+        ],
+        [
+            "--gt",
+            files["gt.csv"],
+            "--pred",
+            files["pred.csv"],
+            "--label-map",
+            files["map.pbtxt"],
+            "--exclude",
+            files["pred.csv"],
+        ],
+    ):
         done = cli(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
@@ -198,28 +275,57 @@ def test_unknown_prediction_class_is_reported_once(files, cli):
     done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
-        "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"]
+        "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"
+    ]
 
 
 def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
     """Only InputError is bad input: a ValueError raised by a bug propagates with its traceback."""
+
     def broken(*args, **kwargs):
         raise ValueError("a bug, not bad input")
 
     monkeypatch.setattr(ava, "evaluate", broken)
     with pytest.raises(ValueError, match="a bug"):
-        ava.main([str(x) for x in ("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map",
-                                   files["map.pbtxt"])])
+        ava.main(
+            [
+                str(x)
+                for x in (
+                    "--gt",
+                    files["gt.csv"],
+                    "--pred",
+                    files["pred.csv"],
+                    "--label-map",
+                    files["map.pbtxt"],
+                )
+            ]
+        )
     assert "error:" not in capsys.readouterr().err
 
 
 def test_a_bug_in_a_real_process_prints_its_traceback(files):
-    code = ("import sys, eval.ava as a\n"
-            "def broken(*args, **kwargs): raise ValueError('a bug, not bad input')\n"
-            "a.evaluate = broken\nsys.exit(a.main(sys.argv[1:]))\n")
-    done = subprocess.run([sys.executable, "-c", code, "--gt", files["gt.csv"], "--pred", files["pred.csv"],
-                           "--label-map", files["map.pbtxt"]], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, eval.ava as a\n"
+        "def broken(*args, **kwargs): raise ValueError('a bug, not bad input')\n"
+        "a.evaluate = broken\nsys.exit(a.main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--gt",
+            files["gt.csv"],
+            "--pred",
+            files["pred.csv"],
+            "--label-map",
+            files["map.pbtxt"],
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and "Traceback" in done.stderr
     assert "ValueError: a bug, not bad input" in done.stderr and "error:" not in done.stderr
 

@@ -1,4 +1,5 @@
 """eval.ava.evaluate on hand-computed cases, both protocols, and against a per-detection loop."""
+
 import heapq
 import re
 import warnings
@@ -13,7 +14,7 @@ from eval.errors import InputError, InputWarning
 
 LABELS = {1: "stand", 2: "sit", 80: "watch"}
 FULL = (0.0, 0.0, 1.0, 1.0)
-LEFT = (0.0, 0.0, 0.5, 1.0)   # IoU with FULL is exactly 0.5 (in float32 and float64)
+LEFT = (0.0, 0.0, 0.5, 1.0)  # IoU with FULL is exactly 0.5 (in float32 and float64)
 RIGHT = (0.6, 0.0, 1.0, 1.0)  # IoU with LEFT is 0
 
 
@@ -29,10 +30,14 @@ def ap_of(result, class_id):
 
 def test_duplicates_and_iou_exactly_half():
     gt = table([("a", 1, FULL, 1, 0), ("b", 1, LEFT, 1, 0)], score=False)
-    pred = table([("a", 1, FULL, 1, 0.9),   # TP
-                  ("a", 1, FULL, 1, 0.8),   # duplicate of a matched box: FP
-                  ("b", 1, FULL, 1, 0.7)],  # IoU exactly 0.5 counts: TP
-                 score=True)
+    pred = table(
+        [
+            ("a", 1, FULL, 1, 0.9),  # TP
+            ("a", 1, FULL, 1, 0.8),  # duplicate of a matched box: FP
+            ("b", 1, FULL, 1, 0.7),
+        ],  # IoU exactly 0.5 counts: TP
+        score=True,
+    )
     for protocol in ava.PROTOCOLS:
         result = ava.evaluate(gt, pred, LABELS, protocol=protocol)
         # precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1 -> 0.5 * 1 + 0.5 * 2/3
@@ -54,13 +59,16 @@ def test_class_without_gt_and_class_without_detections():
     pred = table([("a", 1, FULL, 1, 0.9), ("a", 1, FULL, 80, 0.9)], score=True)
     mm = ava.evaluate(gt, pred, LABELS, protocol="mmaction2")
     assert ap_of(mm, 1) == 1.0
-    assert ap_of(mm, 2) is None        # gt but no detection: left out of the mean
-    assert ap_of(mm, 80) is None       # detections but no gt: no AP
+    assert ap_of(mm, 2) is None  # gt but no detection: left out of the mean
+    assert ap_of(mm, 80) is None  # detections but no gt: no AP
     assert mm["mAP"] == 1.0
-    assert mm["categories"] == {"person_movement": 1.0, "object_manipulation": None,
-                                "person_interaction": None}
+    assert mm["categories"] == {
+        "person_movement": 1.0,
+        "object_manipulation": None,
+        "person_interaction": None,
+    }
     an = ava.evaluate(gt, pred, LABELS, protocol="activitynet")
-    assert ap_of(an, 2) == 0.0          # ActivityNet scores it 0 and keeps it in the mean
+    assert ap_of(an, 2) == 0.0  # ActivityNet scores it 0 and keeps it in the mean
     assert an["mAP"] == 0.5
     assert an["per_class"]["2"] == {"name": "sit", "ap": 0.0, "num_gt": 1, "num_det": 0}
 
@@ -113,7 +121,7 @@ def test_activitynet_top_50_and_zero_area():
     assert ap_of(ava.evaluate(gt, pred, LABELS, protocol="mmaction2"), 1) == pytest.approx(1 / 51)
     flat = table([("a", 1, (0.2, 0.2, 0.2, 0.9), 1, 0.9), ("a", 1, LEFT, 1, 0.5)], score=True)
     assert ap_of(ava.evaluate(gt, flat, LABELS, protocol="activitynet"), 1) == 1.0  # dropped
-    assert ap_of(ava.evaluate(gt, flat, LABELS, protocol="mmaction2"), 1) == 0.5   # an FP
+    assert ap_of(ava.evaluate(gt, flat, LABELS, protocol="mmaction2"), 1) == 0.5  # an FP
 
 
 def test_activitynet_heap_with_tied_scores_matches_heapq():
@@ -121,7 +129,9 @@ def test_activitynet_heap_with_tied_scores_matches_heapq():
     rows = []
     for _ in range(70):
         x = rng.integers(0, 5) / 10
-        rows.append(("a", 1, (x, 0.0, x + 0.5, 1.0), int(rng.choice([1, 2])), float(rng.choice([0.3, 0.5, 0.7]))))
+        rows.append(
+            ("a", 1, (x, 0.0, x + 0.5, 1.0), int(rng.choice([1, 2])), float(rng.choice([0.3, 0.5, 0.7])))
+        )
     pred = table(rows, score=True)
     frame = np.zeros(len(pred), dtype=np.int64)
     kept = ava._activitynet_top(frame, pred, np.ones(len(pred), dtype=bool))
@@ -157,17 +167,28 @@ def test_unknown_prediction_classes_warn_once_and_are_ignored():
 
 def test_plain_column_mapping_is_accepted():
     gt = table([("a", 1, FULL, 1, 0)], score=False)
-    pred = {"video": ["a"], "timestamp": [1], "x1": [0.0], "y1": [0.0], "x2": [1.0], "y2": [1.0],
-            "action": [1], "score": [0.3]}
+    pred = {
+        "video": ["a"],
+        "timestamp": [1],
+        "x1": [0.0],
+        "y1": [0.0],
+        "x2": [1.0],
+        "y2": [1.0],
+        "action": [1],
+        "score": [0.3],
+    }
     assert ava.evaluate(gt.drop(columns="person").to_dict("list"), pred, LABELS)["mAP"] == 1.0
 
 
-@pytest.mark.parametrize("column, value, problem", [
-    ("score", np.nan, "score is not a finite number"),
-    ("x2", -0.5, "inverted box"),
-    ("y2", 1.5, "outside [0, 1]"),
-    ("action", 1.5, "action is not an integer"),
-])
+@pytest.mark.parametrize(
+    "column, value, problem",
+    [
+        ("score", np.nan, "score is not a finite number"),
+        ("x2", -0.5, "inverted box"),
+        ("y2", 1.5, "outside [0, 1]"),
+        ("action", 1.5, "action is not an integer"),
+    ],
+)
 def test_bad_in_memory_rows_name_the_row(column, value, problem):
     gt = table([("a", 1, FULL, 1, 0)], score=False)
     pred = table([("a", 1, FULL, 1, 0.9), ("a", 1, FULL, 1, 0.8)], score=True)

@@ -1,4 +1,5 @@
 """python -m eval.compare: per-class deltas of two --json results, table and plot."""
+
 import json
 
 import pytest
@@ -9,17 +10,26 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def ava_result(aps, mean):
-    return {"mAP": mean, "protocol": "mmaction2",
-            "categories": {"person_movement": mean, "object_manipulation": None,
-                           "person_interaction": None},
-            "per_class": {key: {"name": f"c{key}", "ap": ap, "num_gt": 1, "num_det": 1}
-                          for key, ap in aps.items()}}
+    return {
+        "mAP": mean,
+        "protocol": "mmaction2",
+        "categories": {"person_movement": mean, "object_manipulation": None, "person_interaction": None},
+        "per_class": {
+            key: {"name": f"c{key}", "ap": ap, "num_gt": 1, "num_det": 1} for key, ap in aps.items()
+        },
+    }
 
 
 def multisports_result(frame, video):
-    return {"frame_mAP": 0.5, "frame_thr": 0.5, "video_mAP": {"0.2": 0.4, "0.5": 0.3},
-            "per_class": {key: {"name": f"m{key}", "frame_ap": f, "video_ap": {"0.2": v, "0.5": v}}
-                          for (key, f), v in zip(frame.items(), video)}}
+    return {
+        "frame_mAP": 0.5,
+        "frame_thr": 0.5,
+        "video_mAP": {"0.2": 0.4, "0.5": 0.3},
+        "per_class": {
+            key: {"name": f"m{key}", "frame_ap": f, "video_ap": {"0.2": v, "0.5": v}}
+            for (key, f), v in zip(frame.items(), video)
+        },
+    }
 
 
 def test_classes_sorted_by_change_unscored_last():
@@ -46,8 +56,7 @@ def test_multisports_metric_choice():
 def test_cli_table_and_plot(tmp_path, run_main):
     (tmp_path / "a.json").write_text(json.dumps(ava_result({"1": 0.5, "2": 0.2}, 0.35)))
     (tmp_path / "b.json").write_text(json.dumps(ava_result({"1": 0.25, "2": 0.3}, 0.275)))
-    done = run_main(compare.main, tmp_path / "a.json", tmp_path / "b.json", "--plot",
-                    tmp_path / "delta.png")
+    done = run_main(compare.main, tmp_path / "a.json", tmp_path / "b.json", "--plot", tmp_path / "delta.png")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert any(line.split()[:5] == ["2", "c2", "20.00", "30.00", "+10.00"] for line in lines)
@@ -55,12 +64,15 @@ def test_cli_table_and_plot(tmp_path, run_main):
     assert (tmp_path / "delta.png").read_bytes().startswith(PNG_MAGIC)
 
 
-@pytest.mark.parametrize("a_text, b_text, message", [
-    ('{"mAP": 1,\n oops}', "{}", "a.json:2: not JSON"),
-    ("[]", "{}", "A: not an eval --json result"),
-    (json.dumps(ava_result({}, None)), json.dumps(multisports_result({}, [])), "different evaluators"),
-    (json.dumps({"per_class": {}}), "{}", "neither an eval.ava nor"),
-])
+@pytest.mark.parametrize(
+    "a_text, b_text, message",
+    [
+        ('{"mAP": 1,\n oops}', "{}", "a.json:2: not JSON"),
+        ("[]", "{}", "A: not an eval --json result"),
+        (json.dumps(ava_result({}, None)), json.dumps(multisports_result({}, [])), "different evaluators"),
+        (json.dumps({"per_class": {}}), "{}", "neither an eval.ava nor"),
+    ],
+)
 def test_bad_input_is_one_line(tmp_path, run_main, a_text, b_text, message):
     (tmp_path / "a.json").write_text(a_text)
     (tmp_path / "b.json").write_text(b_text)

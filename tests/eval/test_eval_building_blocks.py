@@ -1,4 +1,5 @@
 """Building blocks of eval/: AP, IoU, greedy matching, integer-key sorts, import hygiene."""
+
 import subprocess
 import sys
 
@@ -45,29 +46,35 @@ def test_order_by_equals_lexsort_and_ranks():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 5, 500), rng.integers(0, 3, 500)
     np.testing.assert_array_equal(order_by(a, b), np.lexsort((np.arange(500), b, a)))
-    huge = np.array([2 ** 40, 5, 2 ** 40]), np.array([2 ** 30, 1, 0])
+    huge = np.array([2**40, 5, 2**40]), np.array([2**30, 1, 0])
     np.testing.assert_array_equal(order_by(*huge), np.lexsort(huge[::-1]))  # 63-bit fallback
     assert descending_rank(np.array([0.5, 0.9, 0.5, 0.1])).tolist() == [1, 0, 1, 2]
 
 
 def test_eval_imports_neither_torch_nor_slowbench():
-    code = ("import sys, eval.ava, eval.multisports, eval.safe_pickle; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'slowbench', 'matplotlib')]; "
-            "assert not bad, bad")
+    code = (
+        "import sys, eval.ava, eval.multisports, eval.safe_pickle; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'slowbench', 'matplotlib')]; "
+        "assert not bad, bad"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("modules, heavy", [
-    ("eval.ava_cli", ("numpy", "pandas", "scipy", "matplotlib")),  # python -m eval.ava --help
-    ("eval.multisports, eval.compare, eval.video_errors, eval.official_files",
-     ("pandas", "scipy", "matplotlib")),
-    ("eval.ava, eval.ava_errors, eval.html_report", ("pandas", "scipy", "matplotlib")),
-])
+@pytest.mark.parametrize(
+    "modules, heavy",
+    [
+        ("eval.ava_cli", ("numpy", "pandas", "scipy", "matplotlib")),  # python -m eval.ava --help
+        (
+            "eval.multisports, eval.compare, eval.video_errors, eval.official_files",
+            ("pandas", "scipy", "matplotlib"),
+        ),
+        ("eval.ava, eval.ava_errors, eval.html_report", ("pandas", "scipy", "matplotlib")),
+    ],
+)
 def test_heavy_imports_stay_off_the_start_up_path(modules, heavy):
     # Both commands need numpy only (AVA's parses its arguments before numpy loads; pandas only
     # for the DataFrame readers); matplotlib loads when a plot is drawn.
-    code = (f"import sys, {modules}; "
-            f"bad = [m for m in {heavy!r} if m in sys.modules]; assert not bad, bad")
+    code = f"import sys, {modules}; bad = [m for m in {heavy!r} if m in sys.modules]; assert not bad, bad"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,5 @@
 """--report DIR on both evaluators: the files exist and the page holds the --json numbers."""
+
 import base64
 import html.parser
 import json
@@ -34,7 +35,7 @@ class Page(html.parser.HTMLParser):
         elif tag == "img":
             prefix = "data:image/png;base64,"
             assert attrs["src"].startswith(prefix)
-            self.images.append(base64.b64decode(attrs["src"][len(prefix):]))
+            self.images.append(base64.b64decode(attrs["src"][len(prefix) :]))
 
     def handle_data(self, data):
         if self._cell is not None:
@@ -67,8 +68,14 @@ def ava_arguments(directory, videos):
     gt.to_csv(directory / "gt.csv", header=False, index=False)
     ava.write_csv_pred(directory / "pred.csv", pred)
     (directory / "map.txt").write_text("".join(f"{k}: {v}\n" for k, v in label_map.items()))
-    return ["--gt", directory / "gt.csv", "--pred", directory / "pred.csv", "--label-map",
-            directory / "map.txt"]
+    return [
+        "--gt",
+        directory / "gt.csv",
+        "--pred",
+        directory / "pred.csv",
+        "--label-map",
+        directory / "map.txt",
+    ]
 
 
 def run_report(run_main, main, directory, *args):
@@ -80,8 +87,9 @@ def run_report(run_main, main, directory, *args):
 
 
 def test_ava_report_holds_the_json_numbers(tmp_path, run_main):
-    result, page, headline = run_report(run_main, ava.main, tmp_path, *ava_arguments(tmp_path, 4),
-                                        "--protocol", "activitynet")
+    result, page, headline = run_report(
+        run_main, ava.main, tmp_path, *ava_arguments(tmp_path, 4), "--protocol", "activitynet"
+    )
     assert headline["frame-mAP"][1] == result["mAP"]
     for name, value in result["categories"].items():
         assert headline[name][1] == value
@@ -98,8 +106,9 @@ def test_ava_report_holds_the_json_numbers(tmp_path, run_main):
 
 def test_multisports_report_holds_the_json_numbers(tmp_path, run_main):
     gt_path, preds, _ = write_case(tmp_path, 12)
-    result, page, headline = run_report(run_main, multisports.main, tmp_path, preds, "--gt",
-                                        gt_path, "--thr", "0.2")
+    result, page, headline = run_report(
+        run_main, multisports.main, tmp_path, preds, "--gt", gt_path, "--thr", "0.2"
+    )
     assert headline["frame-mAP@0.5"][1] == result["frame_mAP"]
     for key, value in result["video_mAP"].items():
         assert headline[f"video-mAP@{key}"][1] == value
@@ -123,15 +132,28 @@ def test_reports_without_any_detection(tmp_path, run_main):
     (tmp_path / "gt.csv").write_text("v,0902,0.1,0.1,0.5,0.5,1,0\n")
     (tmp_path / "pred.csv").write_text("")
     (tmp_path / "map.txt").write_text("1: stand\n2: sit\n")
-    done = run_main(ava.main, "--gt", tmp_path / "gt.csv", "--pred", tmp_path / "pred.csv",
-                    "--label-map", tmp_path / "map.txt", "--report", tmp_path / "ava")
+    done = run_main(
+        ava.main,
+        "--gt",
+        tmp_path / "gt.csv",
+        "--pred",
+        tmp_path / "pred.csv",
+        "--label-map",
+        tmp_path / "map.txt",
+        "--report",
+        tmp_path / "ava",
+    )
     assert done.returncode == 0 and done.stderr == ""
     assert sorted(p.name for p in (tmp_path / "ava").iterdir()) == [
-        "ap_per_class.png", "pr_best_worst.png", "report.html"]  # no error bars to draw
+        "ap_per_class.png",
+        "pr_best_worst.png",
+        "report.html",
+    ]  # no error bars to draw
     gt = {"labels": ["aerobic jump"], "test_videos": [["v"]], "nframes": {"v": 10}, "gttubes": {"v": {}}}
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
     (tmp_path / "p.pkl").write_bytes(pickle.dumps(np.zeros((0, 8))))
-    done = run_main(multisports.main, tmp_path / "p.pkl", "--gt", tmp_path / "gt.pkl", "--report",
-                    tmp_path / "ms")
+    done = run_main(
+        multisports.main, tmp_path / "p.pkl", "--gt", tmp_path / "gt.pkl", "--report", tmp_path / "ms"
+    )
     assert done.returncode == 0 and done.stderr == ""
     assert (tmp_path / "ms" / "report.html").is_file()

@@ -1,4 +1,5 @@
 """python -m eval.multisports: mmaction2's asserted fixture numbers, input forms, bad input."""
+
 import json
 import os
 import pickle
@@ -59,8 +60,11 @@ def test_compat_tubes_carry_the_last_detection_score(fixture):
     from eval.tube_linking import link_tubes
 
     tubes = link_tubes(prepare_gt(multisports.load_gt(gt_path)), frame_dets, compat="mmaction2")
-    found = {label: [(int(t[0, 0]), int(t[-1, 0]), round(s, 6)) for _, s, t in entries]
-             for label, entries in tubes.items() if entries}
+    found = {
+        label: [(int(t[0, 0]), int(t[-1, 0]), round(s, 6)) for _, s, t in entries]
+        for label, entries in tubes.items()
+        if entries
+    }
     assert found == {9: [(671, 701, 0.999937)], 10: [(288, 307, 0.999937)], 14: [(618, 640, 0.999937)]}
 
 
@@ -69,11 +73,20 @@ def test_fixed_linking_values(fixture):
     gt_path, frame_dets = fixture
     result = multisports.evaluate(multisports.load_gt(gt_path), frame_dets)
     assert {k: rounded(v) for k, v in result["video_mAP"].items()} == {
-        "0.2": 50.0, "0.5": 50.0, "0.1:0.9": 40.2778, "0.05:0.45": 50.0, "0.5:0.95": 32.5}
+        "0.2": 50.0,
+        "0.5": 50.0,
+        "0.1:0.9": 40.2778,
+        "0.05:0.45": 50.0,
+        "0.5:0.95": 32.5,
+    }
     by_thr = [rounded(result["video_mAP_by_thr"][f"{0.1 * i:.2f}"]) for i in range(1, 10)]
     assert by_thr == [50, 50, 50, 50, 50, 50, 37.5, 25, 0]
     assert {k: e["video_ap"]["0.5"] for k, e in result["per_class"].items()} == {
-        "9": 0.5, "10": 1.0, "11": 0.0, "14": 0.5}
+        "9": 0.5,
+        "10": 1.0,
+        "11": 0.0,
+        "14": 0.5,
+    }
 
 
 @pytest.mark.shared_data
@@ -92,8 +105,13 @@ def test_cli_with_dump_uses_recorded_gt(fixture, tmp_path):
     dump = tmp_path / "preds.pkl"
     dump.write_bytes(pickle.dumps({"frame_dets": frame_dets, "gt_path": str(gt_path)}))
     out = tmp_path / "out.json"
-    done = subprocess.run([sys.executable, "-m", "eval.multisports", str(dump), "--compat", "mmaction2",
-                           "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "eval.multisports", str(dump), "--compat", "mmaction2", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "frame-mAP@0.5        83.6506" in done.stdout
     assert "video-mAP@0.1:0.9    29.1667" in done.stdout
@@ -131,7 +149,8 @@ def test_missing_default_gt_is_one_line(tmp_path, monkeypatch, cli):
     done = cli(preds)
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: --gt: gt pickle data/multisports/annotations/multisports_GT.pkl not found (pass --gt)")
+        "error: --gt: gt pickle data/multisports/annotations/multisports_GT.pkl not found (pass --gt)"
+    )
 
 
 class _Evil:
@@ -141,23 +160,36 @@ class _Evil:
 
 def _gt_dict():
     tube = np.column_stack([np.arange(1, 4), np.tile([0.0, 0.0, 10.0, 10.0], (3, 1))]).astype(np.float32)
-    return {"labels": ["a", "b"], "test_videos": [["v0"]], "nframes": {"v0": 10},
-            "resolution": {"v0": (10, 10)}, "gttubes": {"v0": {0: [tube]}}}
+    return {
+        "labels": ["a", "b"],
+        "test_videos": [["v0"]],
+        "nframes": {"v0": 10},
+        "resolution": {"v0": (10, 10)},
+        "gttubes": {"v0": {0: [tube]}},
+    }
 
 
-@pytest.mark.parametrize("preds, gt, message", [
-    (np.zeros((2, 7)), _gt_dict(), "preds.pkl: expected an [N, 8] numeric array"),
-    (np.array([[0, 1, 0, np.inf, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: non-finite value"),
-    (np.array([[4, 1, 0, 0.5, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: unknown video index"),
-    (np.array([[0, 11, 0, 0.5, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: frame outside"),
-    ({"video_dets": {}}, _gt_dict(), "preds.pkl: dict without key 'frame_dets'"),
-    ([_Evil()], _gt_dict(), "preds.pkl: refusing to unpickle global"),
-    (np.zeros((0, 8)), {"labels": ["a"]}, "gt.pkl: missing key 'test_videos'"),
-    (np.zeros((0, 8)), [_Evil()], "gt.pkl: refusing to unpickle global"),
-    ({"frame_dets": np.zeros((0, 8)), "video_dets": {0: [("v0", 0.5, np.column_stack(
-        [[9.0, 10, 11], np.zeros((3, 5))]))]}}, _gt_dict(),
-     "preds.pkl: video_dets[0][0]: frames 9..11 outside 1..10"),
-])
+@pytest.mark.parametrize(
+    "preds, gt, message",
+    [
+        (np.zeros((2, 7)), _gt_dict(), "preds.pkl: expected an [N, 8] numeric array"),
+        (np.array([[0, 1, 0, np.inf, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: non-finite value"),
+        (np.array([[4, 1, 0, 0.5, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: unknown video index"),
+        (np.array([[0, 11, 0, 0.5, 0, 0, 1, 1]]), _gt_dict(), "preds.pkl: row 0: frame outside"),
+        ({"video_dets": {}}, _gt_dict(), "preds.pkl: dict without key 'frame_dets'"),
+        ([_Evil()], _gt_dict(), "preds.pkl: refusing to unpickle global"),
+        (np.zeros((0, 8)), {"labels": ["a"]}, "gt.pkl: missing key 'test_videos'"),
+        (np.zeros((0, 8)), [_Evil()], "gt.pkl: refusing to unpickle global"),
+        (
+            {
+                "frame_dets": np.zeros((0, 8)),
+                "video_dets": {0: [("v0", 0.5, np.column_stack([[9.0, 10, 11], np.zeros((3, 5))]))]},
+            },
+            _gt_dict(),
+            "preds.pkl: video_dets[0][0]: frames 9..11 outside 1..10",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, cli, preds, gt, message):
     (tmp_path / "preds.pkl").write_bytes(pickle.dumps(preds))
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
@@ -172,17 +204,30 @@ def test_bad_input_is_one_line_exit_2(tmp_path, cli, preds, gt, message):
 def test_real_process_bad_input_and_unknown_labels(tmp_path):
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(_gt_dict()))
     (tmp_path / "bad.pkl").write_bytes(pickle.dumps(np.zeros((3, 5))))
-    command = [sys.executable, "-m", "eval.multisports", str(tmp_path / "bad.pkl"), "--gt", str(tmp_path / "gt.pkl")]
+    command = [
+        sys.executable,
+        "-m",
+        "eval.multisports",
+        str(tmp_path / "bad.pkl"),
+        "--gt",
+        str(tmp_path / "gt.pkl"),
+    ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    (tmp_path / "ok.pkl").write_bytes(pickle.dumps(np.array(
-        [[0, 1, 0, 0.9, 0, 0, 10, 10], [0, 2, 7, 0.9, 0, 0, 10, 10], [0, 3, 7, 0.9, 0, 0, 10, 10]])))
+    (tmp_path / "ok.pkl").write_bytes(
+        pickle.dumps(
+            np.array(
+                [[0, 1, 0, 0.9, 0, 0, 10, 10], [0, 2, 7, 0.9, 0, 0, 10, 10], [0, 3, 7, 0.9, 0, 0, 10, 10]]
+            )
+        )
+    )
     command[3] = str(tmp_path / "ok.pkl")
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
-        f"warning: {tmp_path / 'ok.pkl'}: ignoring 2 detections with labels outside 0..1 (7)"]
+        f"warning: {tmp_path / 'ok.pkl'}: ignoring 2 detections with labels outside 0..1 (7)"
+    ]
 
 
 def test_a_prediction_file_that_cannot_be_read_is_named(tmp_path, cli):

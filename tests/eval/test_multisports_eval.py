@@ -1,5 +1,6 @@
 """eval.multisports: frame-AP, tube linking and video-AP on hand-computed cases, and against
 simple per-detection loops on random cases."""
+
 import copy
 import warnings
 
@@ -25,8 +26,13 @@ def tube(first, last, box=BOX):
 
 def make_gt(tubes, nframes=100):
     """One test video "v0" with {label: [tube]}."""
-    return {"labels": list(LABELS), "test_videos": [["v0"]], "nframes": {"v0": nframes},
-            "resolution": {"v0": (720, 1280)}, "gttubes": {"v0": tubes}}
+    return {
+        "labels": list(LABELS),
+        "test_videos": [["v0"]],
+        "nframes": {"v0": nframes},
+        "resolution": {"v0": (720, 1280)},
+        "gttubes": {"v0": tubes},
+    }
 
 
 def dets(*rows):
@@ -36,12 +42,14 @@ def dets(*rows):
 
 def test_frame_ap_hand_computed():
     gt = make_gt({0: [tube(1, 3)], 1: [tube(1, 2)], 2: [tube(1, 2)]})
-    frame_dets = dets((1, 0, 0.9, BOX),    # TP
-                      (1, 0, 0.8, BOX),    # duplicate: FP
-                      (2, 0, 0.7, WIDE),   # IoU exactly 0.5: TP
-                      (9, 0, 0.6, BOX),    # frame without gt of the label: FP
-                      (1, 2, 0.9, BOX),    # skipped label name
-                      (1, 3, 0.9, BOX))    # label without gt: left out
+    frame_dets = dets(
+        (1, 0, 0.9, BOX),  # TP
+        (1, 0, 0.8, BOX),  # duplicate: FP
+        (2, 0, 0.7, WIDE),  # IoU exactly 0.5: TP
+        (9, 0, 0.6, BOX),  # frame without gt of the label: FP
+        (1, 2, 0.9, BOX),  # skipped label name
+        (1, 3, 0.9, BOX),
+    )  # label without gt: left out
     result = multisports.evaluate(gt, frame_dets)
     # label 0: precision 1, 1/2, 2/3, 1/2 at recall 1/3, 1/3, 2/3, 2/3 -> 1/3 + 1/3 * 2/3
     assert result["per_class"]["0"]["frame_ap"] == pytest.approx(5 / 9, abs=1e-12)
@@ -70,14 +78,17 @@ def test_frame_thresholds_and_empty_detections():
 
 def test_linking_builds_tubes_and_drops_short_ones():
     gt = prepare_gt(make_gt({}, nframes=60))
-    frame_dets = dets(*[(f, 0, 0.8, BOX) for f in range(1, 21)],      # tube 1..20
-                      *[(f, 0, 0.6, BOX) for f in range(22, 41)],     # gap at 21: new tube 22..40
-                      *[(f, 1, 0.9, BOX) for f in range(1, 15)],      # 14 frames: too short
-                      *[(f, 3, 0.5, BOX if f <= 20 else (50.0, 50.0, 60.0, 60.0))
-                        for f in range(1, 41)])                       # jump at 21: 20 + 20
+    frame_dets = dets(
+        *[(f, 0, 0.8, BOX) for f in range(1, 21)],  # tube 1..20
+        *[(f, 0, 0.6, BOX) for f in range(22, 41)],  # gap at 21: new tube 22..40
+        *[(f, 1, 0.9, BOX) for f in range(1, 15)],  # 14 frames: too short
+        *[(f, 3, 0.5, BOX if f <= 20 else (50.0, 50.0, 60.0, 60.0)) for f in range(1, 41)],
+    )  # jump at 21: 20 + 20
     tubes = link_tubes(gt, frame_dets)
     assert [(t[0], round(t[1], 6), len(t[2]), t[2][0, 0], t[2][-1, 0]) for t in tubes[0]] == [
-        ("v0", 0.8, 20, 1, 20), ("v0", 0.6, 19, 22, 40)]
+        ("v0", 0.8, 20, 1, 20),
+        ("v0", 0.6, 19, 22, 40),
+    ]
     assert tubes[1] == [] and len(tubes[3]) == 2
     assert tubes[0][0][2].dtype == np.float32 and tubes[0][0][2].shape == (20, 6)
     np.testing.assert_array_equal(tubes[0][0][2][:, 1:5], np.tile(BOX, (20, 1)))
@@ -99,8 +110,7 @@ def test_compat_score_bug_versus_fixed_linking():
 def test_score_decay_nms_keeps_overlapping_boxes_with_lower_scores():
     gt = prepare_gt(make_gt({}, nframes=20))
     near = (1.0, 0.0, 11.0, 10.0)  # +1-pixel IoU with BOX: 110 / 132 > 0.6
-    frame_dets = dets(*[(f, 0, 0.8, BOX) for f in range(1, 21)],
-                      *[(f, 0, 0.7, near) for f in range(1, 21)])
+    frame_dets = dets(*[(f, 0, 0.8, BOX) for f in range(1, 21)], *[(f, 0, 0.7, near) for f in range(1, 21)])
     tubes = link_tubes(gt, frame_dets)[0]
     # Both tubes run to the last frame and are listed in score order.
     assert [len(t[2]) for t in tubes] == [20, 20]
@@ -111,10 +121,10 @@ def test_score_decay_nms_keeps_overlapping_boxes_with_lower_scores():
 
 def test_tube_iou_conventions():
     assert tube_iou(tube(1, 10), tube(6, 15)) == pytest.approx(4 / 14, rel=1e-6)
-    assert tube_iou(tube(1, 5), tube(5, 9)) == 0.0          # one common frame: no +1
-    assert tube_iou(tube(1, 5), tube(7, 9)) == 0.0          # disjoint
+    assert tube_iou(tube(1, 5), tube(5, 9)) == 0.0  # one common frame: no +1
+    assert tube_iou(tube(1, 5), tube(7, 9)) == 0.0  # disjoint
     with np.errstate(invalid="ignore"):
-        assert np.isnan(tube_iou(tube(3, 3), tube(3, 3)))   # 0/0, an FP in video-AP
+        assert np.isnan(tube_iou(tube(3, 3), tube(3, 3)))  # 0/0, an FP in video-AP
     assert tube_iou(tube(1, 11), tube(1, 11, WIDE)) == pytest.approx(0.5)
     assert tube_iou(tube(1, 10), tube(1, 10)).dtype == np.float32
 
@@ -123,8 +133,7 @@ def test_video_ap_with_given_tubes_at_several_thresholds():
     gt = make_gt({0: [tube(1, 10), tube(1, 10)], 3: [tube(1, 20)]})
     det_tube = np.concatenate([tube(6, 15), np.full((10, 1), 0.5, np.float32)], 1)
     exact = np.concatenate([tube(1, 10), np.full((10, 1), 0.5, np.float32)], 1)
-    video_dets = {0: [("v0", 0.9, det_tube), ("v0", 0.8, exact), ("v0", 0.7, exact)],
-                  3: [("v0", 0.9, exact)]}
+    video_dets = {0: [("v0", 0.9, det_tube), ("v0", 0.8, exact), ("v0", 0.7, exact)], 3: [("v0", 0.9, exact)]}
     result = multisports.evaluate(gt, dets(), video_dets=video_dets)
     # Every detection's best gt is the first of the two equal gt tubes (no fallback).
     # label 0 at 0.2: TP (IoU 4/14), FP, FP with 2 gt -> 1/2; label 3: IoU 9/19 -> TP -> 1.
@@ -146,15 +155,18 @@ def test_unknown_labels_warn_once():
     assert result["per_class"]["0"]["num_det"] == 1
 
 
-@pytest.mark.parametrize("frame_dets, message", [
-    (np.zeros((3, 7)), "expected an [N, 8] numeric array"),
-    (dets((1, 0, np.nan, BOX)), "row 0: non-finite value"),
-    (dets((1, 0, 0.5, BOX), (1.5, 0, 0.5, BOX)), "row 1: video index, frame and label must be integers"),
-    (dets((0, 0, 0.5, BOX)), "row 0: frame outside 1..nframes"),
-    (dets((101, 0, 0.5, BOX)), "row 0: frame outside 1..nframes"),
-    (dets((1, 0, 0.5, (5.0, 0.0, 1.0, 1.0))), "row 0: inverted box"),
-    (np.array([[3, 1, 0, 0.5, *BOX]]), "row 0: unknown video index"),
-])
+@pytest.mark.parametrize(
+    "frame_dets, message",
+    [
+        (np.zeros((3, 7)), "expected an [N, 8] numeric array"),
+        (dets((1, 0, np.nan, BOX)), "row 0: non-finite value"),
+        (dets((1, 0, 0.5, BOX), (1.5, 0, 0.5, BOX)), "row 1: video index, frame and label must be integers"),
+        (dets((0, 0, 0.5, BOX)), "row 0: frame outside 1..nframes"),
+        (dets((101, 0, 0.5, BOX)), "row 0: frame outside 1..nframes"),
+        (dets((1, 0, 0.5, (5.0, 0.0, 1.0, 1.0))), "row 0: inverted box"),
+        (np.array([[3, 1, 0, 0.5, *BOX]]), "row 0: unknown video index"),
+    ],
+)
 def test_bad_frame_detections(frame_dets, message):
     with pytest.raises(InputError, match=re_escape(message)):
         multisports.evaluate(make_gt({0: [tube(1, 3)]}), frame_dets)
@@ -166,15 +178,18 @@ def re_escape(text):
     return re.escape(text)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda g: g.pop("gttubes"), "missing key 'gttubes'"),
-    (lambda g: g.update(test_videos=["v0"]), "key 'test_videos'"),
-    (lambda g: g["nframes"].update(v0=0), "key 'nframes'['v0']"),
-    (lambda g: g["gttubes"]["v0"].update({9: [tube(1, 2)]}), "label is not an index"),
-    (lambda g: g["gttubes"]["v0"][0].append(tube(1, 2)[:, :4]), "expected a non-empty [T, 5] array"),
-    (lambda g: g["gttubes"]["v0"][0].append(tube(1, 3)[[0, 2]]), "contiguous increasing"),
-    (lambda g: g["gttubes"]["v0"][0].append(tube(99, 102)), "outside 1..100"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda g: g.pop("gttubes"), "missing key 'gttubes'"),
+        (lambda g: g.update(test_videos=["v0"]), "key 'test_videos'"),
+        (lambda g: g["nframes"].update(v0=0), "key 'nframes'['v0']"),
+        (lambda g: g["gttubes"]["v0"].update({9: [tube(1, 2)]}), "label is not an index"),
+        (lambda g: g["gttubes"]["v0"][0].append(tube(1, 2)[:, :4]), "expected a non-empty [T, 5] array"),
+        (lambda g: g["gttubes"]["v0"][0].append(tube(1, 3)[[0, 2]]), "contiguous increasing"),
+        (lambda g: g["gttubes"]["v0"][0].append(tube(99, 102)), "outside 1..100"),
+    ],
+)
 def test_bad_ground_truth(mutate, message):
     gt = make_gt({0: [tube(1, 3)]})
     mutate(gt)
@@ -197,8 +212,7 @@ def test_bad_video_dets_and_options():
 
 @pytest.fixture(scope="module")
 def random_case():
-    gt, frame_dets = multisports_case(seed=7, videos=3, min_frames=600, max_frames=700,
-                                      tubes_per_video=4)
+    gt, frame_dets = multisports_case(seed=7, videos=3, min_frames=600, max_frames=700, tubes_per_video=4)
     frame_dets[:, 3] += np.random.default_rng(1).uniform(0, 1e-6, len(frame_dets))  # tie-free
     return gt, frame_dets
 
@@ -208,7 +222,9 @@ def test_frame_ap_matches_per_detection_loop(random_case):
     for thr in (0.3, 0.5, 0.75):
         got = multisports.evaluate(gt, frame_dets, frame_thr=thr)
         expected = naive_frame_ap(gt, frame_dets, thr, SKIPPED_LABEL_NAMES)
-        assert {int(k): e["frame_ap"] for k, e in got["per_class"].items()} == pytest.approx(expected, abs=1e-12)
+        assert {int(k): e["frame_ap"] for k, e in got["per_class"].items()} == pytest.approx(
+            expected, abs=1e-12
+        )
 
 
 @pytest.mark.parametrize("bug", [False, True])
@@ -218,8 +234,9 @@ def test_linking_matches_frame_by_frame_loop(random_case, bug):
     expected = naive_link_tubes(gt, frame_dets, bug=bug)
     assert sum(map(len, ours.values())) > 5
     for label in expected:
-        assert [(v, s) for v, s, _ in ours[label]] == [(v, pytest.approx(s, abs=1e-12))
-                                                       for v, s, _ in expected[label]]
+        assert [(v, s) for v, s, _ in ours[label]] == [
+            (v, pytest.approx(s, abs=1e-12)) for v, s, _ in expected[label]
+        ]
         for (_, _, a), (_, _, b) in zip(ours[label], expected[label]):
             np.testing.assert_array_equal(a, b)
 

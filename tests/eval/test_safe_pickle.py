@@ -1,4 +1,5 @@
 """eval.safe_pickle: plain data and numpy arrays load, anything else is refused before import."""
+
 import os
 import pickle
 
@@ -72,13 +73,16 @@ def test_garbage_truncated_and_missing_files_raise_one_line_input_error(tmp_path
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("relative", [
-    "fixtures/mmaction2_tests/eval_multisports/gt.pkl",
-    "fixtures/mmaction2_tests/eval_multisports/data_samples_numpy.pkl",
-    "fixtures/mmaction2_tests/eval_detection/proposal.pkl",
-    "fixtures/mmaction2_tests/ava_dataset/ava_proposals_sample.pkl",
-    "fixtures/mmaction2_tests/multisports_dataset/multisports_proposals_sample.pkl",
-])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "fixtures/mmaction2_tests/eval_multisports/gt.pkl",
+        "fixtures/mmaction2_tests/eval_multisports/data_samples_numpy.pkl",
+        "fixtures/mmaction2_tests/eval_detection/proposal.pkl",
+        "fixtures/mmaction2_tests/ava_dataset/ava_proposals_sample.pkl",
+        "fixtures/mmaction2_tests/multisports_dataset/multisports_proposals_sample.pkl",
+    ],
+)
 def test_fixture_numpy_pickles_load(shared_file, relative):
     path = shared_file(relative)
     _assert_same(safe_pickle.load(path), pickle.loads(path.read_bytes()))

@@ -1,4 +1,5 @@
 """Fixtures for the model tests: tiny detectors and the reference checkpoint key lists."""
+
 import pytest
 import torch
 
@@ -16,17 +17,20 @@ def require_ops():
 @pytest.fixture
 def tiny_detector():
     """Builds a depth-18, 8-channel detector (backbone output 64 channels) with overrides."""
+
     def build(**overrides):
         torch.manual_seed(0)
         kwargs = dict(depth=18, base_channels=8, num_classes=6)
         kwargs.update(overrides)
         return create_detector(**kwargs)
+
     return build
 
 
 @pytest.fixture
 def reference_keys(shared_file):
     """Parses `spec/checkpoint_keys/<name>.txt` into an ordered list of (key, shape)."""
+
     def read(name):
         entries = []
         for line in shared_file(f"spec/checkpoint_keys/{name}.txt").read_text().splitlines():
@@ -35,4 +39,5 @@ def reference_keys(shared_file):
             key, shape = line.split("\t")
             entries.append((key, [int(s) for s in shape.strip("[]").split(",") if s.strip()]))
         return entries
+
     return read

@@ -1,4 +1,5 @@
 """BBox head: forward vs manual computation, losses vs their formulas, metrics, edge cases."""
+
 import math
 
 import pytest
@@ -11,8 +12,7 @@ def test_forward_is_mean_over_time_max_over_bins_then_linear():
     head = create_bbox_head(in_channels=4, num_classes=3).eval()
     feats = torch.randn(5, 4, 2, 3, 3, dtype=torch.float64)
     head = head.double()
-    pooled = torch.stack([torch.stack([feats[k, c].mean(0).max() for c in range(4)])
-                          for k in range(5)])
+    pooled = torch.stack([torch.stack([feats[k, c].mean(0).max() for c in range(4)]) for k in range(5)])
     expected = pooled @ head.fc_cls.weight.T + head.fc_cls.bias
     torch.testing.assert_close(head(feats), expected)
 
@@ -31,12 +31,17 @@ def test_dropout_acts_before_pooling_in_training_only():
 def test_mlp_head_layout():
     head = create_bbox_head(in_channels=6, num_classes=3, mlp_head=True)
     assert {k: list(v.shape) for k, v in head.state_dict().items()} == {
-        "fc_cls.0.weight": [6, 6], "fc_cls.0.bias": [6], "fc_cls.2.weight": [3, 6],
-        "fc_cls.2.bias": [3]}
+        "fc_cls.0.weight": [6, 6],
+        "fc_cls.0.bias": [6],
+        "fc_cls.2.weight": [3, 6],
+        "fc_cls.2.bias": [3],
+    }
     x = torch.randn(2, 6, 1, 2, 2)
     pooled = x.amax(dim=(2, 3, 4))
-    expected = torch.relu(pooled @ head.fc_cls[0].weight.T + head.fc_cls[0].bias) @ \
-        head.fc_cls[2].weight.T + head.fc_cls[2].bias
+    expected = (
+        torch.relu(pooled @ head.fc_cls[0].weight.T + head.fc_cls[0].bias) @ head.fc_cls[2].weight.T
+        + head.fc_cls[2].bias
+    )
     torch.testing.assert_close(head.eval()(x), expected)
 
 
@@ -48,8 +53,9 @@ def _bce(logit, target):
 @pytest.mark.parametrize("gamma,alpha", [(0.0, 1.0), (1.0, 1.0), (2.0, 0.25)])
 def test_multilabel_loss_drops_background_and_negatives(gamma, alpha):
     head = create_bbox_head(in_channels=2, num_classes=4, focal_gamma=gamma, focal_alpha=alpha)
-    logits = torch.tensor([[9.0, 0.5, -1.0, 2.0], [3.0, -0.3, 0.7, 0.1], [5.0, 5.0, 5.0, 5.0]],
-                          requires_grad=True)
+    logits = torch.tensor(
+        [[9.0, 0.5, -1.0, 2.0], [3.0, -0.3, 0.7, 0.1], [5.0, 5.0, 5.0, 5.0]], requires_grad=True
+    )
     labels = torch.tensor([[0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
     terms = []
     for row in range(2):  # the all-zero third row (a negative) is excluded
@@ -71,13 +77,11 @@ def test_plain_bce_equals_torch_mean_bce():
 
 
 def test_single_label_loss_is_soft_cross_entropy_without_background():
-    head = create_bbox_head(in_channels=2, num_classes=3, background_class=False,
-                            multilabel=False)
+    head = create_bbox_head(in_channels=2, num_classes=3, background_class=False, multilabel=False)
     logits = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     labels = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     expected = [-(torch.log_softmax(logits[i], 0)[j]).item() for i, j in ((0, 1), (1, 2))]
-    assert head.loss(logits, labels)["loss_action_cls"].item() == pytest.approx(
-        sum(expected) / 2, rel=1e-6)
+    assert head.loss(logits, labels)["loss_action_cls"].item() == pytest.approx(sum(expected) / 2, rel=1e-6)
     scores = head.scores(logits)
     torch.testing.assert_close(scores.sum(dim=1), torch.ones(2))
 

@@ -1,4 +1,5 @@
 """Checkpoint keys vs the reference lists, strict loading, recogniser loading, bad files, saving."""
+
 import os
 
 import pytest
@@ -13,9 +14,10 @@ def _state_shapes(model):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("row,keys", [("ava21-k400-r50-4x16", "r50"),
-                                      ("ava21-k400-r101-8x8", "r101"),
-                                      ("ava21-k400-r50nl-4x16", "r50nl")])
+@pytest.mark.parametrize(
+    "row,keys",
+    [("ava21-k400-r50-4x16", "r50"), ("ava21-k400-r101-8x8", "r101"), ("ava21-k400-r50nl-4x16", "r50nl")],
+)
 def test_state_dict_matches_reference_key_list(row, keys, reference_keys):
     with torch.device("meta"):
         model = build_detector(row)
@@ -27,20 +29,23 @@ def test_head_keys_of_context_mlp_and_multisports_rows():
         mlp = build_detector("ava22-k700-focal").roi_head.state_dict()
         sports = build_detector("multisports-k400-r50-4x16").roi_head.state_dict()
     assert {k: list(v.shape) for k, v in mlp.items()} == {
-        "bbox_head.fc_cls.0.weight": [4096, 4096], "bbox_head.fc_cls.0.bias": [4096],
-        "bbox_head.fc_cls.2.weight": [81, 4096], "bbox_head.fc_cls.2.bias": [81]}
+        "bbox_head.fc_cls.0.weight": [4096, 4096],
+        "bbox_head.fc_cls.0.bias": [4096],
+        "bbox_head.fc_cls.2.weight": [81, 4096],
+        "bbox_head.fc_cls.2.bias": [81],
+    }
     assert {k: list(v.shape) for k, v in sports.items()} == {
-        "bbox_head.fc_cls.weight": [66, 2048], "bbox_head.fc_cls.bias": [66]}
+        "bbox_head.fc_cls.weight": [66, 2048],
+        "bbox_head.fc_cls.bias": [66],
+    }
 
 
 @pytest.mark.shared_data
 def test_official_layout_file_loads_strictly_into_r50(tmp_path, reference_keys):
     torch.manual_seed(0)
-    state = {k: (torch.tensor(3) if not shape else torch.randn(shape))
-             for k, shape in reference_keys("r50")}
+    state = {k: (torch.tensor(3) if not shape else torch.randn(shape)) for k, shape in reference_keys("r50")}
     path = tmp_path / "official.pth"
-    torch.save({"meta": {"mmaction_version": "1.2.0"}, "state_dict": state,
-                "message_hub": {"iter": 1}}, path)
+    torch.save({"meta": {"mmaction_version": "1.2.0"}, "state_dict": state, "message_hub": {"iter": 1}}, path)
     model = build_detector("ava21-k400-r50-4x16")
     report = load_checkpoint(model, path)
     assert len(report.loaded) == 320 and not report.skipped and not report.missing
@@ -51,18 +56,18 @@ def test_official_layout_file_loads_strictly_into_r50(tmp_path, reference_keys):
 def test_recognition_checkpoint_loads_backbone_and_skips_classifier(tmp_path, tiny_detector):
     source, target = tiny_detector(), tiny_detector(num_classes=4)
     head_before = {k: v.clone() for k, v in target.roi_head.state_dict().items()}
-    backbone = {f"backbone.{k}": v + 1 for k, v in source.backbone.state_dict().items()
-                if v.is_floating_point()}
-    backbone.update({f"backbone.{k}": v for k, v in source.backbone.state_dict().items()
-                     if not v.is_floating_point()})
-    classifier = {"cls_head.fc_cls.weight": torch.randn(400, 64),
-                  "cls_head.fc_cls.bias": torch.randn(400)}
+    backbone = {
+        f"backbone.{k}": v + 1 for k, v in source.backbone.state_dict().items() if v.is_floating_point()
+    }
+    backbone.update(
+        {f"backbone.{k}": v for k, v in source.backbone.state_dict().items() if not v.is_floating_point()}
+    )
+    classifier = {"cls_head.fc_cls.weight": torch.randn(400, 64), "cls_head.fc_cls.bias": torch.randn(400)}
     path = tmp_path / "kinetics.pth"
     torch.save({"state_dict": {**backbone, **classifier}, "meta": {}}, path)
     report = load_checkpoint(target, path)
     assert sorted(report.skipped) == sorted(classifier)
-    assert sorted(report.missing) == ["roi_head.bbox_head.fc_cls.bias",
-                                      "roi_head.bbox_head.fc_cls.weight"]
+    assert sorted(report.missing) == ["roi_head.bbox_head.fc_cls.bias", "roi_head.bbox_head.fc_cls.weight"]
     for key, value in target.backbone.state_dict().items():
         torch.testing.assert_close(value, backbone[f"backbone.{key}"])
     for key, value in target.roi_head.state_dict().items():
@@ -83,8 +88,7 @@ def test_save_is_atomic_and_round_trips_with_weights_only(tmp_path, tiny_detecto
     model = tiny_detector()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     path = tmp_path / "model.pth"
-    save_checkpoint(path, model, meta={"epoch": 3, "row": "tiny"},
-                    optimizer=optimizer.state_dict())
+    save_checkpoint(path, model, meta={"epoch": 3, "row": "tiny"}, optimizer=optimizer.state_dict())
     assert os.listdir(tmp_path) == ["model.pth"]  # no temporary file left
     checkpoint = torch.load(path, weights_only=True)
     assert checkpoint["meta"] == {"epoch": 3, "row": "tiny"} and "optimizer" in checkpoint
@@ -134,8 +138,7 @@ def test_missing_and_truncated_files(tmp_path, tiny_detector):
     assert "cut.pth" in _one_line(caught)
 
 
-def test_mismatched_shape_missing_and_unexpected_keys_name_the_first_bad_key(tmp_path,
-                                                                             tiny_detector):
+def test_mismatched_shape_missing_and_unexpected_keys_name_the_first_bad_key(tmp_path, tiny_detector):
     model = tiny_detector()
     state = model.state_dict()
     before = {k: v.clone() for k, v in state.items()}
@@ -144,8 +147,11 @@ def test_mismatched_shape_missing_and_unexpected_keys_name_the_first_bad_key(tmp
         "missing": {k: v for k, v in state.items() if k != "backbone.layer2.0.conv1.conv.weight"},
         "extra": {**state, "backbone.layer9.weight": torch.zeros(1)},
     }
-    expected = {"shape": "roi_head.bbox_head.fc_cls.weight",
-                "missing": "backbone.layer2.0.conv1.conv.weight", "extra": "backbone.layer9.weight"}
+    expected = {
+        "shape": "roi_head.bbox_head.fc_cls.weight",
+        "missing": "backbone.layer2.0.conv1.conv.weight",
+        "extra": "backbone.layer9.weight",
+    }
     for name, bad in cases.items():
         bad = {k: (v + 1 if v.is_floating_point() else v) for k, v in bad.items()}
         torch.save({"state_dict": bad}, tmp_path / f"{name}.pth")
@@ -162,8 +168,7 @@ def test_non_strict_reports_missing_and_unexpected(tmp_path, tiny_detector):
     torch.save(state, tmp_path / "partial.pth")  # a bare state dict is accepted too
     report = load_checkpoint(model, tmp_path / "partial.pth", strict=False)
     assert report.skipped == ["extra.weight"]
-    assert sorted(report.missing) == ["roi_head.bbox_head.fc_cls.bias",
-                                      "roi_head.bbox_head.fc_cls.weight"]
+    assert sorted(report.missing) == ["roi_head.bbox_head.fc_cls.bias", "roi_head.bbox_head.fc_cls.weight"]
 
 
 def test_pickled_objects_are_refused(tmp_path):

@@ -1,4 +1,5 @@
 """Parameter and FLOP counts against the published/derived anchors (performance_anchors.md §4)."""
+
 import pytest
 import torch
 
@@ -19,12 +20,16 @@ def test_r50_params_match_published_recogniser_count():
     assert round((params + kinetics_fc) / 1e6, 2) == 32.45
 
 
-@pytest.mark.parametrize("row,hw,gmacs", [
-    ("ava21-k400-r50-4x16", (256, 256), 41.6),  # detection training crop
-    ("ava21-k400-r50-4x16", None, 56.7),         # test 256x340
-    ("ava22-k400-r50-8x8", None, 113.4),
-    ("ava22-k700-16x4", None, 226.9),
-    ("ava21-k400-r101-8x8", None, 191.9)])
+@pytest.mark.parametrize(
+    "row,hw,gmacs",
+    [
+        ("ava21-k400-r50-4x16", (256, 256), 41.6),  # detection training crop
+        ("ava21-k400-r50-4x16", None, 56.7),  # test 256x340
+        ("ava22-k400-r50-8x8", None, 113.4),
+        ("ava22-k700-16x4", None, 226.9),
+        ("ava21-k400-r101-8x8", None, 191.9),
+    ],
+)
 def test_backbone_macs_match_derived_anchors(row, hw, gmacs):
     zoo_row = get_row(row)
     _, gflops = complexity(_meta(row), (3, zoo_row.clip_len, *(hw or zoo_row.test_hw)))

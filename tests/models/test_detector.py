@@ -1,5 +1,6 @@
 """Detector: extractor vs a float64 RoIAlign reference, predict vs manual, training step,
 builders from zoo rows, BN folding, bad inputs."""
+
 import math
 
 import pytest
@@ -25,8 +26,12 @@ def _bilinear(plane, y, x):
         x0 = x1 = width - 1
         x = float(x0)
     ly, lx = y - y0, x - x0
-    return ((1 - ly) * (1 - lx) * plane[:, y0, x0] + (1 - ly) * lx * plane[:, y0, x1]
-            + ly * (1 - lx) * plane[:, y1, x0] + ly * lx * plane[:, y1, x1])
+    return (
+        (1 - ly) * (1 - lx) * plane[:, y0, x0]
+        + (1 - ly) * lx * plane[:, y0, x1]
+        + ly * (1 - lx) * plane[:, y1, x0]
+        + ly * lx * plane[:, y1, x1]
+    )
 
 
 def _roi_align_reference(features, rois, size, scale):
@@ -42,16 +47,24 @@ def _roi_align_reference(features, rois, size, scale):
                 total = features.new_zeros(features.shape[1])
                 for iy in range(grid_h):
                     for ix in range(grid_w):
-                        total += _bilinear(features[int(index)],
-                                           y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h,
-                                           x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w)
+                        total += _bilinear(
+                            features[int(index)],
+                            y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h,
+                            x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w,
+                        )
                 out[k, :, ph, pw] = total / count
     return out
 
 
-ROIS = torch.tensor([[0, 3.0, 5.0, 60.0, 47.0], [1, -10.0, 0.0, 30.0, 90.0],
-                     [1, 20.0, 20.0, 20.0, 40.0], [0, 0.0, 0.0, 79.0, 63.0]],
-                    dtype=torch.float64)
+ROIS = torch.tensor(
+    [
+        [0, 3.0, 5.0, 60.0, 47.0],
+        [1, -10.0, 0.0, 30.0, 90.0],
+        [1, 20.0, 20.0, 20.0, 40.0],
+        [0, 0.0, 0.0, 79.0, 63.0],
+    ],
+    dtype=torch.float64,
+)
 
 
 @pytest.mark.parametrize("mode", ["avg", "max"])
@@ -85,17 +98,25 @@ def _clips(batch=2, frames=2, size=32):
 def test_predict_equals_manual_pipeline(require_ops, tiny_detector):
     model = tiny_detector(with_global=True).double().eval()
     clips = _clips().double()
-    proposals = [torch.tensor([[2.0, 3.0, 20.0, 30.0]]), torch.tensor([[0.0, 0.0, 31.0, 31.0],
-                                                                      [8.0, 8.0, 16.0, 24.0]])]
+    proposals = [
+        torch.tensor([[2.0, 3.0, 20.0, 30.0]]),
+        torch.tensor([[0.0, 0.0, 31.0, 31.0], [8.0, 8.0, 16.0, 24.0]]),
+    ]
     scores = model.predict(clips, proposals)
     # The statistics are float32 buffers (as the reference), converted by `.double()`.
     mean = torch.tensor([123.675, 116.28, 103.53]).double().view(1, 3, 1, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).double().view(1, 3, 1, 1, 1)
     pooled = model.backbone((clips - mean) / std).mean(2)
-    rois = torch.tensor([[0, 2.0, 3.0, 20.0, 30.0], [1, 0.0, 0.0, 31.0, 31.0],
-                         [1, 8.0, 8.0, 16.0, 24.0]], dtype=torch.float64)
-    feats = torch.cat([_roi_align_reference(pooled, rois, 8, 1 / 16),
-                       torch.nn.functional.adaptive_avg_pool2d(pooled, 8)[rois[:, 0].long()]], 1)
+    rois = torch.tensor(
+        [[0, 2.0, 3.0, 20.0, 30.0], [1, 0.0, 0.0, 31.0, 31.0], [1, 8.0, 8.0, 16.0, 24.0]], dtype=torch.float64
+    )
+    feats = torch.cat(
+        [
+            _roi_align_reference(pooled, rois, 8, 1 / 16),
+            torch.nn.functional.adaptive_avg_pool2d(pooled, 8)[rois[:, 0].long()],
+        ],
+        1,
+    )
     head = model.roi_head.bbox_head.fc_cls
     expected = torch.sigmoid(feats.amax(dim=(2, 3)) @ head.weight.T + head.bias)
     assert [s.shape for s in scores] == [(1, 6), (2, 6)]
@@ -113,26 +134,33 @@ def test_all_clips_without_proposals_skip_the_network(tiny_detector):
     assert [s.shape for s in scores] == [(0, 6), (0, 6)]
 
 
-@pytest.mark.parametrize("overrides", [
-    dict(), dict(with_global=True, temporal_pool_mode="max", mlp_head=True, focal_gamma=1.0),
-    dict(nonlocal_stages="reference", roi_order="fused"),
-    dict(num_classes=5, background_class=False, multilabel=False)])
-def test_training_step_reduces_loss_and_reaches_every_parameter(require_ops, tiny_detector,
-                                                                 overrides):
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(),
+        dict(with_global=True, temporal_pool_mode="max", mlp_head=True, focal_gamma=1.0),
+        dict(nonlocal_stages="reference", roi_order="fused"),
+        dict(num_classes=5, background_class=False, multilabel=False),
+    ],
+)
+def test_training_step_reduces_loss_and_reaches_every_parameter(require_ops, tiny_detector, overrides):
     model = tiny_detector(dropout=0.0, **overrides)
     classes = overrides.get("num_classes", 6)
     clips = _clips()
-    gt_boxes = [torch.tensor([[4.0, 4.0, 20.0, 28.0]]), torch.tensor([[0.0, 2.0, 16.0, 16.0],
-                                                                     [10.0, 10.0, 30.0, 30.0]])]
+    gt_boxes = [
+        torch.tensor([[4.0, 4.0, 20.0, 28.0]]),
+        torch.tensor([[0.0, 2.0, 16.0, 16.0], [10.0, 10.0, 30.0, 30.0]]),
+    ]
     gt_labels = [torch.zeros(1, classes), torch.zeros(2, classes)]
     gt_labels[0][0, 2] = gt_labels[1][0, 1] = gt_labels[1][1, 3] = 1.0
-    proposals = [torch.tensor([[4.0, 4.0, 20.0, 28.5], [0.0, 0.0, 8.0, 8.0]]),
-                 torch.tensor([[20.0, 0.0, 31.0, 9.0]])]
+    proposals = [
+        torch.tensor([[4.0, 4.0, 20.0, 28.5], [0.0, 0.0, 8.0, 8.0]]),
+        torch.tensor([[20.0, 0.0, 31.0, 9.0]]),
+    ]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     losses = []
     for step in range(3):
-        out = model.loss(clips, proposals, gt_boxes, gt_labels,
-                         generator=torch.Generator().manual_seed(step))
+        out = model.loss(clips, proposals, gt_boxes, gt_labels, generator=torch.Generator().manual_seed(step))
         optimizer.zero_grad()
         out["loss_action_cls"].backward()
         if step == 0:
@@ -149,8 +177,9 @@ def test_build_detector_from_rows_with_tiny_overrides():
     assert model.roi_head.bbox_roi_extractor.temporal_pool_mode == "max"
     assert model.roi_head.bbox_head.fc_cls[0].in_features == 128 and model.num_classes == 81
     assert model.roi_head.bbox_head.focal_gamma == 1.0
-    nl = build_detector("slowonly_kinetics400-pretrained-r50-nl_8xb16-8x8x1-20e_ava21-rgb",
-                        depth=18, base_channels=8)
+    nl = build_detector(
+        "slowonly_kinetics400-pretrained-r50-nl_8xb16-8x8x1-20e_ava21-rgb", depth=18, base_channels=8
+    )
     assert sum(".non_local_block." in k for k in nl.state_dict()) > 0
     sports = build_detector("multisports-k400-r50-4x16", depth=18, base_channels=8)
     assert not sports.roi_head.bbox_head.multilabel and sports.num_classes == 66
@@ -176,8 +205,9 @@ def test_pixels_are_normalised_per_channel_with_the_reference_statistics():
     """mmaction2's ActionDataPreprocessor: (x - mean) / std with its RGB mean and std."""
     model = build_detector("ava21-k400-r50-4x16", depth=18, base_channels=4)
     clips = torch.tensor([124.0, 116.0, 104.0]).view(1, 3, 1, 1, 1).expand(2, 3, 2, 2, 2)
-    expected = ((torch.tensor([124.0, 116.0, 104.0]) - torch.tensor([123.675, 116.28, 103.53]))
-                / torch.tensor([58.395, 57.12, 57.375]))
+    expected = (torch.tensor([124.0, 116.0, 104.0]) - torch.tensor([123.675, 116.28, 103.53])) / torch.tensor(
+        [58.395, 57.12, 57.375]
+    )
     out = model.normalise(clips)
     assert out.shape == clips.shape and out.dtype == torch.float32
     torch.testing.assert_close(out[1, :, 1, 1, 1], expected)
@@ -185,20 +215,28 @@ def test_pixels_are_normalised_per_channel_with_the_reference_statistics():
         model.normalise(clips[0])
 
 
-@pytest.mark.parametrize("clips,message", [
-    (torch.zeros(3, 2, 32, 32), r"\[B, 3, T, H, W\]"),
-    (torch.zeros(1, 4, 2, 32, 32), r"got \[1, 4, 2, 32, 32\]"),
-    (torch.zeros(1, 3, 2, 32, 32, dtype=torch.uint8), "floating point")])
+@pytest.mark.parametrize(
+    "clips,message",
+    [
+        (torch.zeros(3, 2, 32, 32), r"\[B, 3, T, H, W\]"),
+        (torch.zeros(1, 4, 2, 32, 32), r"got \[1, 4, 2, 32, 32\]"),
+        (torch.zeros(1, 3, 2, 32, 32, dtype=torch.uint8), "floating point"),
+    ],
+)
 def test_bad_clips(tiny_detector, clips, message):
     with pytest.raises(ValueError, match=message):
         tiny_detector().predict(clips, [torch.zeros(0, 4)] * len(clips))
 
 
-@pytest.mark.parametrize("proposals,message", [
-    ([torch.zeros(2, 5)], r"proposals\[0\] must be \[n, 4\]"),
-    ([torch.tensor([[0.0, 0.0, float("nan"), 1.0]])], r"proposals\[0\] has non-finite"),
-    ([torch.zeros(0, 4), torch.zeros(0, 4)], "list of 1 tensors"),
-    (torch.zeros(1, 4), "list of 1 tensors")])
+@pytest.mark.parametrize(
+    "proposals,message",
+    [
+        ([torch.zeros(2, 5)], r"proposals\[0\] must be \[n, 4\]"),
+        ([torch.tensor([[0.0, 0.0, float("nan"), 1.0]])], r"proposals\[0\] has non-finite"),
+        ([torch.zeros(0, 4), torch.zeros(0, 4)], "list of 1 tensors"),
+        (torch.zeros(1, 4), "list of 1 tensors"),
+    ],
+)
 def test_bad_proposals(tiny_detector, proposals, message):
     with pytest.raises(ValueError, match=message):
         tiny_detector().predict(torch.zeros(1, 3, 2, 32, 32), proposals)
@@ -210,5 +248,4 @@ def test_bad_ground_truth(tiny_detector):
     with pytest.raises(ValueError, match=r"gt_labels\[0\] must be \[1, 6\]"):
         model.loss(clips, boxes, boxes, [torch.zeros(1, 5)])
     with pytest.raises(ValueError, match=r"gt_boxes\[0\] has non-finite"):
-        model.loss(clips, boxes, [torch.tensor([[0.0, 0.0, float("inf"), 8.0]])],
-                   [torch.zeros(1, 6)])
+        model.loss(clips, boxes, [torch.tensor([[0.0, 0.0, float("inf"), 8.0]])], [torch.zeros(1, 6)])

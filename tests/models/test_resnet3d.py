@@ -1,4 +1,5 @@
 """SlowOnly backbone and non-local block: shapes, parameter counts, float64 functional references."""
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -23,8 +24,14 @@ def _randomise(module):
 def _conv_bn(state, prefix, x, stride, padding, relu=True):
     y = F.conv3d(x, state[f"{prefix}.conv.weight"], stride=stride, padding=padding)
     if f"{prefix}.bn.weight" in state:
-        y = F.batch_norm(y, state[f"{prefix}.bn.running_mean"], state[f"{prefix}.bn.running_var"],
-                         state[f"{prefix}.bn.weight"], state[f"{prefix}.bn.bias"], eps=1e-5)
+        y = F.batch_norm(
+            y,
+            state[f"{prefix}.bn.running_mean"],
+            state[f"{prefix}.bn.running_var"],
+            state[f"{prefix}.bn.weight"],
+            state[f"{prefix}.bn.bias"],
+            eps=1e-5,
+        )
     return F.relu(y) if relu else y
 
 
@@ -45,14 +52,16 @@ def _reference_backbone(state, x, blocks, bottleneck):
             else:
                 out = _conv_bn(state, f"{p}.conv1", x, (1, s, s), (t // 2, 1, 1))
                 out = _conv_bn(state, f"{p}.conv2", out, 1, (t // 2, 1, 1), relu=False)
-            shortcut = (_conv_bn(state, f"{p}.downsample", x, (1, s, s), 0, relu=False)
-                        if f"{p}.downsample.conv.weight" in state else x)
+            shortcut = (
+                _conv_bn(state, f"{p}.downsample", x, (1, s, s), 0, relu=False)
+                if f"{p}.downsample.conv.weight" in state
+                else x
+            )
             x = F.relu(out + shortcut)
     return x
 
 
-@pytest.mark.parametrize("depth,blocks,bottleneck", [(18, (2, 2, 2, 2), False),
-                                                     (50, (3, 4, 6, 3), True)])
+@pytest.mark.parametrize("depth,blocks,bottleneck", [(18, (2, 2, 2, 2), False), (50, (3, 4, 6, 3), True)])
 def test_backbone_equals_float64_functional_reference(depth, blocks, bottleneck):
     model = _randomise(create_slowonly_backbone(depth=depth, base_channels=4)).double().eval()
     clip = torch.randn(2, 3, 3, 32, 48, dtype=torch.float64)
@@ -62,9 +71,10 @@ def test_backbone_equals_float64_functional_reference(depth, blocks, bottleneck)
     torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("depth,channels,params,entries", [
-    (50, 2048, 31_634_496, 318), (101, 2048, 59_539_520, 624), (18, 512, None, None),
-    (34, 512, None, None)])
+@pytest.mark.parametrize(
+    "depth,channels,params,entries",
+    [(50, 2048, 31_634_496, 318), (101, 2048, 59_539_520, 624), (18, 512, None, None), (34, 512, None, None)],
+)
 def test_full_size_shapes_and_parameter_counts(depth, channels, params, entries):
     with torch.device("meta"):
         model = create_slowonly_backbone(depth=depth)
@@ -76,8 +86,7 @@ def test_full_size_shapes_and_parameter_counts(depth, channels, params, entries)
 
 
 def test_reference_non_local_placement_and_counts():
-    assert reference_non_local_pattern(50) == ((0, 0, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0),
-                                               (0, 0, 0))
+    assert reference_non_local_pattern(50) == ((0, 0, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 0, 0))
     with torch.device("meta"):
         model = create_slowonly_backbone(depth=50, non_local_pattern=reference_non_local_pattern(50))
     assert sum(p.numel() for p in model.parameters()) == 38_988_864
@@ -98,8 +107,9 @@ def test_non_local_equals_float64_formula():
     s = block.state_dict()
 
     def project(name):
-        return torch.einsum("oc,nclhw->nolhw", s[f"{name}.conv.weight"][..., 0, 0, 0], x) + \
-            s[f"{name}.conv.bias"].view(1, -1, 1, 1, 1)
+        return torch.einsum("oc,nclhw->nolhw", s[f"{name}.conv.weight"][..., 0, 0, 0], x) + s[
+            f"{name}.conv.bias"
+        ].view(1, -1, 1, 1, 1)
 
     theta = project("theta").flatten(2)  # [N, 4, L]
     phi = F.max_pool3d(project("phi.0"), (1, 2, 2)).flatten(2)  # [N, 4, L/4]
@@ -117,8 +127,9 @@ def test_non_local_starts_as_identity():
 
 
 def test_tiny_backbone_backward_reaches_every_parameter():
-    model = create_slowonly_backbone(depth=18, base_channels=4,
-                                     non_local_pattern=reference_non_local_pattern(18))
+    model = create_slowonly_backbone(
+        depth=18, base_channels=4, non_local_pattern=reference_non_local_pattern(18)
+    )
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm3d):
             torch.nn.init.ones_(module.weight)

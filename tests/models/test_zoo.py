@@ -1,4 +1,5 @@
 """Model-zoo rows: count, names, aliases, values from the reference tables, CLI."""
+
 import dataclasses
 import subprocess
 import sys
@@ -44,31 +45,44 @@ def test_unknown_name_lists_known_rows_in_one_line():
 
 
 def test_row_values_follow_the_reference_tables():
-    a, c, d, e = (get_row(n) for n in ("ava21-k400-r50-4x16", "ava21-k400-r50nl-4x16",
-                                       "ava21-k400-r50nl-8x8", "ava21-k400-r101-8x8"))
-    assert (a.dataset, a.num_classes, a.depth, a.non_local, a.pretrain) == ("ava21", 81, 50,
-                                                                           False, "k400")
-    assert (a.epochs, a.base_lr, a.batch_size, a.milestones, a.grad_clip) == (20, 0.2, 128,
-                                                                             (10, 15), 40.0)
-    assert (a.warmup_end_epoch, a.warmup_by_iter, a.weight_decay, a.momentum) == (5, False,
-                                                                                  1e-5, 0.9)
+    a, c, d, e = (
+        get_row(n)
+        for n in (
+            "ava21-k400-r50-4x16",
+            "ava21-k400-r50nl-4x16",
+            "ava21-k400-r50nl-8x8",
+            "ava21-k400-r101-8x8",
+        )
+    )
+    assert (a.dataset, a.num_classes, a.depth, a.non_local, a.pretrain) == ("ava21", 81, 50, False, "k400")
+    assert (a.epochs, a.base_lr, a.batch_size, a.milestones, a.grad_clip) == (20, 0.2, 128, (10, 15), 40.0)
+    assert (a.warmup_end_epoch, a.warmup_by_iter, a.weight_decay, a.momentum) == (5, False, 1e-5, 0.9)
     assert c.non_local and d.non_local and (d.clip_len, d.frame_interval) == (8, 8)
     assert e.depth == 101 and not e.non_local
     f = get_row("ava22-k400-r50-4x16")
-    assert (f.dataset, f.epochs, f.base_lr, f.batch_size, f.decay, f.warmup_by_iter,
-            f.warmup_end_epoch) == ("ava-kinetics", 10, 0.1, 64, "cosine", True, 2)
+    assert (f.dataset, f.epochs, f.base_lr, f.batch_size, f.decay, f.warmup_by_iter, f.warmup_end_epoch) == (
+        "ava-kinetics",
+        10,
+        0.1,
+        64,
+        "cosine",
+        True,
+        2,
+    )
     # G pretrains from the 8x8 K700 recogniser although it is a 4x16 detector (verbatim).
     assert "8x8x1" in get_row("ava22-k700-r50-4x16").pretrained
-    tricks = [get_row(n) for n in ("ava22-k700-context", "ava22-k700-tmax", "ava22-k700-mlp",
-                                   "ava22-k700-focal")]
+    tricks = [
+        get_row(n) for n in ("ava22-k700-context", "ava22-k700-tmax", "ava22-k700-mlp", "ava22-k700-focal")
+    ]
     assert [(t.with_global, t.temporal_pool_mode, t.mlp_head, t.focal_gamma) for t in tricks] == [
-        (True, "avg", False, 0.0), (True, "max", False, 0.0), (True, "max", True, 0.0),
-        (True, "max", True, 1.0)]
+        (True, "avg", False, 0.0),
+        (True, "max", False, 0.0),
+        (True, "max", True, 0.0),
+        (True, "max", True, 1.0),
+    ]
     o = get_row("multisports-k400-r50-4x16")
-    assert (o.dataset, o.num_classes, o.background_class, o.multilabel) == ("multisports", 66,
-                                                                           False, False)
-    assert (o.epochs, o.milestones, o.grad_clip, o.gpu_mem_mb, o.frame_mAP) == (8, (6, 7), 5.0,
-                                                                               8509, 26.40)
+    assert (o.dataset, o.num_classes, o.background_class, o.multilabel) == ("multisports", 66, False, False)
+    assert (o.epochs, o.milestones, o.grad_clip, o.gpu_mem_mb, o.frame_mAP) == (8, (6, 7), 5.0, 8509, 26.40)
     assert o.video_mAP == {"0.2": 15.48, "0.5": 10.62, "0.1:0.9": 9.65} and o.mAP is None
 
 
@@ -79,15 +93,17 @@ def test_rows_are_frozen():
 
 
 def test_cli_list_prints_every_row():
-    result = subprocess.run([sys.executable, "-m", "slowbench.zoo", "list"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "slowbench.zoo", "list"], capture_output=True, text=True, check=True
+    )
     for row in ROWS:
         assert row.name in result.stdout
 
 
 def test_cli_unknown_row_fails_without_traceback():
-    result = subprocess.run([sys.executable, "-m", "slowbench.zoo", "show", "bogus"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "slowbench.zoo", "show", "bogus"], capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "bogus" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

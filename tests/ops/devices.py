@@ -1,4 +1,5 @@
 """Device parameters of the op tests: "cpu" always, "cuda" only with a GPU."""
+
 import pytest
 import torch
 

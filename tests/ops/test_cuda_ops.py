@@ -1,5 +1,6 @@
 """CUDA kernels: CPU/CUDA parity, float16/bfloat16 (computed in float32), the deterministic
 backward, the current stream and large RoI sets. Every test skips cleanly without a GPU."""
+
 import pytest
 import torch
 from devices import CUDA
@@ -124,6 +125,7 @@ def test_large_rois_and_many_rois():
 def test_opcheck_cuda_half():
     x, rois, scale = _inputs(torch.float16, shape=(2, 3, 2, 6, 7), k=4)
     x, rois = x.cuda(), rois.cuda()
-    torch.library.opcheck(torch.ops.slowbench.roi_align_3d_pool.default,
-                          (x.requires_grad_(), rois, 2, 2, scale, 0, True, "max"))
+    torch.library.opcheck(
+        torch.ops.slowbench.roi_align_3d_pool.default, (x.requires_grad_(), rois, 2, 2, scale, 0, True, "max")
+    )
     torch.library.opcheck(torch.ops.slowbench.temporal_pool.default, (x, "avg"))

@@ -5,6 +5,7 @@ dims dynamic) in float64, so rounding cannot hide a wrong sample, weight or bin:
 every rule of the op (tiny, huge, off-map, straddling, degenerate and inverted boxes, adaptive
 and fixed sampling grids, aligned and legacy geometry).
 """
+
 import pytest
 import torch
 from torch import nn
@@ -32,9 +33,14 @@ class Op(nn.Module):
 def run_both(function, example, runs, opset=17):
     """Max |onnxruntime - eager| of `function` exported on `example`, over the inputs `runs`."""
     names = [f"in{i}" for i in range(len(example))]
-    model = onnx_bytes(Op(function), example, input_names=names, output_names=["out"],
-                       dynamic_axes={n: dict(enumerate("abcde"[:x.dim()])) for n, x in
-                                     zip(names, example)}, opset=opset)
+    model = onnx_bytes(
+        Op(function),
+        example,
+        input_names=names,
+        output_names=["out"],
+        dynamic_axes={n: dict(enumerate("abcde"[: x.dim()])) for n, x in zip(names, example)},
+        opset=opset,
+    )
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     worst = 0.0
     for inputs in runs:
@@ -60,8 +66,7 @@ def cases(time, scale, generator, shapes=((2, 3, 10, 13), (3, 2, 7, 20), (1, 4, 
 def test_roi_align_3d(time, aligned, sampling_ratio):
     generator = torch.Generator().manual_seed(time * 10 + sampling_ratio + aligned)
     runs = cases(time, 0.25, generator)
-    diff = run_both(lambda x, r: ops.roi_align_3d(x, r, (4, 3), 0.25, sampling_ratio, aligned),
-                    runs[0], runs)
+    diff = run_both(lambda x, r: ops.roi_align_3d(x, r, (4, 3), 0.25, sampling_ratio, aligned), runs[0], runs)
     assert diff <= TOL
 
 
@@ -83,8 +88,10 @@ def test_roi_align_3d_pool(mode):
 def test_adaptive_avg_pool2d_keeps_height_and_width_dynamic():
     """Bins of uneven and overlapping sizes: inputs smaller, larger and not multiples of 8."""
     generator = torch.Generator().manual_seed(3)
-    runs = [(make_features(s, generator=generator),) for s in
-            [(2, 3, 16, 22), (1, 2, 5, 7), (3, 1, 8, 8), (1, 1, 29, 3)]]
+    runs = [
+        (make_features(s, generator=generator),)
+        for s in [(2, 3, 16, 22), (1, 2, 5, 7), (3, 1, 8, 8), (1, 1, 29, 3)]
+    ]
     assert run_both(lambda x: F.adaptive_avg_pool2d(x, 8), runs[0], runs) <= TOL
 
 

@@ -1,4 +1,5 @@
 """Bad inputs raise errors that name the offending argument (never an out-of-bounds read)."""
+
 import pytest
 import torch
 from devices import CUDA
@@ -11,7 +12,9 @@ GOOD_ROIS = torch.tensor([[0, 1.0, 1.0, 20.0, 30.0], [1, 0.0, 0.0, 50.0, 50.0]])
 ROI_OPS = {
     "roi_align_3d": lambda x, r, **kw: ops.roi_align_3d(x, r, 2, 1 / 8, **kw),
     "roi_align_3d_pool": lambda x, r, **kw: ops.roi_align_3d_pool(x, r, 2, 1 / 8, **kw),
-    "roi_align_3d_pool(max)": lambda x, r, **kw: ops.roi_align_3d_pool(x, r, 2, 1 / 8, temporal_mode="max", **kw),
+    "roi_align_3d_pool(max)": lambda x, r, **kw: ops.roi_align_3d_pool(
+        x, r, 2, 1 / 8, temporal_mode="max", **kw
+    ),
 }
 
 
@@ -24,8 +27,11 @@ def _rois_with(row, col, value):
 BAD_ROIS = [
     pytest.param(_rois_with(1, 0, 2.0), r"rois\[1, 0\] \(batch index\) is 2", id="batch-too-large"),
     pytest.param(_rois_with(0, 0, -1.0), r"rois\[0, 0\] \(batch index\) is -1", id="batch-negative"),
-    pytest.param(_rois_with(1, 0, 0.5), r"rois\[1, 0\] \(batch index\) is 0.5, expected an integer",
-                 id="batch-fractional"),
+    pytest.param(
+        _rois_with(1, 0, 0.5),
+        r"rois\[1, 0\] \(batch index\) is 0.5, expected an integer",
+        id="batch-fractional",
+    ),
     pytest.param(_rois_with(0, 0, float("nan")), r"rois\[0, 0\] \(batch index\)", id="batch-nan"),
     pytest.param(_rois_with(1, 3, float("inf")), r"rois\[1, 3\] \(box coordinate\) is inf", id="coord-inf"),
     pytest.param(_rois_with(0, 2, float("nan")), r"rois\[0, 2\] \(box coordinate\) is nan", id="coord-nan"),
@@ -57,11 +63,14 @@ def test_bad_input(op, x, match):
         ROI_OPS[op](x, GOOD_ROIS)
 
 
-@pytest.mark.parametrize("x, match", [
-    pytest.param(X[0], r"temporal_pool: input must have shape \[N, C, T, H, W\]", id="rank-4"),
-    pytest.param(X.int(), r"temporal_pool: input must be float32", id="int"),
-    pytest.param(X[:, :, :0], r"temporal_pool: input must have at least one time step", id="T=0"),
-])
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        pytest.param(X[0], r"temporal_pool: input must have shape \[N, C, T, H, W\]", id="rank-4"),
+        pytest.param(X.int(), r"temporal_pool: input must be float32", id="int"),
+        pytest.param(X[:, :, :0], r"temporal_pool: input must have at least one time step", id="T=0"),
+    ],
+)
 def test_temporal_pool_bad_input(x, match):
     with pytest.raises(RuntimeError, match=match):
         ops.temporal_pool(x)
@@ -104,8 +113,22 @@ def test_bad_backward_arguments():
     with pytest.raises(RuntimeError, match=r"roi_align_3d_backward: input sizes must be non-negative"):
         op.roi_align_3d_backward(g, GOOD_ROIS, 2, 3, -4, 5, 6, 2, 2, 1.0, 0, True)
     with pytest.raises(RuntimeError, match=r"roi_align_3d_pool_backward: argmax must be an int16 tensor"):
-        op.roi_align_3d_pool_backward(g[:, :, :1], GOOD_ROIS, torch.zeros(2, 3, 1, 2, 2, dtype=torch.long),
-                                      2, 3, 4, 5, 6, 2, 2, 1.0, 0, True, "max")
+        op.roi_align_3d_pool_backward(
+            g[:, :, :1],
+            GOOD_ROIS,
+            torch.zeros(2, 3, 1, 2, 2, dtype=torch.long),
+            2,
+            3,
+            4,
+            5,
+            6,
+            2,
+            2,
+            1.0,
+            0,
+            True,
+            "max",
+        )
     with pytest.raises(RuntimeError, match=r"temporal_pool_backward: grad must have shape \[N, C, 1, H, W\]"):
         op.temporal_pool_backward(g, torch.zeros(0, dtype=torch.int16), 4, "avg")
 
@@ -127,8 +150,9 @@ def test_out_of_range_argmax_is_an_error(bad):
     # The same argmax with every value in range is accepted; avg mode ignores the argmax.
     argmax.clamp_(0, 3)
     assert op.temporal_pool_backward(g, argmax, 4, "max").shape == (2, 3, 4, 2, 2)
-    assert op.roi_align_3d_pool_backward(g, GOOD_ROIS, argmax, 2, 3, 4, 5, 6, 2, 2, 1.0, 0, True,
-                                         "max").shape == (2, 3, 4, 5, 6)
+    assert op.roi_align_3d_pool_backward(
+        g, GOOD_ROIS, argmax, 2, 3, 4, 5, 6, 2, 2, 1.0, 0, True, "max"
+    ).shape == (2, 3, 4, 5, 6)
     empty = torch.zeros(0, dtype=torch.int16)
     assert op.temporal_pool_backward(g, empty, 4, "avg").shape == (2, 3, 4, 2, 2)
 
@@ -165,6 +189,8 @@ def test_bad_rois_cuda(rois, match):
 def test_missing_extension_message(monkeypatch):
     monkeypatch.setattr(ops, "_C", None)
     monkeypatch.setattr(ops, "_IMPORT_ERROR", ImportError("no module"))
-    with pytest.raises(ImportError, match=r"slowbench._C .* is not built.*pip install --no-build-isolation -e \."):
+    with pytest.raises(
+        ImportError, match=r"slowbench._C .* is not built.*pip install --no-build-isolation -e \."
+    ):
         ops.roi_align_3d(X, GOOD_ROIS, 2)
     assert not ops.is_available()

@@ -1,6 +1,7 @@
 """Correctness of roi_align_3d, temporal_pool and roi_align_3d_pool against the float64
 pure-PyTorch reference (slowbench/ops_reference.py): forward, backward, gradcheck, opcheck,
 non-contiguous inputs, edge-case RoIs and torch.compile."""
+
 import math
 
 import pytest
@@ -50,16 +51,21 @@ def _tol(dtype):
 def test_vectorised_reference_matches_naive(case):
     x, rois, size, scale, sr, aligned = _inputs(case, "cpu", k=6, seed=1)
     x = x[:, :2, :2]
-    torch.testing.assert_close(roi_align_3d_ref(x, rois, size, scale, sr, aligned),
-                               roi_align_3d_naive(x, rois, size, scale, sr, aligned), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        roi_align_3d_ref(x, rois, size, scale, sr, aligned),
+        roi_align_3d_naive(x, rois, size, scale, sr, aligned),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_known_values_on_a_linear_map():
     # Bilinear interpolation is exact on a linear function, so with every sample inside the
     # map each bin equals the function at the bin centre.
     H = W = 8
-    yy, xx = torch.meshgrid(torch.arange(H, dtype=torch.float64), torch.arange(W, dtype=torch.float64),
-                            indexing="ij")
+    yy, xx = torch.meshgrid(
+        torch.arange(H, dtype=torch.float64), torch.arange(W, dtype=torch.float64), indexing="ij"
+    )
     plane = 10 * yy + xx
     x = torch.stack([plane, 2 * plane]).reshape(1, 1, 2, H, W)
     rois = torch.tensor([[0, 1.5, 1.5, 5.5, 5.5]], dtype=torch.float64)  # aligned: [1, 5] x [1, 5]
@@ -67,7 +73,9 @@ def test_known_values_on_a_linear_map():
     expected = torch.tensor([[22.0, 24.0], [42.0, 44.0]], dtype=torch.float64)
     torch.testing.assert_close(out[0, 0, 0], expected)
     torch.testing.assert_close(out[0, 0, 1], 2 * expected)
-    torch.testing.assert_close(ops.roi_align_3d_pool(x, rois, 2, temporal_mode="avg")[0, 0, 0], 1.5 * expected)
+    torch.testing.assert_close(
+        ops.roi_align_3d_pool(x, rois, 2, temporal_mode="avg")[0, 0, 0], 1.5 * expected
+    )
     torch.testing.assert_close(ops.roi_align_3d_pool(x, rois, 2, temporal_mode="max")[0, 0, 0], 2 * expected)
 
 
@@ -186,8 +194,9 @@ def test_roi_align_3d_pool_backward(case, dtype, mode, device):
 @pytest.mark.parametrize("mode", MODES)
 def test_temporal_pool_backward(mode, device):
     x = make_features((2, 3, 5, 4, 6), generator=torch.Generator().manual_seed(4)).to(device)
-    torch.testing.assert_close(_grad(lambda z: ops.temporal_pool(z, mode), x),
-                               _grad(lambda z: temporal_pool_ref(z, mode), x))
+    torch.testing.assert_close(
+        _grad(lambda z: ops.temporal_pool(z, mode), x), _grad(lambda z: temporal_pool_ref(z, mode), x)
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -196,15 +205,18 @@ def test_gradcheck(mode):
     x = x[:, :2].detach().requires_grad_()
     assert torch.autograd.gradcheck(lambda z: ops.roi_align_3d(z, rois, size, scale, sr, aligned), (x,))
     assert torch.autograd.gradcheck(
-        lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), (x,))
+        lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), (x,)
+    )
     assert torch.autograd.gradcheck(lambda z: ops.temporal_pool(z, mode), (x,))
 
 
 def test_backward_is_deterministic_on_cpu():
     x, rois, size, scale, sr, aligned = _inputs(CASES[2], "cpu", torch.float32, k=40)
-    for fn in (lambda z: ops.roi_align_3d(z, rois, size, scale, sr, aligned),
-               lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, "avg"),
-               lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, "max")):
+    for fn in (
+        lambda z: ops.roi_align_3d(z, rois, size, scale, sr, aligned),
+        lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, "avg"),
+        lambda z: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, "max"),
+    ):
         assert torch.equal(_grad(fn, x), _grad(fn, x))
 
 
@@ -218,9 +230,11 @@ def test_non_contiguous_input_and_grad(mode, device):
     xn = non_contiguous(x)
     rois_nc = torch.stack([rois, rois], 2)[:, :, 0]  # strided rois
     torch.testing.assert_close(rois_nc, rois)
-    for fn in (lambda z, r: ops.roi_align_3d(z, r, size, scale, sr, aligned),
-               lambda z, r: ops.roi_align_3d_pool(z, r, size, scale, sr, aligned, mode),
-               lambda z, r: ops.temporal_pool(z, mode)):
+    for fn in (
+        lambda z, r: ops.roi_align_3d(z, r, size, scale, sr, aligned),
+        lambda z, r: ops.roi_align_3d_pool(z, r, size, scale, sr, aligned, mode),
+        lambda z, r: ops.temporal_pool(z, mode),
+    ):
         torch.testing.assert_close(fn(xn, rois_nc), fn(x, rois))
         # non-contiguous grad_output: backward through a transpose of the output
         a = xn.detach().clone().requires_grad_()
@@ -229,8 +243,10 @@ def test_non_contiguous_input_and_grad(mode, device):
         (gb,) = torch.autograd.grad(fn(b, rois).sin().sum(), b)
         torch.testing.assert_close(ga, gb)
     # a temporal slice view (what a per-slice loop would pass) needs no copy
-    torch.testing.assert_close(ops.roi_align_3d(x[:, :, 1:2], rois, size, scale, sr, aligned),
-                               ops.roi_align_3d(x, rois, size, scale, sr, aligned)[:, :, 1:2])
+    torch.testing.assert_close(
+        ops.roi_align_3d(x[:, :, 1:2], rois, size, scale, sr, aligned),
+        ops.roi_align_3d(x, rois, size, scale, sr, aligned)[:, :, 1:2],
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -257,8 +273,10 @@ def test_empty_channels(device):
 def test_rois_in_float32_with_float64_input():
     x, rois, size, scale, sr, aligned = _inputs(CASES[0], "cpu")
     rois32 = rois.float()
-    torch.testing.assert_close(ops.roi_align_3d(x, rois32, size, scale, sr, aligned),
-                               roi_align_3d_ref(x, rois32.double(), size, scale, sr, aligned))
+    torch.testing.assert_close(
+        ops.roi_align_3d(x, rois32, size, scale, sr, aligned),
+        roi_align_3d_ref(x, rois32.double(), size, scale, sr, aligned),
+    )
 
 
 def test_modules_and_repr():
@@ -266,8 +284,9 @@ def test_modules_and_repr():
     m = ops.RoIAlign3dPool(size, scale, sr, aligned, temporal_mode="max")
     assert "temporal_mode='max'" in repr(m) and "output_size=(3, 4)" in repr(m)
     torch.testing.assert_close(m(x, rois), ops.roi_align_3d_pool(x, rois, size, scale, sr, aligned, "max"))
-    torch.testing.assert_close(ops.RoIAlign3d(size, scale, sr, aligned)(x, rois),
-                               ops.roi_align_3d(x, rois, size, scale, sr, aligned))
+    torch.testing.assert_close(
+        ops.RoIAlign3d(size, scale, sr, aligned)(x, rois), ops.roi_align_3d(x, rois, size, scale, sr, aligned)
+    )
     torch.testing.assert_close(ops.TemporalPool("avg")(x), ops.temporal_pool(x, "avg"))
 
 
@@ -287,11 +306,15 @@ def _opcheck_samples(device):
     yield torch.ops.slowbench.roi_align_3d_backward.default, (g, rois, *x.shape, oh, ow, scale, sr, aligned)
     g1 = g[:, :, :1]
     _, arg = torch.ops.slowbench.roi_align_3d_pool.default(x, rois, oh, ow, scale, sr, aligned, "max")
-    yield torch.ops.slowbench.roi_align_3d_pool_backward.default, (
-        g1, rois, arg, *x.shape, oh, ow, scale, sr, aligned, "max")
+    yield (
+        torch.ops.slowbench.roi_align_3d_pool_backward.default,
+        (g1, rois, arg, *x.shape, oh, ow, scale, sr, aligned, "max"),
+    )
     _, targ = torch.ops.slowbench.temporal_pool.default(x, "max")
-    yield torch.ops.slowbench.temporal_pool_backward.default, (
-        torch.randn_like(x[:, :, :1]), targ, x.shape[2], "max")
+    yield (
+        torch.ops.slowbench.temporal_pool_backward.default,
+        (torch.randn_like(x[:, :, :1]), targ, x.shape[2], "max"),
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -305,9 +328,11 @@ def test_torch_compile_fullgraph(mode):
     x, rois, size, scale, sr, aligned = _inputs(CASES[0], "cpu", torch.float32)
 
     def f(z, r):
-        return (ops.roi_align_3d_pool(z, r, size, scale, sr, aligned, mode).sum()
-                + ops.roi_align_3d(z, r, size, scale, sr, aligned).mean()
-                + ops.temporal_pool(z, mode).sum())
+        return (
+            ops.roi_align_3d_pool(z, r, size, scale, sr, aligned, mode).sum()
+            + ops.roi_align_3d(z, r, size, scale, sr, aligned).mean()
+            + ops.temporal_pool(z, mode).sum()
+        )
 
     compiled = torch.compile(f, backend="aot_eager", fullgraph=True, dynamic=True)
     a = x.detach().clone().requires_grad_()
@@ -334,11 +359,14 @@ def test_matches_torchvision_when_installed():
 def test_huge_sampling_grid(device):
     # ~850 samples per bin and axis: exercises tap merging (CPU) and the direct path (CUDA).
     x = make_features((1, 2, 2, 16, 16), generator=torch.Generator().manual_seed(9)).to(device)
-    rois = torch.tensor([[0, -500.0, -400.0, 1200.0, 1300.0], [0, -3.0, 2.0, 30.0, 12.0]],
-                        dtype=torch.float64, device=device)
+    rois = torch.tensor(
+        [[0, -500.0, -400.0, 1200.0, 1300.0], [0, -3.0, 2.0, 30.0, 12.0]], dtype=torch.float64, device=device
+    )
     for mode in MODES:
-        torch.testing.assert_close(ops.roi_align_3d_pool(x, rois, 2, 1.0, 0, True, mode),
-                                   roi_align_3d_pool_ref(x, rois, 2, 1.0, 0, True, mode))
+        torch.testing.assert_close(
+            ops.roi_align_3d_pool(x, rois, 2, 1.0, 0, True, mode),
+            roi_align_3d_pool_ref(x, rois, 2, 1.0, 0, True, mode),
+        )
     got = _grad(lambda z: ops.roi_align_3d(z, rois, 2, 1.0), x)
     torch.testing.assert_close(got, _grad(lambda z: roi_align_3d_ref(z, rois, 2, 1.0), x))
 
@@ -352,10 +380,15 @@ def test_half_precision_cpu(dtype):
     for mode in MODES:
         out = ops.roi_align_3d_pool(xh, rois, size, scale, sr, aligned, mode)
         assert out.dtype == dtype
-        torch.testing.assert_close(out.float(), roi_align_3d_pool_ref(xh.double(), rois.double(), size, scale, sr,
-                                                                      aligned, mode).float(), **tol)
+        torch.testing.assert_close(
+            out.float(),
+            roi_align_3d_pool_ref(xh.double(), rois.double(), size, scale, sr, aligned, mode).float(),
+            **tol,
+        )
         got = _grad(lambda z, mode=mode: ops.roi_align_3d_pool(z, rois, size, scale, sr, aligned, mode), xh)
         assert got.dtype == dtype
-        ref = _grad(lambda z, mode=mode: roi_align_3d_pool_ref(z, rois.double(), size, scale, sr, aligned, mode),
-                    xh.double())
+        ref = _grad(
+            lambda z, mode=mode: roi_align_3d_pool_ref(z, rois.double(), size, scale, sr, aligned, mode),
+            xh.double(),
+        )
         torch.testing.assert_close(got.float(), ref.float(), **tol)

@@ -1,4 +1,5 @@
 """`python -m benchmarks.zoo`: the model-zoo table runner."""
+
 import json
 import os
 import pathlib
@@ -11,14 +12,27 @@ from benchmarks import zoo as runner
 from slowbench.zoo import ROWS, get_row
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-MEASURED_COLUMNS = ["params (M)", "GFLOPs", "latency (ms)", "clips/s", "train step (s)",
-                    "peak mem (MB)", "reproduced"]
+MEASURED_COLUMNS = [
+    "params (M)",
+    "GFLOPs",
+    "latency (ms)",
+    "clips/s",
+    "train step (s)",
+    "peak mem (MB)",
+    "reproduced",
+]
 
 
 def run_runner(*args):
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "benchmarks.zoo", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.zoo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def markdown_table(text, title):
@@ -34,8 +48,15 @@ def test_quick_run_on_two_rows_writes_tables_with_every_column(tmp_path):
     results.parent.mkdir()
     results.write_text(json.dumps({"row": "ava21-k400-r50-4x16", "mAP": 0.1234, "epochs": 1}))
     out = tmp_path / "docs" / "model_zoo.md"
-    proc = run_runner("--quick", "--rows", "ava21-k400-r50-4x16,multisports-k400-r50-4x16",
-                      "--out", str(out), "--results", str(results))
+    proc = run_runner(
+        "--quick",
+        "--rows",
+        "ava21-k400-r50-4x16,multisports-k400-r50-4x16",
+        "--out",
+        str(out),
+        "--results",
+        str(results),
+    )
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert (out.parent / "model_zoo.png").stat().st_size > 1000
@@ -47,7 +68,9 @@ def test_quick_run_on_two_rows_writes_tables_with_every_column(tmp_path):
     row = dict(zip(header, body[0]))
     assert row["mAP"] == "20.72"
     assert row["reproduced"] == "mAP 12.34"
-    assert 30 < float(row["params (M)"]) < 33  # R50 detector: 31.8 M (published R50: 32.45 M with a 400-way fc)
+    assert (
+        30 < float(row["params (M)"]) < 33
+    )  # R50 detector: 31.8 M (published R50: 32.45 M with a 400-way fc)
     assert float(row["GFLOPs"]) == pytest.approx(2 * 56.7, rel=0.02)  # analytic 56.7 GMACs at 4x256x340
     assert float(row["latency (ms)"]) > 0 and float(row["peak mem (MB)"]) > 100
 
@@ -79,12 +102,14 @@ def test_tables_follow_the_seed_layout_without_measuring():
 def test_reproduced_metrics_take_the_newest_file_per_row(tmp_path):
     old, new, other, junk = (tmp_path / f"{n}.json" for n in ("old", "new", "other", "junk"))
     old.write_text(json.dumps({"row": "ava22-k700-16x4", "mAP": 0.2}))
-    new.write_text(json.dumps({"row": get_row("ava22-k700-16x4").config, "mAP": 0.3,
-                               "synthetic": True}))
+    new.write_text(json.dumps({"row": get_row("ava22-k700-16x4").config, "mAP": 0.3, "synthetic": True}))
     os.utime(old, (1, 1))
-    other.write_text(json.dumps({"row": "multisports-k400-r50-4x16", "frame_mAP": 0.5,
-                                 "video_mAP": {"0.5": 0.25}}))
+    other.write_text(
+        json.dumps({"row": "multisports-k400-r50-4x16", "frame_mAP": 0.5, "video_mAP": {"0.5": 0.25}})
+    )
     junk.write_text("{not json")
     found = runner.reproduced_metrics([old, new, other, junk])
-    assert found == {"ava22-k700-16x4": "mAP 30.00 (synthetic data)",
-                     "multisports-k400-r50-4x16": "f-mAP 50.00; v@0.5 25.00"}
+    assert found == {
+        "ava22-k700-16x4": "mAP 30.00 (synthetic data)",
+        "multisports-k400-r50-4x16": "f-mAP 50.00; v@0.5 25.00",
+    }
