@@ -6,7 +6,6 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
-from slowbench.data.worker_setup import init_worker
 from slowbench.engine.distributed import DistInfo, gather_to_main
 from slowbench.engine.mixed_precision import MixedPrecision
 
@@ -35,7 +34,6 @@ def predict_split(
         shuffle=False,
         collate_fn=collate,
         num_workers=workers,
-        worker_init_fn=init_worker,
     )
     was_training = detector.training
     detector.eval()

@@ -17,7 +17,6 @@ from tqdm import tqdm
 from eval.atomic import atomic_json
 from slowbench.checkpoint import load_pretrained, read_checkpoint
 from slowbench.data import build_dataset, collate
-from slowbench.data.worker_setup import init_worker
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
@@ -115,7 +114,6 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
         sampler=sampler,
         collate_fn=collate,
         num_workers=plan.workers,
-        worker_init_fn=init_worker,
         generator=torch.Generator().manual_seed(plan.seed),
         pin_memory=info.device.type == "cuda",
     )
