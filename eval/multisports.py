@@ -27,6 +27,7 @@ import numpy as np
 
 from eval.atomic import atomic_json
 from eval.errors import ArgumentParser, InputError, run_cli
+from eval.fork_map import usable_cpus
 from eval.frame_ap import frame_ap
 from eval.multisports_io import (
     DEFAULT_GT_PATH,
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 COMPAT_MODES = ("mmaction2",)
+# The command line's default linking processes: more split the work too finely to pay off.
+MAX_WORKERS = 8
 # Generated like the reference (Python floats such as 0.30000000000000004).
 VIDEO_THRESHOLD_SETS = {
     "0.2": [0.2],
@@ -105,8 +108,9 @@ class Prepared:
     frame_thr: float
 
 
-def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source="frame_dets"):
-    """Validates the inputs and links tubes when none are given; returns a `Prepared`."""
+def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source="frame_dets", *, workers=1):
+    """Validates the inputs and links tubes when none are given (`workers` processes, see
+    `link_tubes`); returns a `Prepared`."""
     if compat not in (None, *COMPAT_MODES):
         raise InputError(f"compat: expected one of {', '.join(COMPAT_MODES)} or None, got {compat!r}")
     if not (isinstance(frame_thr, (int, float)) and 0 < frame_thr <= 1):
@@ -114,7 +118,7 @@ def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source=
     gt = prepare_gt(gt)
     frame_dets = check_frame_dets(gt, frame_dets, source)
     if video_dets is None:
-        tubes = link_tubes(gt, frame_dets, compat=compat)
+        tubes = link_tubes(gt, frame_dets, compat=compat, workers=workers)
         tube_source = "linked (mmaction2 score bug)" if compat == "mmaction2" else "linked"
     else:
         tubes = check_video_dets(gt, video_dets, f"{source}: video_dets")
@@ -191,14 +195,28 @@ def _run(argv):
         help="write frame_detections.pkl and video_detections.pkl for the official toolkit here",
     )
     parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(usable_cpus(), MAX_WORKERS),
+        help=f"processes that link tubes side by side (default: usable CPUs, at most {MAX_WORKERS})",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        raise InputError(f"--workers: expected a whole number >= 1, got {args.workers}")
     _check_errors_thr(args.thr)
     frame_dets, video_dets, recorded_gt = load_predictions(args.preds)
     gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
     if not os.path.isfile(gt_path):
         raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
     prepared = prepare(
-        load_gt(gt_path), frame_dets, video_dets, args.frame_thr, args.compat, source=args.preds
+        load_gt(gt_path),
+        frame_dets,
+        video_dets,
+        args.frame_thr,
+        args.compat,
+        source=args.preds,
+        workers=args.workers,
     )
     if args.save_official:
         from eval.official_files import write_official_files

@@ -22,6 +22,7 @@ import gc
 import numpy as np
 
 from eval.box_iou import paired_iou
+from eval.fork_map import fork_map
 from eval.int_sort import descending_rank, order_by
 
 __all__ = ["link_tubes", "NMS_OVERLAP", "TOP_K", "LINK_IOU", "MIN_TUBE_SCORE", "MIN_TUBE_LENGTH"]
@@ -33,11 +34,14 @@ MIN_TUBE_SCORE = 0.005
 MIN_TUBE_LENGTH = 15
 
 
-def link_tubes(gt, frame_dets, *, compat=None):
+def link_tubes(gt, frame_dets, *, compat=None, workers=1):
     """Tubes per label: {label: [(video name, tube score, float32 tube [T, 6])]} for every label.
 
     gt: `GroundTruth` (videos, frame counts, labels); frame_dets: validated float64 `[N, 8]`.
     A tube row is (frame, x1, y1, x2, y2, box score); the tube score is the mean box score.
+    workers > 1: videos are split into that many runs of about equal detection counts, linked
+    side by side in forked processes (`eval.fork_map`; only for a process without threads of
+    its own); the tubes are the same.
     """
     tubes = {label: [] for label in range(len(gt.labels))}
     if len(frame_dets) == 0:
@@ -46,6 +50,33 @@ def link_tubes(gt, frame_dets, *, compat=None):
     if compat == "mmaction2":
         score[:] = frame_dets[-1, 3]
     video = frame_dets[:, 0].astype(np.int64)
+    parts = fork_map(
+        lambda rows: _link_rows(gt, frame_dets[rows], score[rows], video[rows]),
+        _video_runs(video, workers),
+    )
+    for part in parts:  # runs of videos in ascending order: each label's tubes stay in video order
+        for label, found in part.items():
+            tubes[label].extend(found)
+    return tubes
+
+
+def _video_runs(video, count):
+    """Row selections (all rows, or row indices `[n_i]`) of at most `count` runs of consecutive
+    video indices with about equal numbers of rows (rows keep their file order)."""
+    if count <= 1:
+        return [slice(None)]
+    rows_per_video = np.bincount(video)
+    bounds = np.searchsorted(np.cumsum(rows_per_video), np.arange(1, count) * video.size / count, "right")
+    edges = np.unique(np.concatenate([[0], bounds, [rows_per_video.size]]))
+    run_of_row = np.searchsorted(edges, video, "right") - 1
+    return [
+        rows for rows in (np.flatnonzero(run_of_row == run) for run in range(edges.size - 1)) if rows.size
+    ]
+
+
+def _link_rows(gt, frame_dets, score, video):
+    """`link_tubes` of the given rows (whole videos), scores already chosen: {label: tubes}."""
+    tubes = {}
     label = frame_dets[:, 2].astype(np.int64)
     frame = frame_dets[:, 1].astype(np.int64)
     frame_span = int(gt.nframes.max()) + 2
@@ -93,7 +124,7 @@ def link_tubes(gt, frame_dets, *, compat=None):
             for start, members in state.link(first, last, int(gt.nframes[video_index])):
                 tube = _build_tube(start, members, boxes, box_score)
                 if tube is not None:
-                    tubes[label_index].append((gt.videos[video_index], *tube))
+                    tubes.setdefault(label_index, []).append((gt.videos[video_index], *tube))
     return tubes
 
 

@@ -201,6 +201,14 @@ def test_bad_input_is_one_line_exit_2(tmp_path, cli, preds, gt, message):
     assert "hacked" not in done.stdout
 
 
+def test_workers_must_be_at_least_one(tmp_path, cli):
+    (tmp_path / "preds.pkl").write_bytes(pickle.dumps(np.zeros((0, 8))))
+    (tmp_path / "gt.pkl").write_bytes(pickle.dumps(_gt_dict()))
+    done = cli(tmp_path / "preds.pkl", "--gt", tmp_path / "gt.pkl", "--workers", "0")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --workers: expected a whole number >= 1, got 0"
+
+
 def test_real_process_bad_input_and_unknown_labels(tmp_path):
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(_gt_dict()))
     (tmp_path / "bad.pkl").write_bytes(pickle.dumps(np.zeros((3, 5))))

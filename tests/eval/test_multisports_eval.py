@@ -241,6 +241,28 @@ def test_linking_matches_frame_by_frame_loop(random_case, bug):
             np.testing.assert_array_equal(a, b)
 
 
+def _assert_same_tubes(got, expected):
+    assert got.keys() == expected.keys()
+    for label in expected:
+        assert [(v, s) for v, s, _ in got[label]] == [(v, s) for v, s, _ in expected[label]]
+        for (_, _, a), (_, _, b) in zip(got[label], expected[label]):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("compat", [None, "mmaction2"])
+def test_linking_in_several_processes_gives_the_same_tubes(compat):
+    # Eight videos of four sports: every label has tubes in videos of different processes.
+    gt, frame_dets = multisports_case(seed=5, videos=8, min_frames=600, max_frames=650, tubes_per_video=4)
+    gt = prepare_gt(gt)
+    # Also with rows of all videos interleaved: each process keeps its rows in file order.
+    shuffled = frame_dets[np.random.default_rng(3).permutation(len(frame_dets))]
+    for dets in (frame_dets, shuffled):
+        one = link_tubes(gt, dets, compat=compat)
+        assert sum(map(len, one.values())) > 5
+        for workers in (2, 3, 8):
+            _assert_same_tubes(link_tubes(gt, dets, compat=compat, workers=workers), one)
+
+
 def test_gt_dict_is_not_modified(random_case):
     gt, frame_dets = random_case
     before = copy.deepcopy(gt)

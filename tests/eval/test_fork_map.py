@@ -1,0 +1,70 @@
+"""eval.fork_map: results in order from forked children, their exceptions re-raised here."""
+
+import os
+import time
+
+import pytest
+
+from eval.errors import InputError
+from eval.fork_map import ChildTraceback, fork_map
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def test_results_in_item_order_each_from_its_own_process():
+    got = fork_map(lambda item: (item * item, os.getpid()), [3, 1, 2])
+    assert [value for value, _ in got] == [9, 1, 4]
+    pids = [pid for _, pid in got]
+    assert pids[0] == os.getpid() and len(set(pids)) == 3
+
+
+def test_one_item_runs_here():
+    assert fork_map(lambda item: os.getpid(), ["only"]) == [os.getpid()]
+
+
+def _refuse(item):
+    if item == "bad":
+        raise InputError("bad.csv:3: not a number")
+    return item
+
+
+def test_a_childs_exception_keeps_its_type_message_and_traceback():
+    with pytest.raises(InputError, match=r"^bad.csv:3: not a number$") as caught:
+        fork_map(_refuse, ["good", "bad"])
+    assert isinstance(caught.value.__cause__, ChildTraceback)
+    assert "in _refuse" in str(caught.value.__cause__)
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no pickling")
+
+
+def test_an_exception_that_cannot_be_pickled_arrives_as_its_text():
+    def fail(item):
+        if item:
+            raise _Unpicklable("lost detail")
+
+    with pytest.raises(RuntimeError, match="_Unpicklable: lost detail"):
+        fork_map(fail, [0, 1])
+
+
+def test_a_child_that_dies_without_a_result_is_an_error():
+    def die(item):
+        if item:
+            os._exit(3)
+
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        fork_map(die, [0, 1])
+
+
+def test_children_are_stopped_when_this_process_fails_first():
+    def work(item):
+        if item == 0:
+            raise ValueError("here first")
+        time.sleep(60)
+
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="here first"):
+        fork_map(work, [0, 1, 2])
+    assert time.monotonic() - start < 30
