@@ -20,6 +20,7 @@ from slowbench.data.worker_setup import default_workers
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
 from slowbench.engine.inference import predict_split
+from slowbench.engine.input_wait import InputWait
 from slowbench.engine.mixed_precision import MixedPrecision, add_amp_argument
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
@@ -119,6 +120,7 @@ def test(args) -> dict:
     overrides = meta.get("model_overrides") or {}
     val = build_val_split(row_for_model(row, overrides), data_root, pipeline, args.part)
     detector.to(info.device)
+    input_wait = InputWait()
     predictions = predict_split(
         detector,
         val.dataset,
@@ -127,6 +129,7 @@ def test(args) -> dict:
         workers=args.workers,
         desc="test",
         precision=MixedPrecision(args.amp, info.device),
+        input_wait=input_wait,
     )
     result = None
     if info.is_main:
@@ -138,7 +141,9 @@ def test(args) -> dict:
             "data_root": str(data_root),
             "seconds": round(time.perf_counter() - started, 1),
             "device": str(info.device),
+            "input": {**input_wait.summary(), "workers": args.workers},
         }
+        print(input_wait.describe(args.workers))
         print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")
         if args.dump:
             print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")

@@ -6,6 +6,7 @@
 #   bash tools/gpu_session.sh bench [PYTEST_ARGS]       # bench_gpu.py, bench_ops.py (CUDA cases), bench_model.py
 #   bash tools/gpu_session.sh zoo [ZOO_ARGS]            # python -m benchmarks.zoo --device cuda (e.g. --rows a,b)
 #   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
+#   bash tools/gpu_session.sh input                     # is slowbench.test input-bound here? (host vs GPU)
 #
 # Device machines start bare: build-test always builds (pip install -e with FORCE_CUDA=1), the
 # other stages build first unless slowbench._C already has CUDA kernels. Every stage prints the
@@ -27,7 +28,7 @@ mkdir -p "$OUT"
 failed=0
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 
 # step NAME MAX_S CMD...: runs CMD for at most MAX_S seconds and what is left of the budget,
@@ -171,8 +172,20 @@ sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread \
   step "ncu details" 60 bash -c "ncu --import '$report.ncu-rep' --page details > '$OUT/ncu_details.txt'"
 }
 
+# Whether `slowbench.test` waits for its loader here: the faithful pipeline's clips/s per worker
+# on this host's cores (720p JPEGs, bench_data.py) against the detector's batch-1 clips/s on this
+# GPU (benchmarks.zoo at the rows' real test shapes); the default workers are min(8, cores).
+stage_input() {
+  ensure_built
+  echo "usable cores: $("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))')" | tee -a "$OUT/summary.txt"
+  step "bench_data (host, per worker)" 240 "${PYTEST[@]}" benchmarks/bench_data.py --benchmark-only \
+    --benchmark-json="$OUT/bench_data.json"
+  step "zoo 4x16 and 16x4 (GPU, batch 1)" 240 "$PY" -m benchmarks.zoo --device cuda \
+    --rows ava21-k400-r50-4x16,ava22-k700-16x4 --out "$OUT/zoo_input.md"
+}
+
 case "$STAGE" in
-  build-test | sanitize | bench | zoo | ncu) ;;
+  build-test | sanitize | bench | zoo | ncu | input) ;;
   *)
     echo "error: unknown stage '${STAGE}'" >&2
     usage
@@ -187,6 +200,7 @@ case "$STAGE" in
   bench) stage_bench "$@" ;;
   zoo) stage_zoo "$@" ;;
   ncu) stage_ncu ;;
+  input) stage_input ;;
 esac
 echo "== summary ($STAGE, ${SECONDS} s)"
 cat "$OUT/summary.txt"

@@ -106,6 +106,11 @@ def test_test_command_reproduces_the_final_validation(trained, tested):
     assert metrics["frame_mAP"] == result["frame_mAP"]
     assert metrics["video_mAP"] == result["video_mAP"]
     assert f"frame_mAP {result['frame_mAP']:.4f} video_mAP@0.2 {result['video_mAP']['0.2']:.4f}" in stdout
+    # Where the time went: every clip timed, loader waits and forward passes separately.
+    timing = metrics["input"]
+    assert timing["clips"] == 150 and timing["workers"] == 0
+    assert timing["working_s"] > 0 and timing["clips_per_s"] > 0 and 0 <= timing["waiting_share"] <= 1
+    assert f"input: 150 clips, {timing['clips_per_s']} clips/s after the first;" in stdout
 
 
 def test_dump_covers_every_annotated_val_frame(tiny_multisports, tested):
