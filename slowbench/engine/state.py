@@ -1,10 +1,12 @@
-"""Training checkpoints: write and restore model, optimizer, scheduler, RNG and position (read with
-``slowbench.checkpoint.read_checkpoint``).
+"""Training checkpoints: write and restore model, optimizer, scheduler, loss scaler, RNG and position
+(read with ``slowbench.checkpoint.read_checkpoint``).
 
 File layout (a plain dict, loadable with ``torch.load(weights_only=True)``; ``state_dict`` + ``meta`` is
 also what ``slowbench.checkpoint.load_checkpoint`` reads, like an mmaction2 checkpoint):
-``{"state_dict", "meta", "optimizer", "scheduler", "rng", "epoch", "iteration"}``, where ``epoch`` and
-``iteration`` say how far training got: the next step is global iteration ``iteration``.
+``{"state_dict", "meta", "optimizer", "scheduler", "scaler", "rng", "epoch", "iteration"}``, where
+``scaler`` is the GradScaler's ``state_dict()`` (``{}`` unless fp16; files written before it existed
+lack it) and ``epoch`` and ``iteration`` say how far training got: the next step is global iteration
+``iteration``.
 """
 
 import pathlib
@@ -50,7 +52,7 @@ def set_rng_state(state: dict) -> None:
 
 
 def save_training_state(
-    path, *, model, optimizer, scheduler, epoch: int, iteration: int, meta: dict
+    path, *, model, optimizer, scheduler, scaler, epoch: int, iteration: int, meta: dict
 ) -> pathlib.Path:
     """Writes the full training state atomically (``model`` unwrapped from DDP by the caller)."""
     path = pathlib.Path(path)
@@ -60,6 +62,7 @@ def save_training_state(
         meta=meta,
         optimizer=optimizer.state_dict(),
         scheduler=scheduler.state_dict(),
+        scaler=scaler.state_dict(),
         rng=rng_state(),
         epoch=epoch,
         iteration=iteration,
@@ -67,7 +70,7 @@ def save_training_state(
     return path
 
 
-def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[int, int]:
+def restore_training_state(ckpt: dict, *, model, optimizer, scheduler, scaler) -> tuple[int, int]:
     """Loads a ``save_training_state`` dict into the objects; returns ``(epoch, iteration)`` to go on from."""
     missing = [k for k in ("optimizer", "scheduler", "rng", "epoch", "iteration") if k not in ckpt]
     if missing:
@@ -78,5 +81,7 @@ def restore_training_state(ckpt: dict, *, model, optimizer, scheduler) -> tuple[
     model.load_state_dict(ckpt["state_dict"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
+    if ckpt.get("scaler"):  # absent from older files, {} when the run had no fp16 scaler
+        scaler.load_state_dict(ckpt["scaler"])
     set_rng_state(ckpt["rng"])
     return int(ckpt["epoch"]), int(ckpt["iteration"])

@@ -30,8 +30,9 @@ from slowbench.engine.val_parts import ValSplit, build_val_split, evaluate_val
 from slowbench.errors import CheckpointError, InputError
 from slowbench.models import build_detector
 
-# Checkpoint meta keys that must match for --resume to continue a run.
-RESUME_KEYS = ("row", "batch_size", "world_size", "epochs", "model_overrides")
+# Checkpoint meta keys that must match for --resume to continue a run (``amp``: the saved loss
+# scaler state only fits the precision it was saved under).
+RESUME_KEYS = ("row", "batch_size", "world_size", "epochs", "model_overrides", "amp")
 
 
 class LossForward(torch.nn.Module):
@@ -193,7 +194,8 @@ def _load_pretrained(run: TrainingRun, path) -> None:
 
 
 def _resume(run: TrainingRun, path) -> None:
-    """Restores model, optimiser, scheduler and RNG states; the run goes on at its iteration."""
+    """Restores model, optimiser, scheduler, loss scaler and RNG states; the run goes on at its
+    iteration."""
     ckpt = read_checkpoint(path)
     saved = ckpt.get("meta", {})
     for key in RESUME_KEYS:
@@ -203,7 +205,11 @@ def _resume(run: TrainingRun, path) -> None:
                 f"{saved.get(key)!r}, this run {key}={run.meta[key]!r}"
             )
     _, run.iteration = restore_training_state(
-        ckpt, model=run.detector, optimizer=run.optimizer, scheduler=run.scheduler
+        ckpt,
+        model=run.detector,
+        optimizer=run.optimizer,
+        scheduler=run.scheduler,
+        scaler=run.precision.scaler,
     )
     run.say(f"resumed from {path} at iteration {run.iteration}/{run.total_iters}")
 
@@ -301,6 +307,7 @@ def save_state(run: TrainingRun, epoch: int) -> None:
             model=run.detector,
             optimizer=run.optimizer,
             scheduler=run.scheduler,
+            scaler=run.precision.scaler,
             epoch=epoch,
             iteration=run.iteration,
             meta=run.meta,

@@ -58,11 +58,13 @@ def test_stop_mid_epoch_then_resume_equals_uninterrupted(
     assert events.count("start") == 2 and events[-1] == "done"
 
 
-def test_resume_refuses_a_different_setup(tiny_ava, tmp_path, restore_determinism, capsys):
+# amp: a checkpoint's loss scaler state belongs to the precision it was saved under.
+@pytest.mark.parametrize("changed, key", [(["--batch-size", "3"], "batch_size"), (["--amp"], "amp")])
+def test_resume_refuses_a_different_setup(tiny_ava, tmp_path, restore_determinism, capsys, changed, key):
     assert run(tiny_ava, tmp_path, "--stop-after", "1") == 0
     capsys.readouterr()
-    assert run(tiny_ava, tmp_path, "--resume", "--batch-size", "3") == 2
-    assert "batch_size" in capsys.readouterr().err
+    assert run(tiny_ava, tmp_path, "--resume", *changed) == 2
+    assert f"checkpoint has {key}=" in capsys.readouterr().err
 
 
 def test_sigkilled_run_resumes_from_its_last_atomic_checkpoint(tiny_ava, uninterrupted, tmp_path):
