@@ -63,7 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=at_least(0),
         default=default_workers(),
         help="data-loading worker processes (0: load in the main process; default: the "
-        "usable cores, at most 8)",
+        "usable cores less one, at most 16)",
     )
     p.add_argument(
         "--fast-decode",

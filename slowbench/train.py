@@ -65,7 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--workers",
         type=at_least(0),
         help="data-loading worker processes per process (0: load in the main process; "
-        "default: the usable cores, at most 8, or 0 on synthetic data)",
+        "default: the usable cores less one, at most 16, or 0 on synthetic data)",
     )
     p.add_argument(
         "--val-every", type=at_least(1), default=1, help="validate every N epochs (and at the end)"
