@@ -16,3 +16,16 @@ def run_main(capsys):
         return subprocess.CompletedProcess(args, status, captured.out, captured.err)
 
     return call
+
+
+@pytest.fixture
+def write_files(tmp_path):
+    """Writes {file name: text} into the test's folder; returns {file name: path}."""
+
+    def write(texts):
+        paths = {name: tmp_path / name for name in texts}
+        for name, text in texts.items():
+            paths[name].write_text(text)
+        return paths
+
+    return write

@@ -222,12 +222,8 @@ PRED_2020 = (
 
 
 @pytest.fixture
-def files(tmp_path):
-    paths = {}
-    for name, text in (("map.pbtxt", MAP), ("gt.csv", GT_2020), ("pred.csv", PRED_2020)):
-        paths[name] = tmp_path / name
-        paths[name].write_text(text)
-    return paths
+def files(write_files):
+    return write_files({"map.pbtxt": MAP, "gt.csv": GT_2020, "pred.csv": PRED_2020})
 
 
 def test_reader_splits_empty_keyframes(files):

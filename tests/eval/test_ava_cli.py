@@ -35,12 +35,8 @@ def cli(run_main):
 
 
 @pytest.fixture
-def files(tmp_path):
-    paths = {}
-    for name, text in (("map.pbtxt", LABEL_MAP), ("gt.csv", GT), ("pred.csv", PRED)):
-        paths[name] = tmp_path / name
-        paths[name].write_text(text)
-    return paths
+def files(write_files):
+    return write_files({"map.pbtxt": LABEL_MAP, "gt.csv": GT, "pred.csv": PRED})
 
 
 @pytest.mark.shared_data
