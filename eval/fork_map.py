@@ -9,6 +9,7 @@ stays held forever in the child. The library functions therefore default to one 
 import os
 import pickle
 import signal
+import sys
 import traceback
 
 __all__ = ["fork_map", "usable_cpus", "ChildTraceback"]
@@ -29,10 +30,11 @@ def usable_cpus():
 def fork_map(function, items):
     """`[function(item) for item in items]`, the first item in this process and every other in a
     forked child at the same time. Results come back pickled; an exception raised in a child is
-    re-raised here (its type and message kept, its traceback attached). Without `os.fork` all
-    items run here, one after another."""
+    re-raised here (its type and message kept, its traceback attached). Off Linux all items run
+    here, one after another: Windows has no fork, and on macOS system libraries (Accelerate, which
+    numpy may use) are not safe to use in a forked child."""
     items = list(items)
-    if len(items) < 2 or not hasattr(os, "fork"):
+    if len(items) < 2 or not sys.platform.startswith("linux"):
         return [function(item) for item in items]
     children = []
     try:
