@@ -25,7 +25,7 @@ from slowbench.engine.mixed_precision import MixedPrecision, add_amp_argument
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.engine.val_parts import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
-from slowbench.engine.validation import check_dump_path
+from slowbench.engine.validation import check_dump_path, headline
 from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
 from slowbench.zoo import get_row
 
@@ -55,7 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="AVA-Kinetics rows: validate on the AVA part, the Kinetics part or both (default: "
         "both when the data root has the Kinetics part, else ava)",
     )
-    p.add_argument("--json", help="also write the metrics as JSON to this file")
+    p.add_argument(
+        "--json",
+        help="also write the metrics as JSON to this file, with the evaluator's per-class "
+        "results (python -m eval.compare A.json B.json compares two runs)",
+    )
     p.add_argument("--device", default="auto", help="cpu, cuda or cuda:N (default: cuda when available)")
     add_amp_argument(p)
     p.add_argument(
@@ -133,7 +137,8 @@ def test(args) -> dict:
     )
     result = None
     if info.is_main:
-        metrics = evaluate_val(val, predictions, report=args.report)
+        evaluation = evaluate_val(val, predictions, report=args.report)
+        metrics = headline(evaluation)
         result = {
             "row": row.name,
             **metrics,
@@ -142,6 +147,8 @@ def test(args) -> dict:
             "seconds": round(time.perf_counter() - started, 1),
             "device": str(info.device),
             "input": {**input_wait.summary(), "workers": args.workers},
+            # The evaluator's --json fields (per_class, ...): eval.compare reads this file as is.
+            **evaluation,
         }
         print(input_wait.describe(args.workers))
         print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")

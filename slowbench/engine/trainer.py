@@ -27,6 +27,7 @@ from slowbench.engine.sampling import EpochSampler, SeededDataset
 from slowbench.engine.schedule import schedule_from_row
 from slowbench.engine.state import restore_training_state, save_training_state
 from slowbench.engine.val_parts import ValSplit, build_val_split, evaluate_val
+from slowbench.engine.validation import headline
 from slowbench.errors import CheckpointError, InputError
 from slowbench.models import build_detector
 
@@ -328,7 +329,7 @@ def validate(run: TrainingRun, epoch: int) -> dict:
     )
     metrics = None
     if run.info.is_main:
-        metrics = evaluate_val(run.val, predictions)
+        metrics = headline(evaluate_val(run.val, predictions))
         run.event("val", epoch=epoch, **metrics)
     return distributed.broadcast_from_main(run.info, metrics)
 

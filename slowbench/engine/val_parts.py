@@ -112,8 +112,8 @@ def build_val_split(row, data_root, pipeline, part=None) -> ValSplit:
 
 
 def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
-    """Metrics (fractions). One part: that part's ``{"mAP"}`` (``{"frame_mAP", "video_mAP"}`` for
-    MultiSports). AVA-Kinetics with both parts: ``{"mAP"}`` of the union, ``"ava_mAP"`` and
+    """The evaluator's result (``evaluate_predictions``; ``headline`` picks the metrics). One part:
+    that part's. AVA-Kinetics with both parts: the union's, plus ``"ava_mAP"`` and
     ``"kinetics_mAP"``. ``report`` (a directory): eval's HTML report of the headline ``mAP``."""
     row = val.row
     if row.dataset != "ava-kinetics":
@@ -138,7 +138,7 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
             "parts": " + ".join(part.name for part in val.parts),
         }
         write_result_report(report, "ava", result, settings)
-    return {"mAP": result["mAP"], **scored}
+    return {**result, **scored}
 
 
 def _official_detections(part: ValPart, predictions) -> pd.DataFrame:

@@ -12,11 +12,21 @@ from eval.pr_plot import pop_curves
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
 
+# The figures a run reports and logs, in this order, of those an evaluation result holds.
+HEADLINE_KEYS = ("mAP", "ava_mAP", "kinetics_mAP", "frame_mAP", "video_mAP")
+
+
+def headline(result: dict) -> dict:
+    """The headline metrics of an evaluation result: ``{"mAP"}`` (AVA; with ``ava_mAP`` and
+    ``kinetics_mAP`` for both AVA-Kinetics parts) or ``{"frame_mAP", "video_mAP"}``."""
+    return {key: result[key] for key in HEADLINE_KEYS if key in result}
+
 
 def evaluate_predictions(row, files, predictions, report=None) -> dict:
-    """Metrics of a row's val predictions (fractions): ``{"mAP"}`` for AVA rows, else
-    ``{"frame_mAP", "video_mAP"}``; ``files`` is the val split's ``slowbench.data.layout.DatasetFiles``.
-    With ``report`` (a directory), the evaluator's HTML report (error analysis included) goes there."""
+    """The evaluator's result for a row's val predictions: what ``eval.ava`` / ``eval.multisports``
+    write with ``--json`` (fractions; ``headline`` picks the headline metrics); ``files`` is the
+    val split's ``slowbench.data.layout.DatasetFiles``. With ``report`` (a directory), the
+    evaluator's HTML report (error analysis included) goes there and the result holds the errors."""
     details = {"keep_curves": True, "errors": True} if report else {}
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
@@ -27,7 +37,7 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
             errors_thr=0.5 if report else None,
         )
         write_result_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
-        return {"frame_mAP": result["frame_mAP"], "video_mAP": result["video_mAP"]}
+        return result
     excluded = (
         eval.ava.read_exclusions(files.exclusions)
         if files.exclusions is not None and pathlib.Path(files.exclusions).is_file()
@@ -43,7 +53,7 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
     write_result_report(
         report, "ava", result, {"row": row.name, "protocol": result["protocol"], "gt": files.annotations}
     )
-    return {"mAP": result["mAP"]}
+    return result
 
 
 def write_result_report(directory, kind, result, settings) -> None:

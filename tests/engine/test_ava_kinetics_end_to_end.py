@@ -158,6 +158,12 @@ def test_test_both_parts_reproduces_validation_and_dumps_official_csvs(trained, 
         empty_keyframes=empty,
     )
     assert union["mAP"] == pytest.approx(metrics["mAP"], abs=1e-12)
+    # --json holds the headline evaluation's own --json fields, per class.
+    assert metrics["protocol"] == "activitynet-2020"
+    assert {key: entry["ap"] for key, entry in metrics["per_class"].items()} == pytest.approx(
+        {key: entry["ap"] for key, entry in union["per_class"].items()}, abs=1e-12
+    )
+    assert "errors" in metrics  # --report evaluates with the error analysis
 
 
 @pytest.mark.parametrize("part", ["ava", "kinetics"])
@@ -166,6 +172,7 @@ def test_one_part_alone(trained, tmp_path, part):
     metrics, stdout = run_test_cli(trained, tmp_path, "--part", part)
     assert metrics["mAP"] == pytest.approx(result[f"{part}_mAP"], abs=1e-12)
     assert f"{part}_mAP" not in metrics
+    assert metrics["protocol"] == {"ava": "mmaction2", "kinetics": "activitynet-2020"}[part]
     written = tmp_path / ("pred.csv" if part == "ava" else "pred_kinetics.csv")
     assert f"wrote {written}\n" in stdout
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from engine_helpers import TINY_MODEL_ARGS, one_thread
 
+import eval.compare
 import eval.multisports
 from eval.report import percent
 from eval.safe_pickle import load as safe_load
@@ -111,6 +112,18 @@ def test_test_command_reproduces_the_final_validation(trained, tested):
     assert timing["clips"] == 150 and timing["workers"] == 0
     assert timing["working_s"] > 0 and timing["clips_per_s"] > 0 and 0 <= timing["waiting_share"] <= 1
     assert f"input: 150 clips, {timing['clips_per_s']} clips/s after the first;" in stdout
+
+
+def test_test_json_is_an_eval_result_that_eval_compare_reads(tested, tmp_path, capsys):
+    dump, metrics, _ = tested
+    assert eval.multisports.main([str(dump), "--json", str(tmp_path / "eval.json")]) == 0
+    evaluated = json.loads((tmp_path / "eval.json").read_text())
+    assert metrics["per_class"] == evaluated["per_class"]  # the same fields as eval's own --json
+    assert metrics["video_mAP_by_thr"] == evaluated["video_mAP_by_thr"]
+    capsys.readouterr()
+    metrics_path = dump.parent / "metrics.json"
+    assert eval.compare.main([str(metrics_path), str(tmp_path / "eval.json")]) == 0
+    assert "frame-mAP" in capsys.readouterr().out
 
 
 def test_dump_covers_every_annotated_val_frame(tiny_multisports, tested):
