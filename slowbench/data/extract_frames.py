@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from eval.fork_map import usable_cpus
 from slowbench.engine.arguments import at_least, positive_float
 from slowbench.errors import ArgumentParser, DataError, InputError, run_cli
 
@@ -122,7 +123,7 @@ def extract_all(src, dst, *, workers: int | None = None, progress: bool = True,
     root = src if src.is_dir() else src.parent
     targets = {video: dst / video.relative_to(root).with_suffix("") for video in videos}
     todo = [video for video, target in targets.items() if not target.is_dir()]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    workers = max(1, min(workers or usable_cpus(), len(todo) or 1))
     done, errors = 0, []
     with tqdm(total=len(todo), desc="extract", unit="video", disable=not progress) as bar:
         if workers == 1:

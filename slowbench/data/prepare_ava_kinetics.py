@@ -31,6 +31,7 @@ from tqdm import tqdm
 from .annotations import read_proposals
 from ..engine.arguments import at_least
 from eval.atomic import atomic_bytes, atomic_json, atomic_pickle
+from eval.fork_map import usable_cpus
 from ..errors import ArgumentParser, run_cli
 from .errors import DataError
 from .kinetics_clips import ShortVideo, cut_clip, find_kinetics_videos, plan_clips, read_release_csv
@@ -53,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--proposals-train", type=Path, metavar="PKL",
                    help="Kinetics train person proposals: {'<youtube_id>,<seconds:04d>': [N, 5]}")
     p.add_argument("--proposals-val", type=Path, metavar="PKL", help="the same for val")
-    p.add_argument("--workers", type=at_least(1), default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=at_least(1), default=usable_cpus(),
                    help="processes cutting clips (default: one per core)")
     return p.parse_args(argv)
 

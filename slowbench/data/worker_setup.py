@@ -2,6 +2,8 @@
 
 import os
 
+from eval.fork_map import usable_cpus
+
 
 def default_workers(cap: int = 16) -> int:
     """Loader workers for a run on real data: this process's share of the usable cores (torchrun
@@ -11,6 +13,5 @@ def default_workers(cap: int = 16) -> int:
     Decoding 720p JPEGs as mmaction2 does gives about 60 (4x16) or 11 (16x4) clips/s per worker,
     below what a GPU detector consumes, so a GPU run wants every core the host can spare.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    share = cores // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    share = usable_cpus() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     return max(1, min(cap, share - 1))

@@ -45,7 +45,7 @@ def test_generation_is_seeded_and_reused(tmp_path):
 def test_worker_processes_write_the_same_files(tmp_path, monkeypatch):
     sequential = generate(tmp_path / "one", seed=4, **{**SMALL, "videos": 3})
     monkeypatch.setattr(synthetic, "PARALLEL_FROM_VIDEOS", 2)
-    monkeypatch.setattr(synthetic.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(synthetic, "usable_cpus", lambda: 2)
     spawned = []
     real_pool = synthetic.ProcessPoolExecutor
     monkeypatch.setattr(synthetic, "ProcessPoolExecutor",

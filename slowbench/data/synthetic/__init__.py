@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 import eval.ava
 from eval.ap import precision_recall, voc_ap
+from eval.fork_map import usable_cpus
 
 from slowbench.errors import DataError, InputError
 from ..layout import ava_files
@@ -171,7 +172,7 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
 def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None:
     """Renders and encodes (scene, path) jobs with `writer`; in one process per core when there
     are many (rendering is pure numpy/Pillow work, ~0.3 s per 10 s video)."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    workers = min(usable_cpus(), MAX_WORKERS)
     with tqdm(total=len(jobs), desc=desc, unit="video", disable=not progress) as bar:
         if workers == 1 or len(jobs) < PARALLEL_FROM_VIDEOS:
             for job in jobs:
