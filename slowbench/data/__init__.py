@@ -5,6 +5,7 @@ returns clips with boxes (pixels as mmaction2 makes them; `resize_crop_flip` is 
 frames from any decoder); `collate` batches them; `python -m slowbench.data.synthetic` writes a
 small synthetic dataset in the same layouts.
 """
+
 from .annotations import Keyframe, image_key, read_annotations, read_proposals, select_proposals
 from .build import build_dataset, load_split, read_multisports_gt
 from .collate import collate
@@ -15,8 +16,22 @@ from .pipeline_config import PipelineConfig
 from .resize_crop_flip import resize_crop_flip
 
 __all__ = [
-    "DataError", "DataWarning", "DatasetFiles", "DetectionDataset", "Keyframe", "PipelineConfig",
-    "build_dataset", "collate", "dataset_files", "default_data_root",
-    "find_dataset", "image_key", "load_split", "read_annotations",
-    "read_multisports_gt", "read_proposals", "resize_crop_flip", "select_proposals",
+    "DataError",
+    "DataWarning",
+    "DatasetFiles",
+    "DetectionDataset",
+    "Keyframe",
+    "PipelineConfig",
+    "build_dataset",
+    "collate",
+    "dataset_files",
+    "default_data_root",
+    "find_dataset",
+    "image_key",
+    "load_split",
+    "read_annotations",
+    "read_multisports_gt",
+    "read_proposals",
+    "resize_crop_flip",
+    "select_proposals",
 ]

@@ -1,10 +1,10 @@
 """Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava_io`)."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -64,8 +64,10 @@ def _parse_row(fields, num_classes: int, where: str):
         except ValueError as error:
             raise DataError(f"{where}: {error}") from None
     if len(fields) != 8:
-        raise DataError(f"{where}: expected 8 comma-separated columns "
-                        f"(video,timestamp,x1,y1,x2,y2,label,entity), got {len(fields)}")
+        raise DataError(
+            f"{where}: expected 8 comma-separated columns "
+            f"(video,timestamp,x1,y1,x2,y2,label,entity), got {len(fields)}"
+        )
     try:
         timestamp = parse_timestamp(fields[1])
         box = tuple(float(value) for value in fields[2:6])
@@ -76,8 +78,9 @@ def _parse_row(fields, num_classes: int, where: str):
     if not all(0.0 <= value <= 1.0 for value in box):
         raise DataError(f"{where}: box {box} is not normalised to [0, 1]")
     if not 0 <= label < num_classes:
-        raise DataError(f"{where}: label {label} outside [0, {num_classes}) for a "
-                        f"{num_classes}-class dataset")
+        raise DataError(
+            f"{where}: label {label} outside [0, {num_classes}) for a {num_classes}-class dataset"
+        )
     return fields[0], timestamp, box, label, entity
 
 
@@ -98,7 +101,8 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
         if not line.strip():
             continue
         video, timestamp, box, label, entity = _parse_row(
-            line.strip().split(","), num_classes, f"{path}:{number}")
+            line.strip().split(","), num_classes, f"{path}:{number}"
+        )
         boxes = grouped.setdefault((video, timestamp), {})
         if box is None:
             continue
@@ -109,10 +113,15 @@ def read_annotations(path, num_classes: int) -> list[Keyframe]:
         labels = np.zeros((len(boxes), num_classes), dtype=np.float32)
         for index, (_, box_labels) in enumerate(boxes.values()):
             labels[index, box_labels] = 1.0
-        keyframes.append(Keyframe(
-            video=video, timestamp=timestamp,
-            boxes=np.array(list(boxes), dtype=np.float64).reshape(-1, 4), labels=labels,
-            entity_ids=[entity for entity, _ in boxes.values()]))
+        keyframes.append(
+            Keyframe(
+                video=video,
+                timestamp=timestamp,
+                boxes=np.array(list(boxes), dtype=np.float64).reshape(-1, 4),
+                labels=labels,
+                entity_ids=[entity for entity, _ in boxes.values()],
+            )
+        )
     return keyframes
 
 
@@ -131,18 +140,17 @@ def read_proposals(path) -> dict[str, np.ndarray]:
     """
     proposals = load_pickle(path)
     if not isinstance(proposals, dict):
-        raise DataError(f"{path}: expected a dict of image key -> array, got "
-                        f"{type(proposals).__name__}")
+        raise DataError(f"{path}: expected a dict of image key -> array, got {type(proposals).__name__}")
     for key, value in proposals.items():
         if not (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] in (4, 5)):
             shape = getattr(value, "shape", type(value).__name__)
-            raise DataError(f"{path}: proposals of {key!r} must be an [N, 4] or [N, 5] array, "
-                            f"got {shape}")
+            raise DataError(f"{path}: proposals of {key!r} must be an [N, 4] or [N, 5] array, got {shape}")
     return proposals
 
 
-def select_proposals(proposals: Optional[np.ndarray], *, score_thr: float = 0.9,
-                     max_proposals: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def select_proposals(
+    proposals: np.ndarray | None, *, score_thr: float = 0.9, max_proposals: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
     """The reference proposal filter -> (boxes float64 [n, 4] normalised, scores float32 [n]).
 
     None (key missing) gives the whole frame with score 1. With scores, the threshold is
@@ -157,5 +165,4 @@ def select_proposals(proposals: Optional[np.ndarray], *, score_thr: float = 0.9,
         scores = proposals[:max_proposals, 4]
     else:
         scores = np.ones(len(proposals))
-    return (proposals[:max_proposals, :4].astype(np.float64),
-            scores[:max_proposals].astype(np.float32))
+    return (proposals[:max_proposals, :4].astype(np.float64), scores[:max_proposals].astype(np.float32))

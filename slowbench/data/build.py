@@ -1,8 +1,8 @@
 """`build_dataset`: a model-zoo row's split in its reference layout -> a `DetectionDataset`."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from eval.ava_io import read_exclusions
 from eval.errors import InputError as EvalInputError
@@ -32,8 +32,15 @@ def read_multisports_gt(path) -> dict:
     return gt
 
 
-def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: int,
-               pipeline: PipelineConfig, test_mode: bool) -> DetectionDataset:
+def load_split(
+    files: DatasetFiles,
+    *,
+    dataset: str,
+    split: str,
+    num_classes: int,
+    pipeline: PipelineConfig,
+    test_mode: bool,
+) -> DetectionDataset:
     """A split from explicit file paths (`build_dataset` uses the reference names).
 
     AVA: exclusions (when the file exists) drop annotated frames; AVA v2.x proposals must be
@@ -74,19 +81,33 @@ def load_split(files: DatasetFiles, *, dataset: str, split: str, num_classes: in
         timeline = MultiSportsTimeline(frames, gt, split)
     else:
         raise ValueError(f"unknown dataset {dataset!r}")
-    return DetectionDataset(keyframes, frames=frames, proposals=proposals, timeline=timeline,
-                            pipeline=pipeline, test_mode=test_mode, num_classes=num_classes,
-                            source=str(files.annotations), files=files)
+    return DetectionDataset(
+        keyframes,
+        frames=frames,
+        proposals=proposals,
+        timeline=timeline,
+        pipeline=pipeline,
+        test_mode=test_mode,
+        num_classes=num_classes,
+        source=str(files.annotations),
+        files=files,
+    )
 
 
-def build_dataset(row, data_root, split: str, pipeline: Optional[PipelineConfig] = None, *,
-                  test_mode: Optional[bool] = None) -> DetectionDataset:
+def build_dataset(
+    row, data_root, split: str, pipeline: PipelineConfig | None = None, *, test_mode: bool | None = None
+) -> DetectionDataset:
     """The `split` ("train"/"val") of `row.dataset` under `data_root` in the reference layout.
 
     `pipeline` defaults to `PipelineConfig.from_row(row)`; `test_mode` defaults to split != "train"
     (test mode: no frame jitter, short-side resize only).
     """
     pipeline = pipeline or PipelineConfig.from_row(row)
-    return load_split(dataset_files(row, data_root, split), dataset=row.dataset, split=split,
-                      num_classes=row.num_classes, pipeline=pipeline,
-                      test_mode=split != "train" if test_mode is None else test_mode)
+    return load_split(
+        dataset_files(row, data_root, split),
+        dataset=row.dataset,
+        split=split,
+        num_classes=row.num_classes,
+        pipeline=pipeline,
+        test_mode=split != "train" if test_mode is None else test_mode,
+    )

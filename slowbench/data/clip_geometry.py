@@ -1,4 +1,5 @@
 """Geometry of the reference augmentations: rescale sizes, crop offsets, and the matching box maps."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ class ClipGeometry:
         """
         width, height = self.original
         pixels = np.asarray(normalised, dtype=np.float64).reshape(-1, 4) * np.array(
-            [width, height, width, height], dtype=np.float64)
+            [width, height, width, height], dtype=np.float64
+        )
         sx, sy = self.scale_factor
         out = pixels.astype(np.float32) * np.array([sx, sy, sx, sy], dtype=np.float32)
         x, y, crop_w, crop_h = self.crop
@@ -75,19 +77,25 @@ def _randint(low: int, high: int) -> int:
     return int(torch.randint(low, high, ()).item())
 
 
-def train_geometry(width: int, height: int, *, scale_range: tuple[int, int], crop_size: int,
-                   flip: bool) -> ClipGeometry:
+def train_geometry(
+    width: int, height: int, *, scale_range: tuple[int, int], crop_size: int, flip: bool
+) -> ClipGeometry:
     """RandomRescale(scale_range) -> RandomCrop(crop_size) -> Flip(0.5) as the reference draws them."""
     resized = rescale_size(width, height, _randint(scale_range[0], scale_range[1] + 1))
     offsets = [_randint(0, side - crop_size) if side > crop_size else 0 for side in resized]
     flipped = flip and _randint(0, 2) == 1
-    return ClipGeometry(original=(width, height), resized=resized,
-                        crop=(offsets[0], offsets[1], crop_size, crop_size), flipped=flipped,
-                        random_crop=True)
+    return ClipGeometry(
+        original=(width, height),
+        resized=resized,
+        crop=(offsets[0], offsets[1], crop_size, crop_size),
+        flipped=flipped,
+        random_crop=True,
+    )
 
 
 def inference_geometry(width: int, height: int, *, short_side: int) -> ClipGeometry:
     """Resize(short side `short_side`), no crop, no flip."""
     resized = rescale_size(width, height, short_side)
-    return ClipGeometry(original=(width, height), resized=resized, crop=(0, 0, *resized),
-                        flipped=False, random_crop=False)
+    return ClipGeometry(
+        original=(width, height), resized=resized, crop=(0, 0, *resized), flipped=False, random_crop=False
+    )

@@ -1,7 +1,8 @@
 """Interleaved frames `[h, w, 3]` -> the planar clip `[3, T, h, w]` that the models read."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

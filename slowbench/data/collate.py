@@ -1,4 +1,5 @@
 """Batching of `DetectionDataset` samples with different box counts (and clip sizes)."""
+
 from __future__ import annotations
 
 import torch
@@ -20,7 +21,7 @@ def collate(samples: list[dict]) -> dict:
     width = max(clip.shape[3] for clip in clips)
     batch = torch.zeros((len(clips), channels, length, height, width), dtype=clips[0].dtype)
     for index, clip in enumerate(clips):
-        batch[index, :, :, :clip.shape[2], :clip.shape[3]] = clip
+        batch[index, :, :, : clip.shape[2], : clip.shape[3]] = clip
     return {
         "clips": batch,
         "proposals": [sample["proposals"] for sample in samples],

@@ -1,4 +1,5 @@
 """One split of an AVA / AVA-Kinetics / MultiSports style dataset as a torch Dataset of clips."""
+
 from __future__ import annotations
 
 import warnings
@@ -28,10 +29,19 @@ class DetectionDataset(torch.utils.data.Dataset):
     `frames` a clip source: `FrameFolders`, `VideoFiles` or `VideoOrFrames`.
     """
 
-    def __init__(self, keyframes: list[Keyframe], *, frames,
-                 proposals: dict[str, np.ndarray], timeline, pipeline: PipelineConfig,
-                 test_mode: bool, num_classes: int, source: str,
-                 files: DatasetFiles | None = None):
+    def __init__(
+        self,
+        keyframes: list[Keyframe],
+        *,
+        frames,
+        proposals: dict[str, np.ndarray],
+        timeline,
+        pipeline: PipelineConfig,
+        test_mode: bool,
+        num_classes: int,
+        source: str,
+        files: DatasetFiles | None = None,
+    ):
         self.files = files  # where the split came from (the evaluator reads gt / label map there)
         self.frames = frames
         self.proposals = proposals
@@ -48,33 +58,44 @@ class DetectionDataset(torch.utils.data.Dataset):
         """The sampled indices [T] of a keyframe (jittered unless `test_mode`)."""
         return sample_frame_indices(
             timestamp=keyframe.timestamp,
-            timestamp_start=self.timeline.timestamp_start(keyframe.video), fps=self.timeline.fps,
-            start_index=self.timeline.start_index, clip_len=self.pipeline.clip_len,
-            frame_interval=self.pipeline.frame_interval, shot=self.timeline.shot(keyframe.video),
-            jitter=not self.test_mode)
+            timestamp_start=self.timeline.timestamp_start(keyframe.video),
+            fps=self.timeline.fps,
+            start_index=self.timeline.start_index,
+            clip_len=self.pipeline.clip_len,
+            frame_interval=self.pipeline.frame_interval,
+            shot=self.timeline.shot(keyframe.video),
+            jitter=not self.test_mode,
+        )
 
     def geometry(self, width: int, height: int) -> ClipGeometry:
         cfg = self.pipeline
         if self.test_mode:
             return inference_geometry(width, height, short_side=cfg.test_short_side)
-        return train_geometry(width, height, scale_range=cfg.train_scale,
-                              crop_size=cfg.crop_size, flip=cfg.flip)
+        return train_geometry(
+            width, height, scale_range=cfg.train_scale, crop_size=cfg.crop_size, flip=cfg.flip
+        )
 
     def __getitem__(self, index: int) -> dict:
         keyframe = self.keyframes[index]
         frames, (height, width), geometry, numbers = self.frames.read_clip(
-            keyframe.video, self.frame_indices(keyframe), self.geometry,
-            fast=self.pipeline.fast_decode)
+            keyframe.video, self.frame_indices(keyframe), self.geometry, fast=self.pipeline.fast_decode
+        )
         clip = torch.from_numpy(np.ascontiguousarray(frames.transpose(3, 0, 1, 2)))  # no copy
         proposals, scores = select_proposals(
-            self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp)))
+            self.proposals.get(self.timeline.proposal_key(keyframe.video, keyframe.timestamp))
+        )
         meta = {
-            "video": keyframe.video, "timestamp": keyframe.timestamp,
-            "img_key": keyframe.img_key, "img_shape": tuple(clip.shape[2:]),
-            "original_shape": (height, width), "scale_factor": geometry.scale_factor,
-            "crop": geometry.crop, "flipped": geometry.flipped,
+            "video": keyframe.video,
+            "timestamp": keyframe.timestamp,
+            "img_key": keyframe.img_key,
+            "img_shape": tuple(clip.shape[2:]),
+            "original_shape": (height, width),
+            "scale_factor": geometry.scale_factor,
+            "crop": geometry.crop,
+            "flipped": geometry.flipped,
             "frame_inds": numbers,
-            "proposals_normalized": proposals, "proposal_scores": scores,
+            "proposals_normalized": proposals,
+            "proposal_scores": scores,
             "entity_ids": list(keyframe.entity_ids),
         }
         meta.update(self.timeline.extra_meta(keyframe))
@@ -100,12 +121,16 @@ def _keep_videos_with_frames(keyframes: list[Keyframe], frames, source: str) -> 
     kept = [keyframe for keyframe in keyframes if present[keyframe.video]]
     missing = sorted(video for video, ok in present.items() if not ok)
     if not kept:
-        raise DataError(f"{source}: none of its {len(present)} videos has frames under "
-                        f"{frames.root} (e.g. {frames.location(missing[0])})")
+        raise DataError(
+            f"{source}: none of its {len(present)} videos has frames under "
+            f"{frames.root} (e.g. {frames.location(missing[0])})"
+        )
     if missing:
         warnings.warn(
             f"{source}: skipped {len(keyframes) - len(kept)} of {len(keyframes)} annotated frames "
             f"because {len(missing)} of {len(present)} videos have no frames under "
-            f"{frames.root} (first: {missing[0]})", DataWarning, stacklevel=3)
+            f"{frames.root} (first: {missing[0]})",
+            DataWarning,
+            stacklevel=3,
+        )
     return kept
-

@@ -1,4 +1,5 @@
 """The data package's error (defined with the package's other input errors) and warning."""
+
 from slowbench.errors import DataError, InputWarning
 
 __all__ = ["DataError", "DataWarning"]

@@ -14,6 +14,7 @@ reference's ffmpeg scripts write it): `SRC/<sub>/<name>.mp4` -> `DST/<sub>/<name
   and renamed when complete, so a rerun skips the videos already done. A bad video is reported
   in one line and the others are still extracted (exit status 2 at the end).
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -40,8 +41,14 @@ JPEG_QUALITY = 95
 TIE_SECONDS = 1e-9
 
 
-def resampled_sources(seconds: np.ndarray, *, fps: float | None, start: float = 0.0,
-                      end: float = float("inf"), last_duration: float = 0.0) -> np.ndarray:
+def resampled_sources(
+    seconds: np.ndarray,
+    *,
+    fps: float | None,
+    start: float = 0.0,
+    end: float = float("inf"),
+    last_duration: float = 0.0,
+) -> np.ndarray:
     """Source frame index (int64 [K]) of every output frame.
 
     seconds: float64 [N] presentation times, increasing, counted from the first frame;
@@ -59,9 +66,16 @@ def resampled_sources(seconds: np.ndarray, *, fps: float | None, start: float = 
     return np.maximum(np.searchsorted(seconds, half_ticks - TIE_SECONDS, side="left") - 1, 0)
 
 
-def extract_video(src, dst, *, fps: float | None = None, short_side: int | None = None,
-                  start: float = 0.0, end: float = float("inf"),
-                  quality: int = JPEG_QUALITY) -> int:
+def extract_video(
+    src,
+    dst,
+    *,
+    fps: float | None = None,
+    short_side: int | None = None,
+    start: float = 0.0,
+    end: float = float("inf"),
+    quality: int = JPEG_QUALITY,
+) -> int:
     """Writes the frames of video `src` as `dst/img_%05d.jpg` (1-based); returns the count.
 
     `dst` appears only when complete (written as `.<name>.partial` beside it, then renamed).
@@ -69,16 +83,17 @@ def extract_video(src, dst, *, fps: float | None = None, short_side: int | None 
     src, dst = Path(src), Path(dst)
     index = VideoIndex.read(src)
     seconds = index.seconds - index.seconds[0]
-    sources = resampled_sources(seconds, fps=fps, start=start, end=end,
-                                last_duration=index.last_duration * float(index.time_base))
+    sources = resampled_sources(
+        seconds, fps=fps, start=start, end=end, last_duration=index.last_duration * float(index.time_base)
+    )
     if sources.size == 0:
-        raise DataError(f"{src}: no frames between {start:g} s and {end:g} s "
-                        f"(the video lasts {seconds[-1]:.2f} s)")
+        raise DataError(
+            f"{src}: no frames between {start:g} s and {end:g} s (the video lasts {seconds[-1]:.2f} s)"
+        )
     partial = dst.with_name(f".{dst.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
     partial.mkdir(parents=True)
-    geometry = (None if short_side is None
-                else inference_geometry(*index.size, short_side=short_side))
+    geometry = None if short_side is None else inference_geometry(*index.size, short_side=short_side)
     written = 0
     for position, frame in VideoReader(src, index).iter_frames(int(sources[0])):
         while written < len(sources) and sources[written] == position:
@@ -97,9 +112,11 @@ def find_videos(src: Path) -> list[Path]:
         return [src]
     if not src.is_dir():
         raise InputError(f"{src}: no such folder of videos")
-    return sorted(path for path in src.rglob("*")
-                  if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
-                  and not path.name.startswith("."))
+    return sorted(
+        path
+        for path in src.rglob("*")
+        if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file() and not path.name.startswith(".")
+    )
 
 
 def _job(src: Path, dst: Path, options: dict) -> tuple[Path, int | str]:
@@ -109,8 +126,9 @@ def _job(src: Path, dst: Path, options: dict) -> tuple[Path, int | str]:
         return src, str(error)
 
 
-def extract_all(src, dst, *, workers: int | None = None, progress: bool = True,
-                **options) -> tuple[int, int, list[str]]:
+def extract_all(
+    src, dst, *, workers: int | None = None, progress: bool = True, **options
+) -> tuple[int, int, list[str]]:
     """Extracts every video under `src` into `dst/<relative path without suffix>/`.
 
     Returns (videos extracted, videos skipped because their folder exists, one error line per
@@ -131,10 +149,14 @@ def extract_all(src, dst, *, workers: int | None = None, progress: bool = True,
         else:
             # fork: spawn would re-run a caller's unguarded script; children only decode and encode.
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-            results = (future.result() for future in as_completed(
-                [pool.submit(_job, video, targets[video], options) for video in todo]))
+            results = (
+                future.result()
+                for future in as_completed(
+                    [pool.submit(_job, video, targets[video], options) for video in todo]
+                )
+            )
         try:
-            for video, outcome in results:
+            for _, outcome in results:
                 if isinstance(outcome, str):
                     errors.append(outcome)
                 else:
@@ -147,17 +169,24 @@ def extract_all(src, dst, *, workers: int | None = None, progress: bool = True,
 
 
 def _run(argv) -> None:
-    parser = ArgumentParser(prog="python -m slowbench.data.extract_frames",
-                            description=__doc__.splitlines()[0].strip("`"))
+    parser = ArgumentParser(
+        prog="python -m slowbench.data.extract_frames", description=__doc__.splitlines()[0].strip("`")
+    )
     parser.add_argument("src", help="folder of videos (searched recursively) or one video")
     parser.add_argument("dst", help="output folder (e.g. data/ava/rawframes)")
-    parser.add_argument("--fps", type=positive_float,
-                        help="resample to this constant rate (AVA: 30); default: every frame")
-    parser.add_argument("--short-side", type=at_least(1), metavar="N",
-                        help="resize to this short side (default: keep the size)")
+    parser.add_argument(
+        "--fps", type=positive_float, help="resample to this constant rate (AVA: 30); default: every frame"
+    )
+    parser.add_argument(
+        "--short-side",
+        type=at_least(1),
+        metavar="N",
+        help="resize to this short side (default: keep the size)",
+    )
     parser.add_argument("--start", type=float, default=0.0, help="first second kept (AVA: 900)")
-    parser.add_argument("--end", type=float, default=float("inf"),
-                        help="seconds before this are kept (AVA: 1800)")
+    parser.add_argument(
+        "--end", type=float, default=float("inf"), help="seconds before this are kept (AVA: 1800)"
+    )
     parser.add_argument("--workers", type=at_least(1), help="processes (default: one per core)")
     parser.add_argument("--quality", type=int, default=JPEG_QUALITY, help="JPEG quality (1-100)")
     args = parser.parse_args(argv)
@@ -166,10 +195,16 @@ def _run(argv) -> None:
     if not 1 <= args.quality <= 100:
         raise InputError(f"--quality {args.quality}: expected 1..100")
     done, skipped, errors = extract_all(
-        args.src, args.dst, workers=args.workers, fps=args.fps, short_side=args.short_side,
-        start=args.start, end=args.end, quality=args.quality)
-    print(f"extracted {done} videos into {args.dst}" + (f"; {skipped} already there" if skipped
-                                                          else ""))
+        args.src,
+        args.dst,
+        workers=args.workers,
+        fps=args.fps,
+        short_side=args.short_side,
+        start=args.start,
+        end=args.end,
+        quality=args.quality,
+    )
+    print(f"extracted {done} videos into {args.dst}" + (f"; {skipped} already there" if skipped else ""))
     if errors:
         for line in errors[:-1]:
             print(f"error: {line}", file=sys.stderr)

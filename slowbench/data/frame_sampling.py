@@ -1,13 +1,22 @@
 """The reference clip sampling around an annotated frame (mmaction2 `SampleAVAFrames`)."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def sample_frame_indices(*, timestamp: int | float, timestamp_start: int, fps: int, start_index: int,
-                         clip_len: int, frame_interval: int, shot: tuple[int, int],
-                         jitter: bool) -> np.ndarray:
+def sample_frame_indices(
+    *,
+    timestamp: int | float,
+    timestamp_start: int,
+    fps: int,
+    start_index: int,
+    clip_len: int,
+    frame_interval: int,
+    shot: tuple[int, int],
+    jitter: bool,
+) -> np.ndarray:
     """Frame indices [clip_len] of the clip centred on `timestamp`, as the reference computes them.
 
     # A fractional (AVA-Kinetics) timestamp takes the nearest frame; whole seconds are exact.

@@ -9,6 +9,7 @@ to whole seconds), re-timed to 30 fps as ffmpeg's `-r 30` does: clip frame k sho
 clip_start + k / 30, so the keyframe t is clip frame 30 (t - clip_start), 0-based, as the
 reference's AVA-Kinetics dataset reads it.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,8 +60,10 @@ def read_release_csv(path) -> list[ReleaseRow]:
         fields = tuple(value.strip() for value in line.split(","))
         where = f"{path}:{number}"
         if len(fields) not in (2, 7, 8):
-            raise DataError(f"{where}: expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) "
-                            f"or 2 (youtube_id,seconds), got {len(fields)}")
+            raise DataError(
+                f"{where}: expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) "
+                f"or 2 (youtube_id,seconds), got {len(fields)}"
+            )
         try:
             seconds = parse_timestamp(fields[1])
             if len(fields) > 2:
@@ -129,16 +132,19 @@ def plan_clips(keyframes: dict[str, set], videos: dict[str, list[SourceVideo]]):
             continue
         per_video: dict[int, list] = {}
         for second in sorted(seconds):
-            index = next((i for i, video in enumerate(candidates)
-                          if video.start < second < video.end), None)
+            index = next((i for i, video in enumerate(candidates) if video.start < second < video.end), None)
             if index is None:
                 outside.append((youtube_id, second))
             else:
                 per_video.setdefault(index, []).append(second)
         for index, held in per_video.items():
             video = candidates[index]
-            plan = ClipPlan(video, max(video.start, math.floor(min(held)) - CONTEXT_S),
-                            min(video.end, math.ceil(max(held)) + CONTEXT_S), held)
+            plan = ClipPlan(
+                video,
+                max(video.start, math.floor(min(held)) - CONTEXT_S),
+                min(video.end, math.ceil(max(held)) + CONTEXT_S),
+                held,
+            )
             plans.update({(youtube_id, second): plan for second in held})
     return plans, missing, outside
 
@@ -161,8 +167,7 @@ def cut_clip(plan: ClipPlan, out: Path) -> Path:
     index = VideoIndex.read(plan.source.path)
     picks = source_frames(index.seconds, plan, index.last_duration * float(index.time_base))
     out.parent.mkdir(parents=True, exist_ok=True)
-    encode_video(out, _even_sized(_picked_frames(VideoReader(plan.source.path, index), picks)),
-                 CLIP_FPS)
+    encode_video(out, _even_sized(_picked_frames(VideoReader(plan.source.path, index), picks)), CLIP_FPS)
     return out
 
 
@@ -175,10 +180,17 @@ def source_frames(seconds: np.ndarray, plan: ClipPlan, last_duration: float) -> 
     duration = seconds[-1] + last_duration
     late = max(plan.keyframes) - plan.source.start
     if late >= duration:
-        raise ShortVideo(f"{plan.source.path}: {duration:.2f} s long, shorter than its annotated "
-                         f"window (keyframe at {late:g} s from its start)")
-    return resampled_sources(seconds, fps=CLIP_FPS, start=plan.start - plan.source.start,
-                             end=plan.end - plan.source.start, last_duration=last_duration)
+        raise ShortVideo(
+            f"{plan.source.path}: {duration:.2f} s long, shorter than its annotated "
+            f"window (keyframe at {late:g} s from its start)"
+        )
+    return resampled_sources(
+        seconds,
+        fps=CLIP_FPS,
+        start=plan.start - plan.source.start,
+        end=plan.end - plan.source.start,
+        last_duration=last_duration,
+    )
 
 
 def _picked_frames(reader: VideoReader, picks: np.ndarray):

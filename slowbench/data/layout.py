@@ -1,10 +1,10 @@
 """Where each dataset's files live in the reference (mmaction2 `tools/data/*`) layout."""
+
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 SPLITS = ("train", "val")
 # AVA-Kinetics: the cut Kinetics clips `<youtube_id>_<start>_<end>.mp4` (the AVA part is frames).
@@ -26,11 +26,11 @@ class DatasetFiles:
     frames: Path
     annotations: Path
     proposals: Path
-    exclusions: Optional[Path]
-    label_map: Optional[Path]
-    gt_pickle: Optional[Path]
-    videos: Optional[Path] = None
-    gt_csv: Optional[Path] = None
+    exclusions: Path | None
+    label_map: Path | None
+    gt_pickle: Path | None
+    videos: Path | None = None
+    gt_csv: Path | None = None
 
     def has_frames(self) -> bool:
         """Whether the frames folder or the videos folder exists."""
@@ -40,14 +40,20 @@ class DatasetFiles:
 def ava_files(root: Path, split: str, version: str) -> DatasetFiles:
     """The AVA v`version` ("2.1" / "2.2") files of `split` under `root`."""
     anno = root / "annotations"
-    label_map = ("ava_action_list_v2.1_for_activitynet_2018.pbtxt" if version == "2.1"
-                 else "ava_action_list_v2.2_for_activitynet_2019.pbtxt")
+    label_map = (
+        "ava_action_list_v2.1_for_activitynet_2018.pbtxt"
+        if version == "2.1"
+        else "ava_action_list_v2.2_for_activitynet_2019.pbtxt"
+    )
     return DatasetFiles(
-        root=root, frames=root / "rawframes",
+        root=root,
+        frames=root / "rawframes",
         annotations=anno / f"ava_{split}_v{version}.csv",
         proposals=anno / f"ava_dense_proposals_{split}.FAIR.recall_93.9.pkl",
         exclusions=anno / f"ava_{split}_excluded_timestamps_v{version}.csv",
-        label_map=anno / label_map, gt_pickle=None)
+        label_map=anno / label_map,
+        gt_pickle=None,
+    )
 
 
 def kinetics_val_files(root: Path) -> DatasetFiles:
@@ -58,10 +64,16 @@ def kinetics_val_files(root: Path) -> DatasetFiles:
     `kinetics_val_gt.csv` and the person proposals keyed `<youtube_id>,<seconds:04d>`."""
     anno = Path(root) / "annotations"
     return DatasetFiles(
-        root=Path(root), frames=Path(root) / "rawframes", annotations=anno / "kinetics_val.csv",
-        proposals=anno / "kinetics_dense_proposals_val.pkl", exclusions=None,
-        label_map=ava_files(Path(root), "val", "2.2").label_map, gt_pickle=None,
-        videos=Path(root) / KINETICS_VIDEOS, gt_csv=anno / "kinetics_val_gt.csv")
+        root=Path(root),
+        frames=Path(root) / "rawframes",
+        annotations=anno / "kinetics_val.csv",
+        proposals=anno / "kinetics_dense_proposals_val.pkl",
+        exclusions=None,
+        label_map=ava_files(Path(root), "val", "2.2").label_map,
+        gt_pickle=None,
+        videos=Path(root) / KINETICS_VIDEOS,
+        gt_csv=anno / "kinetics_val_gt.csv",
+    )
 
 
 def has_kinetics_val(root) -> bool:
@@ -76,11 +88,15 @@ def multisports_files(root: Path, split: str) -> DatasetFiles:
     # The official videos (trainval/<sport>/<video>.mp4, as the reference decodes them) or
     # extracted frames (rawframes/<sport>/<video>/img_%05d.jpg, 1-based as ffmpeg writes them).
     return DatasetFiles(
-        root=root, frames=root / "rawframes",
+        root=root,
+        frames=root / "rawframes",
         annotations=anno / f"multisports_{split}.csv",
         proposals=anno / f"multisports_dense_proposals_{split}.recall_96.13.pkl",
-        exclusions=None, label_map=None, gt_pickle=anno / "multisports_GT.pkl",
-        videos=root / "trainval")
+        exclusions=None,
+        label_map=None,
+        gt_pickle=anno / "multisports_GT.pkl",
+        videos=root / "trainval",
+    )
 
 
 def check_split(split: str) -> None:
@@ -105,8 +121,7 @@ def dataset_files(row, data_root, split: str) -> DatasetFiles:
 
 def default_data_root(row) -> Path:
     """The reference data root of a row, relative to the working directory (e.g. `data/ava`)."""
-    names = {"ava21": "ava", "ava22": "ava", "ava-kinetics": "ava_kinetics",
-             "multisports": "multisports"}
+    names = {"ava21": "ava", "ava22": "ava", "ava-kinetics": "ava_kinetics", "multisports": "multisports"}
     if row.dataset not in names:
         raise ValueError(f"unknown dataset {row.dataset!r} of row {getattr(row, 'name', row)!r}")
     return Path("data") / names[row.dataset]

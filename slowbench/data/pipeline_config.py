@@ -1,4 +1,5 @@
 """Clip sampling and augmentation settings of one dataset split."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,15 +28,18 @@ class PipelineConfig:
 
     def __post_init__(self):
         if self.clip_len < 1 or self.frame_interval < 1:
-            raise ValueError(f"PipelineConfig: clip_len ({self.clip_len}) and frame_interval "
-                             f"({self.frame_interval}) must be >= 1")
+            raise ValueError(
+                f"PipelineConfig: clip_len ({self.clip_len}) and frame_interval "
+                f"({self.frame_interval}) must be >= 1"
+            )
         low, high = self.train_scale
         if not 0 < low <= high:
             raise ValueError(f"PipelineConfig: train_scale {self.train_scale} must be 0 < low <= high")
         # The short side bounds both sides from below, so low >= crop keeps every crop inside.
         if self.crop_size > low:
-            raise ValueError(f"PipelineConfig: crop_size {self.crop_size} exceeds the smallest "
-                             f"train short side {low}")
+            raise ValueError(
+                f"PipelineConfig: crop_size {self.crop_size} exceeds the smallest train short side {low}"
+            )
         if self.test_short_side < 1:
             raise ValueError(f"PipelineConfig: test_short_side {self.test_short_side} must be >= 1")
 
@@ -47,9 +51,13 @@ class PipelineConfig:
     @classmethod
     def for_synthetic(cls, row, *, short_side: int = 96) -> PipelineConfig:
         """The reference pipeline scaled to the small synthetic frames (short side `short_side`)."""
-        return cls(clip_len=row.clip_len, frame_interval=row.frame_interval,
-                   train_scale=(short_side, short_side * 5 // 4), crop_size=short_side,
-                   test_short_side=short_side)
+        return cls(
+            clip_len=row.clip_len,
+            frame_interval=row.frame_interval,
+            train_scale=(short_side, short_side * 5 // 4),
+            crop_size=short_side,
+            test_short_side=short_side,
+        )
 
     @classmethod
     def from_saved(cls, fields: dict) -> PipelineConfig:

@@ -17,10 +17,10 @@ Writes the layout the AVA-Kinetics rows read (``build_dataset`` and ``slowbench.
 Missing videos are common (gone from YouTube): their keyframes are skipped and counted. One
 process per core cuts the clips, with a progress bar; a rerun keeps the clips already cut.
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,11 +28,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .annotations import read_proposals
-from ..engine.arguments import at_least
 from eval.atomic import atomic_bytes, atomic_json, atomic_pickle
 from eval.fork_map import usable_cpus
+
+from ..engine.arguments import at_least
 from ..errors import ArgumentParser, run_cli
+from .annotations import read_proposals
 from .errors import DataError
 from .kinetics_clips import ShortVideo, cut_clip, find_kinetics_videos, plan_clips, read_release_csv
 from .layout import KINETICS_VIDEOS, ava_files, kinetics_val_files
@@ -42,20 +43,38 @@ REPORT_NAME = "prepare_report.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = ArgumentParser(prog="python -m slowbench.data.prepare_ava_kinetics",
-                                description=__doc__.splitlines()[0])
-    p.add_argument("--release", required=True, type=Path,
-                   help="the annotation release folder (kinetics_{train,val}_v1.0.csv)")
-    p.add_argument("--videos", required=True, type=Path, action="append",
-                   help="folder of Kinetics-700 videos <youtube_id>_<start:06d>_<end:06d>.mp4, "
-                        "searched recursively (repeatable)")
+    p = ArgumentParser(
+        prog="python -m slowbench.data.prepare_ava_kinetics", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--release",
+        required=True,
+        type=Path,
+        help="the annotation release folder (kinetics_{train,val}_v1.0.csv)",
+    )
+    p.add_argument(
+        "--videos",
+        required=True,
+        type=Path,
+        action="append",
+        help="folder of Kinetics-700 videos <youtube_id>_<start:06d>_<end:06d>.mp4, "
+        "searched recursively (repeatable)",
+    )
     p.add_argument("--ava-root", required=True, type=Path, help="a prepared AVA v2.2 root")
     p.add_argument("--out", type=Path, default=Path("data/ava_kinetics"))
-    p.add_argument("--proposals-train", type=Path, metavar="PKL",
-                   help="Kinetics train person proposals: {'<youtube_id>,<seconds:04d>': [N, 5]}")
+    p.add_argument(
+        "--proposals-train",
+        type=Path,
+        metavar="PKL",
+        help="Kinetics train person proposals: {'<youtube_id>,<seconds:04d>': [N, 5]}",
+    )
     p.add_argument("--proposals-val", type=Path, metavar="PKL", help="the same for val")
-    p.add_argument("--workers", type=at_least(1), default=usable_cpus(),
-                   help="processes cutting clips (default: one per core)")
+    p.add_argument(
+        "--workers",
+        type=at_least(1),
+        default=usable_cpus(),
+        help="processes cutting clips (default: one per core)",
+    )
     return p.parse_args(argv)
 
 
@@ -75,19 +94,30 @@ def prepare(args) -> dict:
         for row in rows[split]:
             keyframes.setdefault(row.youtube_id, set()).add(row.seconds)
         plans[split], missing, outside = plan_clips(keyframes, videos)
-        report[split] = {"keyframes": sum(len(s) for s in keyframes.values()),
-                         "videos": len(keyframes), "missing_videos": sorted(missing),
-                         "outside_every_window": [f"{v},{s}" for v, s in outside]}
-    failed = _cut_every_clip({plan.name: plan for split in SPLITS for plan in plans[split].values()},
-                             out / KINETICS_VIDEOS, args.workers)
+        report[split] = {
+            "keyframes": sum(len(s) for s in keyframes.values()),
+            "videos": len(keyframes),
+            "missing_videos": sorted(missing),
+            "outside_every_window": [f"{v},{s}" for v, s in outside],
+        }
+    failed = _cut_every_clip(
+        {plan.name: plan for split in SPLITS for plan in plans[split].values()},
+        out / KINETICS_VIDEOS,
+        args.workers,
+    )
     for split in SPLITS:
         kept = {key: plan for key, plan in plans[split].items() if plan.name not in failed}
         report[split].update(_write_split(args, split, rows[split], kept))
-        report[split]["short_videos"] = sorted({plan.source.path.name for plan in plans[split].values()
-                                                if failed.get(plan.name) == "short"})
-        report[split]["unreadable_videos"] = sorted({
-            plan.source.path.name for plan in plans[split].values()
-            if failed.get(plan.name) not in (None, "short")})
+        report[split]["short_videos"] = sorted(
+            {plan.source.path.name for plan in plans[split].values() if failed.get(plan.name) == "short"}
+        )
+        report[split]["unreadable_videos"] = sorted(
+            {
+                plan.source.path.name
+                for plan in plans[split].values()
+                if failed.get(plan.name) not in (None, "short")
+            }
+        )
     _link_ava_frames(args.ava_root, out)
     atomic_json(report, out / REPORT_NAME)
     return report
@@ -117,11 +147,13 @@ def _cut_every_clip(plans: dict, folder: Path, workers: int) -> dict:
     """Cuts the clips not yet there -> {clip name: "short" or the error} for those that failed."""
     todo = {name: plan for name, plan in plans.items() if not (folder / f"{name}.mp4").is_file()}
     failed = {}
-    with tqdm(total=len(plans), initial=len(plans) - len(todo), desc="cutting Kinetics clips",
-              unit="clip") as bar:
+    with tqdm(
+        total=len(plans), initial=len(plans) - len(todo), desc="cutting Kinetics clips", unit="clip"
+    ) as bar:
         with ProcessPoolExecutor(max(1, min(workers, len(todo)))) as pool:
-            futures = {pool.submit(_cut_one, plan, folder / f"{name}.mp4"): name
-                       for name, plan in todo.items()}
+            futures = {
+                pool.submit(_cut_one, plan, folder / f"{name}.mp4"): name for name, plan in todo.items()
+            }
             for future in as_completed(futures):
                 problem = future.result()
                 if problem is not None:
@@ -151,8 +183,11 @@ def _write_split(args, split: str, rows: list, plans: dict) -> dict:
         if plan is None or (split == "train" and row.is_empty):
             continue  # the reference trains on boxes only
         seconds = int(row.seconds) if split == "train" else row.fields[1]
-        box = "" if row.is_empty else "," + ",".join(f"{float(v):.3f}" for v in row.fields[2:6]) \
-            + f",{int(row.fields[6])},-1"
+        box = (
+            ""
+            if row.is_empty
+            else "," + ",".join(f"{float(v):.3f}" for v in row.fields[2:6]) + f",{int(row.fields[6])},-1"
+        )
         converted.append(f"{plan.name},{seconds}{box}\n")
         official.append(",".join(row.fields) + "\n")
     proposals_arg = args.proposals_train if split == "train" else args.proposals_val
@@ -168,23 +203,31 @@ def _write_split(args, split: str, rows: list, plans: dict) -> dict:
         atomic_bytes("".join(converted).encode(), target.annotations)
         atomic_bytes("".join(official).encode(), target.gt_csv)
         atomic_pickle(proposals, target.proposals)
-    return {"kept_rows": len(converted), "kept_keyframes": len(set(plans)),
-            "clips": len({plan.name for plan in plans.values()}),
-            "proposals": "given" if proposals_arg is not None else "none (whole frame)"}
+    return {
+        "kept_rows": len(converted),
+        "kept_keyframes": len(set(plans)),
+        "clips": len({plan.name for plan in plans.values()}),
+        "proposals": "given" if proposals_arg is not None else "none (whole frame)",
+    }
 
 
 def _copy_ava_annotations(source: Path, target: Path) -> None:
     """Copies AVA's annotation files that are not merged (unchanged files are not copied again)."""
-    merged = {ava_files(source.parent, "train", "2.2").annotations.name,
-              ava_files(source.parent, "train", "2.2").proposals.name}
+    merged = {
+        ava_files(source.parent, "train", "2.2").annotations.name,
+        ava_files(source.parent, "train", "2.2").proposals.name,
+    }
     target.mkdir(parents=True, exist_ok=True)
     for path in source.iterdir():
         destination = target / path.name
         if path.name in merged or not path.is_file():
             continue
         stat = path.stat()
-        if destination.is_file() and destination.stat().st_size == stat.st_size \
-                and destination.stat().st_mtime == stat.st_mtime:
+        if (
+            destination.is_file()
+            and destination.stat().st_size == stat.st_size
+            and destination.stat().st_mtime == stat.st_mtime
+        ):
             continue
         shutil.copy2(path, destination)
 
@@ -204,14 +247,21 @@ def summary(report: dict) -> list[str]:
     lines = []
     for split in SPLITS:
         part = report[split]
-        lines.append(f"{split}: {part['kept_keyframes']} of {part['keyframes']} keyframes kept in "
-                     f"{part['clips']} clips ({part['kept_rows']} rows; proposals: {part['proposals']})")
-        for kind, what in (("missing_videos", "videos missing"), ("short_videos", "videos shorter than "
-                           "their annotated window"), ("unreadable_videos", "videos unreadable"),
-                           ("outside_every_window", "keyframes outside every video's window")):
+        lines.append(
+            f"{split}: {part['kept_keyframes']} of {part['keyframes']} keyframes kept in "
+            f"{part['clips']} clips ({part['kept_rows']} rows; proposals: {part['proposals']})"
+        )
+        for kind, what in (
+            ("missing_videos", "videos missing"),
+            ("short_videos", "videos shorter than their annotated window"),
+            ("unreadable_videos", "videos unreadable"),
+            ("outside_every_window", "keyframes outside every video's window"),
+        ):
             if part[kind]:
-                lines.append(f"warning: {split}: {len(part[kind])} {what} (first: {part[kind][0]}); "
-                             f"their keyframes are skipped")
+                lines.append(
+                    f"warning: {split}: {len(part[kind])} {what} (first: {part[kind][0]}); "
+                    f"their keyframes are skipped"
+                )
     return lines
 
 

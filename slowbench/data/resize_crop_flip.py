@@ -5,9 +5,10 @@ of every full frame to the new size; `RandomCrop` slices the resized frame; `Fli
 (`cv2.flip`, a pure reordering). The same OpenCV call on the same frames gives the same pixels,
 whatever decoder produced the frames (JPEG folders, video readers).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -30,12 +31,14 @@ def resize_crop_flip(frames: Sequence[np.ndarray], geometry: ClipGeometry) -> np
     resized = np.empty((len(frames), new_h, new_w, 3), dtype=np.uint8)
     for index, frame in enumerate(frames):
         if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"resize_crop_flip: frame {index} is {frame.dtype} {frame.shape}, "
-                             f"expected uint8 {(height, width, 3)} (the geometry's original size)")
+            raise ValueError(
+                f"resize_crop_flip: frame {index} is {frame.dtype} {frame.shape}, "
+                f"expected uint8 {(height, width, 3)} (the geometry's original size)"
+            )
         # Writes into `resized[index]` (same shape and type), so no per-frame copy follows.
         cv2.resize(frame, (new_w, new_h), dst=resized[index], interpolation=cv2.INTER_LINEAR)
     x, y, crop_w, crop_h = geometry.crop
-    clip = resized[:, y:y + crop_h, x:x + crop_w]
+    clip = resized[:, y : y + crop_h, x : x + crop_w]
     if not geometry.flipped:
         return clip
     flipped = np.empty((len(frames), crop_h, crop_w, 3), dtype=np.uint8)

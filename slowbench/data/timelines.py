@@ -2,6 +2,7 @@
 
 Plain classes (no lambdas) so a dataset pickles into spawned DataLoader workers.
 """
+
 from __future__ import annotations
 
 from .annotations import Keyframe, image_key
@@ -45,8 +46,9 @@ def kinetics_timestamps(video: str) -> tuple[int, int]:
         _, start, end = video.rsplit("_", 2)
         return int(start), int(end)
     except ValueError:
-        raise DataError(f"AVA-Kinetics video {video!r} is neither an 11-character AVA id nor "
-                        "<youtube_id>_<start>_<end>") from None
+        raise DataError(
+            f"AVA-Kinetics video {video!r} is neither an 11-character AVA id nor <youtube_id>_<start>_<end>"
+        ) from None
 
 
 class KineticsTimeline(AvaTimeline):
@@ -110,5 +112,8 @@ class MultiSportsTimeline:
     def extra_meta(self, keyframe: Keyframe) -> dict:
         name = _strip_mp4(keyframe.video)
         resolution = None if self.gt is None else self.gt["resolution"].get(name)
-        return {"video_index": self.video_index.get(name, -1), "frame": keyframe.timestamp,
-                "resolution": None if resolution is None else tuple(int(v) for v in resolution)}
+        return {
+            "video_index": self.video_index.get(name, -1),
+            "frame": keyframe.timestamp,
+            "resolution": None if resolution is None else tuple(int(v) for v in resolution),
+        }

@@ -3,6 +3,7 @@
 Both sources answer `has_video`, `count`, `location` and `read_clip(video, indices, rule)`;
 `VideoOrFrames` picks, per video, the video file when it exists and the frame folder otherwise.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,9 @@ class VideoFiles:
     def count(self, video: str) -> int:
         return len(self.index(video))
 
-    def read_clip(self, video: str, indices: np.ndarray, geometry_rule: GeometryRule | None,
-                  *, fast: bool = False) -> Clip:
+    def read_clip(
+        self, video: str, indices: np.ndarray, geometry_rule: GeometryRule | None, *, fast: bool = False
+    ) -> Clip:
         """(uint8 [T, h, w, 3] RGB clip, original (height, width), geometry, frame numbers [T]).
 
         Indices are clamped to the video's frames; a repeated index is decoded once. Decoded
@@ -86,6 +88,7 @@ class VideoOrFrames:
     def count(self, video: str) -> int:
         return self._source(video).count(video)
 
-    def read_clip(self, video: str, indices: np.ndarray, geometry_rule: GeometryRule | None,
-                  *, fast: bool = False) -> Clip:
+    def read_clip(
+        self, video: str, indices: np.ndarray, geometry_rule: GeometryRule | None, *, fast: bool = False
+    ) -> Clip:
         return self._source(video).read_clip(video, indices, geometry_rule, fast=fast)

@@ -6,6 +6,7 @@ timestamp and whether it is a keyframe; `VideoReader(path, index).frames(indices
 the nearest keyframe at or before each run of wanted frames and decodes forward only as far as the
 last one, so a clip costs a few GOPs of decoding, not the whole video.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -86,10 +87,15 @@ class VideoIndex:
             raise DataError(f"{path}: two frames share a presentation timestamp")
         keyframe = np.asarray(key, dtype=bool)[order]
         last_keyframe = np.maximum.accumulate(np.where(keyframe, np.arange(len(pts)), 0))
-        last_duration = int(durations[order[-1]]) or (
-            int(np.median(np.diff(pts))) if len(pts) > 1 else 0)
-        return cls(path=path, pts=pts, last_keyframe=last_keyframe, time_base=time_base,
-                   size=size, last_duration=last_duration)
+        last_duration = int(durations[order[-1]]) or (int(np.median(np.diff(pts))) if len(pts) > 1 else 0)
+        return cls(
+            path=path,
+            pts=pts,
+            last_keyframe=last_keyframe,
+            time_base=time_base,
+            size=size,
+            last_duration=last_duration,
+        )
 
     def __len__(self) -> int:
         return len(self.pts)
@@ -125,12 +131,17 @@ class VideoReader:
         [0, len)). Each distinct frame is decoded once."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if indices.size and (indices.min() < 0 or indices.max() >= len(self)):
-            raise DataError(f"{self.path}: frame indices {indices.min()}..{indices.max()} outside "
-                            f"the video's {len(self)} frames")
+            raise DataError(
+                f"{self.path}: frame indices {indices.min()}..{indices.max()} outside "
+                f"the video's {len(self)} frames"
+            )
         wanted = sorted(set(indices.tolist()))
         decoded = self._decode(wanted)
-        return np.stack([decoded[i] for i in indices.tolist()]) if wanted else np.zeros(
-            (0, self.index.size[1], self.index.size[0], 3), np.uint8)
+        return (
+            np.stack([decoded[i] for i in indices.tolist()])
+            if wanted
+            else np.zeros((0, self.index.size[1], self.index.size[0], 3), np.uint8)
+        )
 
     def iter_frames(self, start: int = 0):
         """Yields (index, uint8 [H, W, 3] RGB) for frames `start`, `start` + 1, ... to the end,
@@ -138,8 +149,9 @@ class VideoReader:
         with self._decoding() as (container, stream):
             pts = self.index.pts
             if start > 0:
-                container.seek(int(pts[self.index.keyframe_before(start)]), stream=stream,
-                               backward=True, any_frame=False)
+                container.seek(
+                    int(pts[self.index.keyframe_before(start)]), stream=stream, backward=True, any_frame=False
+                )
             expected = start
             for frame in container.decode(stream):
                 stamp = self._timestamp(frame)
@@ -151,8 +163,9 @@ class VideoReader:
                 yield position, frame.to_ndarray(format="rgb24")
                 expected += 1
         if expected < len(self):
-            raise DataError(f"{self.path}: frame {expected} could not be decoded (truncated or "
-                            f"corrupt file?)")
+            raise DataError(
+                f"{self.path}: frame {expected} could not be decoded (truncated or corrupt file?)"
+            )
 
     def _timestamp(self, frame) -> int:
         stamp = frame.pts if frame.pts is not None else frame.dts
@@ -182,8 +195,7 @@ class VideoReader:
                 self._decode_run(container, stream, remaining, out)
             return out
 
-    def _decode_run(self, container, stream, remaining: dict[int, int],
-                    out: dict[int, np.ndarray]) -> None:
+    def _decode_run(self, container, stream, remaining: dict[int, int], out: dict[int, np.ndarray]) -> None:
         """Seeks to the keyframe before the first missing frame and decodes forward, moving the
         wanted frames from `remaining` (pts -> index) to `out`, until done or until the next
         wanted frame is better reached by seeking to a later keyframe.
@@ -212,9 +224,13 @@ class VideoReader:
                     return
             else:
                 if landed or start == 0:
-                    raise DataError(f"{self.path}: frame {min(remaining.values())} could not be "
-                                    f"decoded (truncated or corrupt file?)")
+                    raise DataError(
+                        f"{self.path}: frame {min(remaining.values())} could not be "
+                        f"decoded (truncated or corrupt file?)"
+                    )
             if start == 0:
-                raise DataError(f"{self.path}: frame {first} could not be decoded (seeking "
-                                f"to the first frame lands past it)")
+                raise DataError(
+                    f"{self.path}: frame {first} could not be decoded (seeking "
+                    f"to the first frame lands past it)"
+                )
             start = self.index.keyframe_before(start - 1)

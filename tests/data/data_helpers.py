@@ -1,4 +1,5 @@
 """Shared helpers of the data tests: a duck-typed zoo row and frame-folder writers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,7 @@ def write_numbered_frames(folder: Path, count: int, size=(64, 48)) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(1, count + 1):
         level = (2 * number) % 256
-        Image.new("RGB", size, (level, level, level)).save(folder / f"img_{number:05d}.jpg",
-                                                          quality=95)
+        Image.new("RGB", size, (level, level, level)).save(folder / f"img_{number:05d}.jpg", quality=95)
 
 
 def write_linked_frames(folder: Path, count: int, size) -> None:

@@ -1,4 +1,5 @@
 """Annotation CSV grouping/merging, proposal selection and their bad-input errors."""
+
 import os
 import pickle
 
@@ -14,13 +15,19 @@ def _write(path, text):
 
 
 def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
-    csv = _write(tmp_path / "a.csv", "\n".join([
-        "vidB,0903,0.1,0.2,0.3,0.4,5,7",
-        "vidA,0902,0.1,0.2,0.3,0.4,1,0",
-        "vidA,0902,0.1,0.2,0.3,0.4,3,9",   # same box, other entity: merged (reference rule)
-        "vidA,0902,0.1,0.2,0.3,0.401,3,0",  # differs in one value: its own box
-        "vidB,0903,0.1,0.2,0.3,0.4,80,7",
-    ]) + "\n")
+    csv = _write(
+        tmp_path / "a.csv",
+        "\n".join(
+            [
+                "vidB,0903,0.1,0.2,0.3,0.4,5,7",
+                "vidA,0902,0.1,0.2,0.3,0.4,1,0",
+                "vidA,0902,0.1,0.2,0.3,0.4,3,9",  # same box, other entity: merged (reference rule)
+                "vidA,0902,0.1,0.2,0.3,0.401,3,0",  # differs in one value: its own box
+                "vidB,0903,0.1,0.2,0.3,0.4,80,7",
+            ]
+        )
+        + "\n",
+    )
     first, second = read_annotations(csv, 81)
     assert (first.video, first.timestamp, first.img_key) == ("vidB", 903, "vidB,0903")
     assert np.flatnonzero(first.labels[0]).tolist() == [5, 80]
@@ -31,14 +38,17 @@ def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
     assert second.boxes.dtype == np.float64 and second.labels.dtype == np.float32
 
 
-@pytest.mark.parametrize("line, message", [
-    ("vid,0902,0.1,0.2,0.3,0.4,1", "expected 8 comma-separated columns"),
-    ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "timestamp '09x2' is not a number"),
-    ("vid,-1,0.1,0.2,0.3,0.4,1,0", "timestamp '-1' is not a finite number >= 0"),
-    ("vid,0902,0.1,0.2,0.3", "expected 8 comma-separated columns"),
-    ("vid,0902,0.1,0.2,1.3,0.4,1,0", "not normalised"),
-    ("vid,0902,0.1,0.2,0.3,0.4,81,0", "label 81 outside [0, 81)"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("vid,0902,0.1,0.2,0.3,0.4,1", "expected 8 comma-separated columns"),
+        ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "timestamp '09x2' is not a number"),
+        ("vid,-1,0.1,0.2,0.3,0.4,1,0", "timestamp '-1' is not a finite number >= 0"),
+        ("vid,0902,0.1,0.2,0.3", "expected 8 comma-separated columns"),
+        ("vid,0902,0.1,0.2,1.3,0.4,1,0", "not normalised"),
+        ("vid,0902,0.1,0.2,0.3,0.4,81,0", "label 81 outside [0, 81)"),
+    ],
+)
 def test_malformed_rows_name_file_and_line(tmp_path, line, message):
     csv = _write(tmp_path / "bad.csv", "vid,0902,0.1,0.2,0.3,0.4,1,0\n" + line + "\n")
     with pytest.raises(DataError) as error:
@@ -48,9 +58,12 @@ def test_malformed_rows_name_file_and_line(tmp_path, line, message):
 
 
 def test_fractional_timestamps_and_empty_keyframes(tmp_path):
-    csv = _write(tmp_path / "k.csv", "kin_0000001_000010_000020,15.5,0.1,0.2,0.3,0.4,1,-1\n"
-                                     "kin_0000002_000000_000010,4\n"
-                                     "kin_0000001_000010_000020,0015.5,0.1,0.2,0.3,0.4,3,-1\n")
+    csv = _write(
+        tmp_path / "k.csv",
+        "kin_0000001_000010_000020,15.5,0.1,0.2,0.3,0.4,1,-1\n"
+        "kin_0000002_000000_000010,4\n"
+        "kin_0000001_000010_000020,0015.5,0.1,0.2,0.3,0.4,3,-1\n",
+    )
     first, empty = read_annotations(csv, 81)
     assert first.timestamp == 15.5 and first.img_key == "kin_0000001_000010_000020,15.5"
     assert np.flatnonzero(first.labels[0]).tolist() == [1, 3]
@@ -59,15 +72,15 @@ def test_fractional_timestamps_and_empty_keyframes(tmp_path):
 
 
 def test_select_proposals_follows_the_reference_rule():
-    rows = np.array([[0, 0, .5, .5, .95], [0, 0, .6, .6, .3], [0, 0, .7, .7, .99]])
+    rows = np.array([[0, 0, 0.5, 0.5, 0.95], [0, 0, 0.6, 0.6, 0.3], [0, 0, 0.7, 0.7, 0.99]])
     boxes, scores = select_proposals(rows)
-    np.testing.assert_allclose(scores, [.95, .99])  # score >= 0.9, file order kept
+    np.testing.assert_allclose(scores, [0.95, 0.99])  # score >= 0.9, file order kept
     np.testing.assert_array_equal(boxes, rows[[0, 2], :4])  # float64, not rounded to float32
     assert boxes.dtype == np.float64
     low = rows.copy()
-    low[:, 4] = [.2, .5, .4]  # all below 0.9: threshold drops to the best score
+    low[:, 4] = [0.2, 0.5, 0.4]  # all below 0.9: threshold drops to the best score
     boxes, scores = select_proposals(low)
-    np.testing.assert_allclose(scores, [.5])
+    np.testing.assert_allclose(scores, [0.5])
     many = np.tile(rows[:1], (1200, 1))
     assert len(select_proposals(many)[0]) == 1000
     boxes, scores = select_proposals(rows[:, :4])  # no score column: only truncated

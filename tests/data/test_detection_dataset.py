@@ -1,4 +1,5 @@
 """DetectionDataset on hand-made AVA layouts: which frames land in the clip, boxes, workers, errors."""
+
 import pickle
 import warnings
 
@@ -7,11 +8,11 @@ import pytest
 import torch
 from data_helpers import AVA_ROW, write_numbered_frames
 
-from slowbench.data import (DataError, DataWarning, PipelineConfig, build_dataset, collate,
-                            dataset_files)
+from slowbench.data import DataError, DataWarning, PipelineConfig, build_dataset, collate, dataset_files
 
-PIPELINE = PipelineConfig(clip_len=4, frame_interval=8, train_scale=(48, 60), crop_size=48,
-                          test_short_side=48)
+PIPELINE = PipelineConfig(
+    clip_len=4, frame_interval=8, train_scale=(48, 60), crop_size=48, test_short_side=48
+)
 
 
 def _layout(root, rows, videos=("video_one",), exclusions="", n_frames=100):
@@ -30,8 +31,11 @@ def _build(root, test_mode, pipeline=PIPELINE):
     return build_dataset(AVA_ROW, root, "train", pipeline, test_mode=test_mode)
 
 
-ROWS = ["video_one,0902,0.25,0.5,0.75,1.0,12,0", "video_one,0902,0.25,0.5,0.75,1.0,80,0",
-        "video_one,0903,0.0,0.0,0.5,0.5,3,1"]
+ROWS = [
+    "video_one,0902,0.25,0.5,0.75,1.0,12,0",
+    "video_one,0902,0.25,0.5,0.75,1.0,80,0",
+    "video_one,0903,0.0,0.0,0.5,0.5,3,1",
+]
 
 
 def test_test_mode_reads_the_reference_frames_and_maps_boxes(tmp_path):
@@ -78,8 +82,7 @@ def test_dataloader_workers_and_collate(tmp_path):
 
     def run():
         torch.manual_seed(5)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=2,
-                                             collate_fn=collate)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=2, collate_fn=collate)
         return [batch for batch in loader]
 
     first, second = run(), run()
@@ -89,8 +92,11 @@ def test_dataloader_workers_and_collate(tmp_path):
 
 
 def test_videos_without_frames_are_skipped_with_a_counted_warning(tmp_path):
-    rows = ROWS + ["gone_video,0902,0.1,0.1,0.2,0.2,1,0", "gone_video,0903,0.1,0.1,0.2,0.2,1,0",
-                   "empty_video,0902,0.1,0.1,0.2,0.2,1,0"]
+    rows = ROWS + [
+        "gone_video,0902,0.1,0.1,0.2,0.2,1,0",
+        "gone_video,0903,0.1,0.1,0.2,0.2,1,0",
+        "empty_video,0902,0.1,0.1,0.2,0.2,1,0",
+    ]
     files = _layout(tmp_path, rows)
     (files.frames / "empty_video").mkdir()
     with pytest.warns(DataWarning, match="skipped 3 of 5 annotated frames because 2 of 3 videos"):

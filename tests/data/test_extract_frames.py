@@ -1,5 +1,6 @@
 """`slowbench.data.extract_frames`: 1-based JPEG folders from videos, ffmpeg's fps resampling,
 the AVA window, resizing, resumable atomic output and one-line errors."""
+
 from fractions import Fraction
 
 import av
@@ -30,8 +31,7 @@ def _write_vfr(path, milliseconds):
         stream = container.add_stream("libx264", rate=1000, options={"qp": "0", "bf": "0"})
         stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv444p"
         stream.codec_context.time_base = Fraction(1, 1000)
-        for i, (stamp, image) in enumerate(zip(milliseconds, _numbered_frames(len(milliseconds),
-                                                                              (32, 32)))):
+        for stamp, image in zip(milliseconds, _numbered_frames(len(milliseconds), (32, 32))):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts, frame.time_base = int(stamp), Fraction(1, 1000)
             container.mux(stream.encode(frame))
@@ -44,8 +44,11 @@ def _ffmpeg_fps_filter(path, fps) -> list[int]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         graph = av.filter.Graph()
-        source, fps_filter, sink = (graph.add_buffer(template=stream),
-                                    graph.add("fps", f"fps={fps}"), graph.add("buffersink"))
+        source, fps_filter, sink = (
+            graph.add_buffer(template=stream),
+            graph.add("fps", f"fps={fps}"),
+            graph.add("buffersink"),
+        )
         source.link_to(fps_filter)
         fps_filter.link_to(sink)
         graph.configure()
@@ -69,24 +72,23 @@ def test_resampling_equals_ffmpegs_fps_filter_on_a_variable_rate_video(tmp_path,
     expected = _ffmpeg_fps_filter(path, fps)
     assert expected != list(range(len(expected)))  # frames were dropped or repeated
     count = extract_video(path, tmp_path / "out", fps=fps)
-    got = [int(round(_jpeg(tmp_path / "out" / f"img_{k + 1:05d}.jpg").mean() / 4))
-           for k in range(count)]
+    got = [int(round(_jpeg(tmp_path / "out" / f"img_{k + 1:05d}.jpg").mean() / 4)) for k in range(count)]
     assert got == expected
 
 
 def test_resampled_sources_of_a_constant_rate_video():
     seconds = np.arange(90) / 30
     np.testing.assert_array_equal(resampled_sources(seconds, fps=None), np.arange(90))
-    np.testing.assert_array_equal(resampled_sources(seconds, fps=30, last_duration=1 / 30),
-                                  np.arange(90))
+    np.testing.assert_array_equal(resampled_sources(seconds, fps=30, last_duration=1 / 30), np.arange(90))
     # Output k (at k / 10 s) rounds frame j to tick round(j / 3): frames 3k - 1, 3k, 3k + 1 fall
     # on tick k and the last of them is shown, as ffmpeg does.
-    np.testing.assert_array_equal(resampled_sources(seconds, fps=10, last_duration=1 / 30),
-                                  np.arange(1, 90, 3))
-    np.testing.assert_array_equal(resampled_sources(seconds, fps=None, start=1, end=2),
-                                  np.arange(30, 60))
-    np.testing.assert_array_equal(resampled_sources(seconds, fps=15, start=1, end=2,
-                                                    last_duration=1 / 30), np.arange(30, 60, 2))
+    np.testing.assert_array_equal(
+        resampled_sources(seconds, fps=10, last_duration=1 / 30), np.arange(1, 90, 3)
+    )
+    np.testing.assert_array_equal(resampled_sources(seconds, fps=None, start=1, end=2), np.arange(30, 60))
+    np.testing.assert_array_equal(
+        resampled_sources(seconds, fps=15, start=1, end=2, last_duration=1 / 30), np.arange(30, 60, 2)
+    )
 
 
 def test_every_frame_one_based_and_resized(tmp_path):
@@ -96,8 +98,7 @@ def test_every_frame_one_based_and_resized(tmp_path):
     encode_video(path, frames, 25)
     decoded = VideoReader(path).frames(np.arange(20))
     assert extract_video(path, tmp_path / "full") == 20
-    assert sorted(p.name for p in (tmp_path / "full").iterdir())[:2] == ["img_00001.jpg",
-                                                                        "img_00002.jpg"]
+    assert sorted(p.name for p in (tmp_path / "full").iterdir())[:2] == ["img_00001.jpg", "img_00002.jpg"]
     for index in (0, 1, 19):
         extracted = _jpeg(tmp_path / "full" / f"img_{index + 1:05d}.jpg")
         errors = [np.abs(extracted - frame).mean() for frame in decoded]
@@ -111,18 +112,29 @@ def test_ava_window_and_rate(tmp_path):
     encode_video(path, _numbered_frames(60), 10)  # 6 s at 10 fps
     count = extract_video(path, tmp_path / "out", fps=20, start=2, end=4)
     assert count == 40
-    levels = [int(round(_jpeg(tmp_path / "out" / f"img_{k:05d}.jpg").mean() / 4))
-              for k in (1, 2, 3, 40)]
+    levels = [int(round(_jpeg(tmp_path / "out" / f"img_{k:05d}.jpg").mean() / 4)) for k in (1, 2, 3, 40)]
     assert levels == [20, 20, 21, 39]  # img_00001 is the frame shown at 2.0 s
 
 
 def test_ava_user_flow_movies_to_a_trainable_dataset(tmp_path):
-    root = generate(tmp_path / "ava", kind="ava", seed=1, videos=2, val_videos=1, seconds=5,
-                    width=64, height=48, persons=(1, 1), fmt="mp4", progress=False)
+    root = generate(
+        tmp_path / "ava",
+        kind="ava",
+        seed=1,
+        videos=2,
+        val_videos=1,
+        seconds=5,
+        width=64,
+        height=48,
+        persons=(1, 1),
+        fmt="mp4",
+        progress=False,
+    )
     row = get_row("ava21-k400-r50-4x16")
     assert not find_dataset(row, root)  # movies only, frames not yet extracted
-    done, skipped, errors = extract_all(root / "videos", root / "rawframes", workers=2,
-                                        fps=30, progress=False)
+    done, skipped, errors = extract_all(
+        root / "videos", root / "rawframes", workers=2, fps=30, progress=False
+    )
     assert (done, skipped, errors) == (3, 0, [])
     assert find_dataset(row, root)
     assert len(list((root / "rawframes" / "synth000000").glob("img_*.jpg"))) == 150

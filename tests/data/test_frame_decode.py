@@ -2,13 +2,13 @@
 
 The faithful path's pixels are checked for equality in test_reference_pixels.py.
 """
+
 import numpy as np
 import pytest
 from data_helpers import write_numbered_frames
 from PIL import Image
 
-from slowbench.data import DataError
-from slowbench.data import frame_decode
+from slowbench.data import DataError, frame_decode
 from slowbench.data.clip_geometry import ClipGeometry, inference_geometry
 from slowbench.data.frame_decode import FrameFolders, decode_clip
 
@@ -34,8 +34,9 @@ def test_fast_decode_is_close_to_the_faithful_pixels(tmp_path):
 def test_crop_while_resizing_equals_resize_then_crop(tmp_path, flipped):
     path = tmp_path / "img_00001.jpg"
     _textured_jpeg(path)
-    geometry = ClipGeometry(original=(640, 360), resized=(519, 292), crop=(37, 21, 256, 256),
-                            flipped=flipped, random_crop=True)
+    geometry = ClipGeometry(
+        original=(640, 360), resized=(519, 292), crop=(37, 21, 256, 256), flipped=flipped, random_crop=True
+    )
     clip, _, used = decode_clip([path], lambda w, h: geometry, fast=True)  # no DCT scaling here
     assert used is geometry and clip.shape == (1, 256, 256, 3)
     full = np.asarray(Image.open(path).convert("RGB").resize((519, 292), Image.BILINEAR))
@@ -66,8 +67,7 @@ def test_frame_folders_count_and_clamp(tmp_path):
     names = [p.name for p in folders.paths("vid", np.array([-3, 1, 5, 9]))]
     assert names == ["img_00001.jpg", "img_00001.jpg", "img_00005.jpg", "img_00005.jpg"]
     shifted = FrameFolders(tmp_path, number_offset=1, suffix_to_strip=".mp4")
-    assert [p.name for p in shifted.paths("vid.mp4", np.array([0, 4]))] == [
-        "img_00001.jpg", "img_00005.jpg"]
+    assert [p.name for p in shifted.paths("vid.mp4", np.array([0, 4]))] == ["img_00001.jpg", "img_00005.jpg"]
 
 
 @pytest.mark.parametrize("fast", [False, True])
@@ -89,7 +89,10 @@ def test_bad_frames_raise_one_line_errors_naming_the_file(tmp_path, fast):
     garbage.write_bytes(b"this is not a jpeg")
     for path in (truncated, garbage):
         with pytest.raises(DataError) as error:
-            decode_clip([tmp_path / "vid" / "img_00001.jpg", path],
-                        lambda w, h: inference_geometry(w, h, short_side=24), fast=fast)
+            decode_clip(
+                [tmp_path / "vid" / "img_00001.jpg", path],
+                lambda w, h: inference_geometry(w, h, short_side=24),
+                fast=fast,
+            )
         assert str(error.value).startswith(f"{path}: unreadable frame")
         assert "\n" not in str(error.value)

@@ -1,4 +1,5 @@
 """Reference layout names, PipelineConfig and collate padding."""
+
 import dataclasses
 from pathlib import Path
 
@@ -47,7 +48,11 @@ def test_pipeline_config_reference_values_and_validation():
     config = PipelineConfig.from_row(MULTISPORTS_ROW)
     assert (config.clip_len, config.frame_interval) == (4, 16)
     assert (config.train_scale, config.crop_size, config.test_short_side, config.flip) == (
-        (256, 320), 256, 256, True)
+        (256, 320),
+        256,
+        256,
+        True,
+    )
     small = PipelineConfig.for_synthetic(AVA_ROW, short_side=96)
     assert (small.train_scale, small.crop_size, small.test_short_side) == ((96, 120), 96, 96)
     with pytest.raises(ValueError, match="crop_size 300 exceeds"):
@@ -71,9 +76,13 @@ def test_pipeline_config_from_saved_meta():
 
 
 def _sample(height, width, boxes):
-    return {"clip": torch.full((3, 2, height, width), 7, dtype=torch.uint8),
-            "proposals": torch.zeros(boxes, 4), "gt_boxes": torch.ones(boxes, 4),
-            "gt_labels": torch.zeros(boxes, 81), "meta": {"boxes": boxes}}
+    return {
+        "clip": torch.full((3, 2, height, width), 7, dtype=torch.uint8),
+        "proposals": torch.zeros(boxes, 4),
+        "gt_boxes": torch.ones(boxes, 4),
+        "gt_labels": torch.zeros(boxes, 81),
+        "meta": {"boxes": boxes},
+    }
 
 
 def test_collate_pads_bottom_right_and_keeps_box_lists():
@@ -91,4 +100,3 @@ def test_collate_pads_bottom_right_and_keeps_box_lists():
     odd["clip"] = odd["clip"][:, :1]
     with pytest.raises(ValueError, match="differ in channels/length"):
         collate([_sample(4, 6, 1), odd])
-

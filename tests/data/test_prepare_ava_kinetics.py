@@ -1,5 +1,6 @@
 """python -m slowbench.data.prepare_ava_kinetics on the synthetic AVA-Kinetics release: the layout,
 the clip timing, reruns and every bad input."""
+
 import contextlib
 import io
 import os
@@ -13,18 +14,30 @@ from eval.safe_pickle import load as safe_load
 from slowbench.data import prepare_ava_kinetics as prepare
 from slowbench.data.kinetics_clips import ClipPlan, ShortVideo, SourceVideo, source_frames
 from slowbench.data.synthetic import AVA_DIR, generate
-from slowbench.data.synthetic.kinetics_release import (VIDEOS_DIR, annotation_path,
-                                                       proposals_path)
-from slowbench.data.synthetic.writers import write_video
+from slowbench.data.synthetic.kinetics_release import VIDEOS_DIR, annotation_path, proposals_path
 from slowbench.data.synthetic.scene import make_scene
+from slowbench.data.synthetic.writers import write_video
 from slowbench.data.video_reader import VideoReader
 
 
 def prepare_args(release_root: Path, out: Path, *extra) -> list:
-    return ["--release", str(release_root / "ava_kinetics_v1_0"), "--videos",
-            str(release_root / VIDEOS_DIR), "--ava-root", str(release_root / AVA_DIR),
-            "--out", str(out), "--proposals-train", str(proposals_path(release_root, "train")),
-            "--proposals-val", str(proposals_path(release_root, "val")), "--workers", "2", *extra]
+    return [
+        "--release",
+        str(release_root / "ava_kinetics_v1_0"),
+        "--videos",
+        str(release_root / VIDEOS_DIR),
+        "--ava-root",
+        str(release_root / AVA_DIR),
+        "--out",
+        str(out),
+        "--proposals-train",
+        str(proposals_path(release_root, "train")),
+        "--proposals-val",
+        str(proposals_path(release_root, "val")),
+        "--workers",
+        "2",
+        *extra,
+    ]
 
 
 def run(argv) -> tuple[int, str, str]:
@@ -37,8 +50,17 @@ def run(argv) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     """A small synthetic release: 4 + 3 AVA videos of 5 s, 4 + 3 Kinetics videos of 6 s."""
-    return generate(tmp_path_factory.mktemp("ak") / "release", "ava-kinetics", videos=4,
-                    val_videos=3, seconds=5, width=64, height=48, persons=(1, 2), progress=False)
+    return generate(
+        tmp_path_factory.mktemp("ak") / "release",
+        "ava-kinetics",
+        videos=4,
+        val_videos=3,
+        seconds=5,
+        width=64,
+        height=48,
+        persons=(1, 2),
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +78,7 @@ def test_layout_csvs_proposals_and_links(release, prepared):
     train = (anno / "ava_train_v2.2.csv").read_text().splitlines()
     ava_train = (release / AVA_DIR / "annotations" / "ava_train_v2.2.csv").read_text().splitlines()
     # Kinetics rows first, in the converted form (clip name, whole seconds, -1), then AVA's as is.
-    assert train[len(release_train):] == ava_train
+    assert train[len(release_train) :] == ava_train
     for converted, original in zip(train, release_train):
         yt, seconds, *box, label = original.split(",")
         clip, start, end = converted.split(",")[0].rsplit("_", 2)
@@ -67,17 +89,23 @@ def test_layout_csvs_proposals_and_links(release, prepared):
     assert (anno / "kinetics_val_gt.csv").read_text().splitlines() == release_val
     val = (anno / "kinetics_val.csv").read_text().splitlines()
     assert [len(line.split(",")) for line in val] == [
-        2 if len(line.split(",")) == 2 else 8 for line in release_val]
+        2 if len(line.split(",")) == 2 else 8 for line in release_val
+    ]
     assert [line.split(",")[1] for line in val] == [line.split(",")[1] for line in release_val]
     # Proposals: Kinetics train updated with AVA train; val as given.
     merged = safe_load(anno / "ava_dense_proposals_train.FAIR.recall_93.9.pkl")
-    ava_props = safe_load(release / AVA_DIR / "annotations" / "ava_dense_proposals_train.FAIR.recall_93.9.pkl")
+    ava_props = safe_load(
+        release / AVA_DIR / "annotations" / "ava_dense_proposals_train.FAIR.recall_93.9.pkl"
+    )
     kinetics = safe_load(proposals_path(release, "train"))
     assert merged.keys() == ava_props.keys() | kinetics.keys()
-    assert safe_load(anno / "kinetics_dense_proposals_val.pkl").keys() == \
-        safe_load(proposals_path(release, "val")).keys()
-    assert (anno / "ava_val_v2.2.csv").read_bytes() == \
-        (release / AVA_DIR / "annotations" / "ava_val_v2.2.csv").read_bytes()
+    assert (
+        safe_load(anno / "kinetics_dense_proposals_val.pkl").keys()
+        == safe_load(proposals_path(release, "val")).keys()
+    )
+    assert (anno / "ava_val_v2.2.csv").read_bytes() == (
+        release / AVA_DIR / "annotations" / "ava_val_v2.2.csv"
+    ).read_bytes()
     ava_videos = sorted(p.name for p in (release / AVA_DIR / "rawframes").iterdir())
     assert sorted(p.name for p in (out / "rawframes").iterdir()) == ava_videos
     assert all((out / "rawframes" / v).is_symlink() for v in ava_videos)
@@ -97,8 +125,11 @@ def test_clip_frames_are_the_source_frames_on_screen_at_30_fps(release, prepared
     first = 30 * (int(start) - source_start)  # the source is 30 fps: frames map one to one
     for k in (0, 17, len(cut) - 1):
         frame = cut.frames([k])[0].astype(np.int16)
-        errors = {d: np.abs(frame - original.frames([first + k + d])[0]).mean()
-                  for d in (-1, 0, 1) if 0 <= first + k + d < len(original)}
+        errors = {
+            d: np.abs(frame - original.frames([first + k + d])[0]).mean()
+            for d in (-1, 0, 1)
+            if 0 <= first + k + d < len(original)
+        }
         # Re-encoding is lossy (and the synthetic frames carry fresh sensor noise each frame): the
         # right frame is the closest (measured 4-6 grey levels, neighbours 7-13).
         assert all(errors[0] < 0.8 * error for d, error in errors.items() if d != 0)
@@ -137,17 +168,24 @@ def test_missing_short_and_unreadable_videos_are_counted_skipped_and_reported(re
     train_csv = annotation_path(copy, "train")
     # An annotation whose video is gone, and a video shorter than its window (a 6 s name, 1 s of
     # frames, keyframe 4 s in).
-    train_csv.write_text(train_csv.read_text() + "gone_video1,15,0.1,0.1,0.5,0.5,1\n"
-                         + "kin_short01,104,0.1,0.1,0.5,0.5,1\n" + "kin_broken1,53,0.1,0.1,0.5,0.5,1\n")
+    train_csv.write_text(
+        train_csv.read_text()
+        + "gone_video1,15,0.1,0.1,0.5,0.5,1\n"
+        + "kin_short01,104,0.1,0.1,0.5,0.5,1\n"
+        + "kin_broken1,53,0.1,0.1,0.5,0.5,1\n"
+    )
     (copy / VIDEOS_DIR / "kin_broken1_000050_000056.mp4").write_bytes(b"not a video")
-    one_second = make_scene(np.random.default_rng(0), width=64, height=48, n_frames=30,
-                            persons=(1, 1), multilabel=True)
+    one_second = make_scene(
+        np.random.default_rng(0), width=64, height=48, n_frames=30, persons=(1, 1), multilabel=True
+    )
     write_video(one_second, copy / VIDEOS_DIR / "kin_short01_000100_000106.mp4")
     status, stdout, stderr = run(prepare_args(copy, tmp_path / "out"))
     assert status == 0, stderr
     assert "warning: train: 1 videos missing (first: gone_video1); their keyframes are skipped" in stderr
-    assert "warning: train: 1 videos shorter than their annotated window (first: " \
-           "kin_short01_000100_000106.mp4)" in stderr
+    assert (
+        "warning: train: 1 videos shorter than their annotated window (first: "
+        "kin_short01_000100_000106.mp4)" in stderr
+    )
     assert "warning: train: 1 videos unreadable (first: kin_broken1_000050_000056.mp4)" in stderr
     assert "train: 4 of 7 keyframes kept in 4 clips" in stdout
     report = (tmp_path / "out" / "prepare_report.json").read_text()
@@ -156,12 +194,17 @@ def test_missing_short_and_unreadable_videos_are_counted_skipped_and_reported(re
     assert not any(name in train for name in ("gone_video1", "kin_short01", "kin_broken1"))
 
 
-@pytest.mark.parametrize("line, message", [
-    ("kin_x,1.5,0.1", "expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) or 2 "
-                      "(youtube_id,seconds), got 3"),
-    ("kin_x,abc,0.1,0.1,0.5,0.5,1", "timestamp 'abc' is not a number"),
-    ("kin_x,3,0.1,0.1,1.5,0.5,1", "is not normalised to [0, 1]"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "kin_x,1.5,0.1",
+            "expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) or 2 (youtube_id,seconds), got 3",
+        ),
+        ("kin_x,abc,0.1,0.1,0.5,0.5,1", "timestamp 'abc' is not a number"),
+        ("kin_x,3,0.1,0.1,1.5,0.5,1", "is not normalised to [0, 1]"),
+    ],
+)
 def test_malformed_release_row_is_one_line_naming_file_and_line(release, tmp_path, line, message):
     copy = tmp_path / "release"
     shutil.copytree(release / "ava_kinetics_v1_0", copy / "ava_kinetics_v1_0")

@@ -1,4 +1,5 @@
 """The values mmaction2's own dataset tests assert, on its fixtures in ../shared (skipped when absent)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,22 +19,30 @@ def _ava_files(shared_file, tmp_path, *, exclusions: bool) -> DatasetFiles:
     for video in ("0f39OWEqJ24", "_-Z6wFjXtGQ"):
         write_linked_frames(tmp_path / "rawframes" / video, 160, size=(320, 240))
     return DatasetFiles(
-        root=tmp_path, frames=tmp_path / "rawframes",
+        root=tmp_path,
+        frames=tmp_path / "rawframes",
         annotations=shared_file(f"{AVA}/ava_sample.csv"),
         proposals=shared_file(f"{AVA}/ava_proposals_sample.pkl"),
         exclusions=shared_file(f"{AVA}/ava_excluded_timestamps_sample.csv") if exclusions else None,
-        label_map=shared_file(f"{AVA}/action_list.txt"), gt_pickle=None)
+        label_map=shared_file(f"{AVA}/action_list.txt"),
+        gt_pickle=None,
+    )
 
 
 def test_ava_sample_with_exclusions(shared_file, tmp_path):
-    dataset = load_split(_ava_files(shared_file, tmp_path, exclusions=True), dataset="ava21",
-                         split="val", num_classes=81, pipeline=PIPELINE, test_mode=True)
+    dataset = load_split(
+        _ava_files(shared_file, tmp_path, exclusions=True),
+        dataset="ava21",
+        split="val",
+        num_classes=81,
+        pipeline=PIPELINE,
+        test_mode=True,
+    )
     assert len(dataset) == 1
     sample = dataset[0]
     meta = sample["meta"]
     assert meta["img_key"] == "0f39OWEqJ24,0902"
-    np.testing.assert_allclose(meta["proposals_normalized"], [[0.011, 0.157, 0.655, 0.983]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(meta["proposals_normalized"], [[0.011, 0.157, 0.655, 0.983]], rtol=1e-6)
     np.testing.assert_allclose(meta["proposal_scores"], [0.998163], rtol=1e-6)
     # start_index 1, double-added: t=902 at 32x2 reads img_30, img_32, ..., img_92.
     np.testing.assert_array_equal(meta["frame_inds"], np.arange(30, 93, 2))
@@ -43,11 +52,19 @@ def test_ava_sample_with_exclusions(shared_file, tmp_path):
 
 
 def test_ava_sample_without_exclusions(shared_file, tmp_path):
-    dataset = load_split(_ava_files(shared_file, tmp_path, exclusions=False), dataset="ava21",
-                         split="train", num_classes=81, pipeline=PIPELINE.replace(
-                             train_scale=(240, 240), crop_size=240), test_mode=False)
+    dataset = load_split(
+        _ava_files(shared_file, tmp_path, exclusions=False),
+        dataset="ava21",
+        split="train",
+        num_classes=81,
+        pipeline=PIPELINE.replace(train_scale=(240, 240), crop_size=240),
+        test_mode=False,
+    )
     assert [k.img_key for k in dataset.keyframes] == [
-        "0f39OWEqJ24,0902", "0f39OWEqJ24,0903", "_-Z6wFjXtGQ,0902"]
+        "0f39OWEqJ24,0902",
+        "0f39OWEqJ24,0903",
+        "_-Z6wFjXtGQ,0902",
+    ]
     third = dataset[2]
     # Scores 0.281325, 0.994488, 0.996238: threshold 0.9 keeps the last two, in file order.
     np.testing.assert_allclose(third["meta"]["proposal_scores"], [0.994488, 0.996238], rtol=1e-6)
@@ -57,30 +74,44 @@ def test_ava_sample_without_exclusions(shared_file, tmp_path):
 
 
 def test_ava_kinetics_sample_uses_start_index_zero(shared_file, tmp_path):
-    dataset = load_split(_ava_files(shared_file, tmp_path, exclusions=True),
-                         dataset="ava-kinetics", split="val", num_classes=81, pipeline=PIPELINE,
-                         test_mode=True)
+    dataset = load_split(
+        _ava_files(shared_file, tmp_path, exclusions=True),
+        dataset="ava-kinetics",
+        split="val",
+        num_classes=81,
+        pipeline=PIPELINE,
+        test_mode=True,
+    )
     meta = dataset[0]["meta"]
     np.testing.assert_array_equal(meta["frame_inds"], np.arange(28, 91, 2))
-    np.testing.assert_allclose(meta["proposals_normalized"], [[0.011, 0.157, 0.655, 0.983]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(meta["proposals_normalized"], [[0.011, 0.157, 0.655, 0.983]], rtol=1e-6)
 
 
 def test_multisports_sample(shared_file, tmp_path):
     for video in ("v_aqMgwPExjD0_c001", "v_yaKOumdXwbU_c019"):
-        write_linked_frames(tmp_path / "rawframes" / "aerobic_gymnastics" / video, 100,
-                            size=(1280, 720))
+        write_linked_frames(tmp_path / "rawframes" / "aerobic_gymnastics" / video, 100, size=(1280, 720))
     files = DatasetFiles(
-        root=tmp_path, frames=tmp_path / "rawframes",
+        root=tmp_path,
+        frames=tmp_path / "rawframes",
         annotations=shared_file(f"{MULTISPORTS}/multisports_sample.csv"),
         proposals=shared_file(f"{MULTISPORTS}/multisports_proposals_sample.pkl"),
-        exclusions=None, label_map=None, gt_pickle=None)
-    dataset = load_split(files, dataset="multisports", split="val", num_classes=66,
-                         pipeline=PIPELINE.replace(test_short_side=720), test_mode=True)
+        exclusions=None,
+        label_map=None,
+        gt_pickle=None,
+    )
+    dataset = load_split(
+        files,
+        dataset="multisports",
+        split="val",
+        num_classes=66,
+        pipeline=PIPELINE.replace(test_short_side=720),
+        test_mode=True,
+    )
     assert len(dataset) == 9
     sample = dataset[0]
-    expected = np.array([[0.71097612, 0.44144461, 0.79291363, 0.80873633],
-                         [0.19915699, 0.40121613, 0.29834411, 0.79667876]]) * [1280, 720, 1280, 720]
+    expected = np.array(
+        [[0.71097612, 0.44144461, 0.79291363, 0.80873633], [0.19915699, 0.40121613, 0.29834411, 0.79667876]]
+    ) * [1280, 720, 1280, 720]
     np.testing.assert_almost_equal(sample["proposals"].numpy(), expected, decimal=4)
     np.testing.assert_allclose(sample["meta"]["proposal_scores"], [0.994165, 0.9902001], rtol=1e-6)
     assert len(sample["meta"]["frame_inds"]) == 32
@@ -88,8 +119,9 @@ def test_multisports_sample(shared_file, tmp_path):
 
 
 def test_label_maps_fit_the_label_encoding(shared_file, tmp_path):
-    ava_ids = read_label_map(shared_file(
-        "fixtures/ava_label_maps/ava_action_list_v2.1_for_activitynet_2018.pbtxt.txt"))
+    ava_ids = read_label_map(
+        shared_file("fixtures/ava_label_maps/ava_action_list_v2.1_for_activitynet_2018.pbtxt.txt")
+    )
     multisports = read_label_map(shared_file("fixtures/multisports_label_map/label_map.txt"))
     assert len(ava_ids) == 60 and max(ava_ids) == 80 and len(multisports) == 66
     # AVA: raw id is the column of an 81-wide vector; MultiSports: 0-based index of 66 columns.

@@ -1,4 +1,5 @@
 """The synthetic dataset: determinism, layouts the readers and evaluators accept, motion semantics."""
+
 import hashlib
 import json
 import subprocess
@@ -11,8 +12,7 @@ from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
 
 from eval.ava import evaluate, read_csv_gt, read_exclusions, read_label_map
 from eval.multisports_io import load_gt
-from slowbench.data import DataError, PipelineConfig, build_dataset, find_dataset
-from slowbench.data import synthetic
+from slowbench.data import DataError, PipelineConfig, build_dataset, find_dataset, synthetic
 from slowbench.data.synthetic import INFO_FILE, generate
 from slowbench.data.synthetic.scene import ACTIONS, draw_person, make_scene, person_box
 
@@ -48,8 +48,9 @@ def test_worker_processes_write_the_same_files(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic, "usable_cpus", lambda: 2)
     spawned = []
     real_pool = synthetic.ProcessPoolExecutor
-    monkeypatch.setattr(synthetic, "ProcessPoolExecutor",
-                        lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    monkeypatch.setattr(
+        synthetic, "ProcessPoolExecutor", lambda *a, **k: spawned.append(a) or real_pool(*a, **k)
+    )
     parallel = generate(tmp_path / "two", seed=4, **{**SMALL, "videos": 3})
     assert spawned and spawned[0][0] == 2
     assert _digest(parallel) == _digest(sequential)
@@ -68,13 +69,19 @@ def test_excluded_keyframes_are_left_unannotated(tmp_path):
 def test_cli_reports_bad_arguments_in_one_line(tmp_path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file").write_text("x")
-    result = subprocess.run([sys.executable, "-m", "slowbench.data.synthetic", "--out",
-                             str(tmp_path / "busy")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "slowbench.data.synthetic", "--out", str(tmp_path / "busy")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
-    result = subprocess.run([sys.executable, "-m", "slowbench.data.synthetic", "--out",
-                             str(tmp_path / "new"), "--seconds", "2"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "slowbench.data.synthetic", "--out", str(tmp_path / "new"), "--seconds", "2"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "seconds must be >= 5" in result.stderr
 
 
@@ -90,8 +97,8 @@ def test_ava_layout_serves_every_ava_row(synthetic_ava):
         sample = train[0]
         assert sample["clip"].shape == (3, 4, 48, 48)
         labels = sample["gt_labels"].numpy()
-        assert labels.shape[1] == 81 and labels[:, 1:len(ACTIONS) + 1].sum(axis=1).min() >= 1
-        assert labels[:, 0].sum() == 0 and labels[:, len(ACTIONS) + 1:].sum() == 0
+        assert labels.shape[1] == 81 and labels[:, 1 : len(ACTIONS) + 1].sum(axis=1).min() >= 1
+        assert labels[:, 0].sum() == 0 and labels[:, len(ACTIONS) + 1 :].sum() == 0
         assert val[0]["clip"].shape == (3, 4, 48, 72)
 
 
@@ -109,7 +116,8 @@ def test_ava_annotations_evaluate_perfectly_and_random_scores_hit_chance(synthet
     maps = []
     for _ in range(30):
         rows = boxes.drop(columns=["action", "person"]).merge(
-            pd.DataFrame({"action": sorted(label_map)}), how="cross")
+            pd.DataFrame({"action": sorted(label_map)}), how="cross"
+        )
         maps.append(evaluate(gt, rows.assign(score=rng.random(len(rows))), label_map, excluded)["mAP"])
     chance = json.loads((synthetic_ava / INFO_FILE).read_text())["chance_frame_mAP"]
     assert 0 < chance < 0.6
@@ -148,7 +156,7 @@ def test_action_labels_match_the_motion():
                 frames = range(segment.start, segment.end)
                 boxes = np.array([person_box(person, f, 10**4, 10**4) for f in frames])
                 centre = (boxes[:, 0] + boxes[:, 2]) / 2
-                body_x = person.x[segment.start:segment.end]
+                body_x = person.x[segment.start : segment.end]
                 actions = segment.actions
                 if "move right" in actions:
                     assert (np.diff(body_x) > 0).all()
@@ -188,7 +196,19 @@ def test_spin_and_wave_change_pixels_but_standing_still_does_not():
 def test_mp4_format_needs_even_frame_sizes(tmp_path, capsys):
     from slowbench.data.synthetic.__main__ import main
 
-    status = main(["--out", str(tmp_path / "odd"), "--kind", "multisports", "--format", "mp4",
-                   "--width", "65", "--height", "48"])
+    status = main(
+        [
+            "--out",
+            str(tmp_path / "odd"),
+            "--kind",
+            "multisports",
+            "--format",
+            "mp4",
+            "--width",
+            "65",
+            "--height",
+            "48",
+        ]
+    )
     assert status == 2 and "even width and height" in capsys.readouterr().err
     assert not (tmp_path / "odd").exists()

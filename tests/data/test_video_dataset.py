@@ -1,5 +1,6 @@
 """MultiSports from mp4 files: the same clips (frame indices, boxes, geometry) as from frame
 folders, pixels from the video reader, and per-video choice of the source."""
+
 import dataclasses
 import shutil
 
@@ -13,8 +14,9 @@ from slowbench.data.resize_crop_flip import resize_crop_flip
 from slowbench.data.video_files import VideoFiles
 from slowbench.data.video_reader import VideoReader
 
-PIPELINE = PipelineConfig(clip_len=4, frame_interval=16, train_scale=(64, 80), crop_size=64,
-                          test_short_side=64, flip=True)
+PIPELINE = PipelineConfig(
+    clip_len=4, frame_interval=16, train_scale=(64, 80), crop_size=64, test_short_side=64, flip=True
+)
 ROW = dataclasses.replace(MULTISPORTS_ROW, num_classes=7)  # the synthetic actions
 
 
@@ -28,12 +30,12 @@ def _pair(frames_root, video_root, split, index, *, seed=0):
 
 @pytest.mark.parametrize("split", ["train", "val"])
 def test_video_clips_have_the_frame_folder_indices_and_geometry(
-        synthetic_multisports, synthetic_multisports_mp4, split):
+    synthetic_multisports, synthetic_multisports_mp4, split
+):
     assert not (synthetic_multisports_mp4 / "rawframes").exists()
     dataset = build_dataset(ROW, synthetic_multisports_mp4, split, PIPELINE)
     for index in (0, 7, len(dataset) // 2, len(dataset) - 1):
-        frames, video = _pair(synthetic_multisports, synthetic_multisports_mp4, split, index,
-                              seed=index)
+        frames, video = _pair(synthetic_multisports, synthetic_multisports_mp4, split, index, seed=index)
         for key in ("frame_inds", "crop", "scale_factor", "flipped", "img_shape", "video"):
             assert np.array_equal(np.asarray(video["meta"][key]), np.asarray(frames["meta"][key]))
         for key in ("proposals", "gt_boxes", "gt_labels"):
@@ -54,12 +56,12 @@ def test_video_clip_pixels_are_the_readers_frames_resized(synthetic_multisports_
     np.testing.assert_array_equal(sample["clip"].permute(1, 2, 3, 0).numpy(), expected)
 
 
-def test_each_video_uses_its_video_file_else_its_frames(synthetic_multisports,
-                                                        synthetic_multisports_mp4, tmp_path):
+def test_each_video_uses_its_video_file_else_its_frames(
+    synthetic_multisports, synthetic_multisports_mp4, tmp_path
+):
     mixed = tmp_path / "mixed"
     shutil.copytree(synthetic_multisports_mp4, mixed)
-    first = sorted(path.relative_to(mixed / "trainval")
-                   for path in (mixed / "trainval").rglob("*.mp4"))[0]
+    first = sorted(path.relative_to(mixed / "trainval") for path in (mixed / "trainval").rglob("*.mp4"))[0]
     video = str(first.with_suffix(""))
     (mixed / "trainval" / first).unlink()
     shutil.copytree(synthetic_multisports / "rawframes" / video, mixed / "rawframes" / video)
@@ -80,8 +82,7 @@ def test_each_video_uses_its_video_file_else_its_frames(synthetic_multisports,
 def test_video_index_is_read_once_per_video(synthetic_multisports_mp4, monkeypatch):
     reads = []
     real = VideoFiles.index
-    monkeypatch.setattr(VideoFiles, "index",
-                        lambda self, video: reads.append(video) or real(self, video))
+    monkeypatch.setattr(VideoFiles, "index", lambda self, video: reads.append(video) or real(self, video))
     dataset = build_dataset(ROW, synthetic_multisports_mp4, "val", PIPELINE)
     for index in range(0, len(dataset), 30):
         dataset[index]

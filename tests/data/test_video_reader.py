@@ -1,11 +1,11 @@
 """The PyAV video reader: frames by presentation index equal a plain sequential decode, clips seek
 instead of decoding whole videos, and bad files are one-line `DataError`s naming the file."""
+
 import av
 import numpy as np
 import pytest
 
-from slowbench.data import DataError
-from slowbench.data import video_reader
+from slowbench.data import DataError, video_reader
 from slowbench.data.video_reader import VideoIndex, VideoReader
 from slowbench.data.video_writer import encode_video
 
@@ -100,8 +100,9 @@ def test_a_clip_decodes_from_the_nearest_keyframe_only(tmp_path, monkeypatch):
     assert list(keyframes) == [0, 30, 60]
     decoded = []
     real_open = av.open
-    monkeypatch.setattr(video_reader.av, "open",
-                        lambda *a, **k: CountingContainer(real_open(*a, **k), decoded))
+    monkeypatch.setattr(
+        video_reader.av, "open", lambda *a, **k: CountingContainer(real_open(*a, **k), decoded)
+    )
     reader.frames([64, 70])
     # From keyframe 60 up to frame 70 (a few more may sit in the decoder's reorder buffer).
     assert 11 <= len(decoded) <= 14 and min(decoded) >= reader.index.pts[60]

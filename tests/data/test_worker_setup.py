@@ -1,7 +1,4 @@
 """The default number of DataLoader workers."""
-import cv2
-import torch
-from torch.utils.data import DataLoader
 
 from slowbench.data.worker_setup import default_workers
 

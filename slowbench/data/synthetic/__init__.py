@@ -10,6 +10,7 @@
 root in `ava/` (frame folders), Kinetics-style videos in `kinetics700/` and the annotation
 release in `ava_kinetics_v1_0/` (see `kinetics_release`).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,18 @@ from tqdm import tqdm
 import eval.ava
 from eval.ap import precision_recall, voc_ap
 from eval.fork_map import usable_cpus
-
 from slowbench.errors import DataError, InputError
+
 from ..layout import ava_files
-from .kinetics_release import (SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations,
-                               youtube_id)
+from .kinetics_release import SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations, youtube_id
 from .scene import ACTIONS, FPS, make_scene
-from .writers import (write_ava_annotations, write_frames, write_multisports_annotations,
-                      write_multisports_gt, write_video)
+from .writers import (
+    write_ava_annotations,
+    write_frames,
+    write_multisports_annotations,
+    write_multisports_gt,
+    write_video,
+)
 
 INFO_FILE = "synthetic_info.json"
 KINDS = ("ava", "multisports", "ava-kinetics")
@@ -78,11 +83,19 @@ def chance_ava_map(root: Path, split: str = "val", *, draws: int = 30, seed: int
     excluded = eval.ava.read_exclusions(files.exclusions)
     boxes = gt.drop_duplicates(["video", "timestamp", "x1", "y1", "x2", "y2"])
     every_class = boxes.drop(columns=["action", "person"]).merge(
-        pd.DataFrame({"action": sorted(label_map)}), how="cross")
+        pd.DataFrame({"action": sorted(label_map)}), how="cross"
+    )
     rng = np.random.default_rng(seed)
-    return float(np.mean([
-        eval.ava.evaluate(gt, every_class.assign(score=rng.random(len(every_class))), label_map,
-                          excluded)["mAP"] for _ in range(draws)]))
+    return float(
+        np.mean(
+            [
+                eval.ava.evaluate(
+                    gt, every_class.assign(score=rng.random(len(every_class))), label_map, excluded
+                )["mAP"]
+                for _ in range(draws)
+            ]
+        )
+    )
 
 
 def _video_names(kind: str, first: int, count: int) -> list[str]:
@@ -91,26 +104,45 @@ def _video_names(kind: str, first: int, count: int) -> list[str]:
     return [f"synthetic_sport/v_synth{index:06d}" for index in range(first, first + count)]
 
 
-def _scenes(kind: str, names: list[str], first: int, *, seed: int, seconds: int, width: int,
-            height: int, persons: tuple[int, int]) -> dict:
+def _scenes(
+    kind: str,
+    names: list[str],
+    first: int,
+    *,
+    seed: int,
+    seconds: int,
+    width: int,
+    height: int,
+    persons: tuple[int, int],
+) -> dict:
     scenes = {}
     for offset, name in enumerate(names):
         # One generator per video: a video does not change when more videos are asked for.
         rng = np.random.default_rng([seed, first + offset])
-        scenes[name] = make_scene(rng, width=width, height=height, n_frames=seconds * FPS,
-                                  persons=persons, multilabel=kind == "ava")
+        scenes[name] = make_scene(
+            rng, width=width, height=height, n_frames=seconds * FPS, persons=persons, multilabel=kind == "ava"
+        )
     return scenes
 
 
-def _check(kind: str, fmt: str, videos: int, val_videos: int, seconds: int, width: int,
-           height: int, persons: tuple[int, int]) -> None:
+def _check(
+    kind: str,
+    fmt: str,
+    videos: int,
+    val_videos: int,
+    seconds: int,
+    width: int,
+    height: int,
+    persons: tuple[int, int],
+) -> None:
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {fmt!r}")
     if kind == "ava-kinetics" and fmt != "frames":
-        raise InputError("format: ava-kinetics writes AVA frame folders and Kinetics mp4 videos; "
-                         "it takes no other format")
+        raise InputError(
+            "format: ava-kinetics writes AVA frame folders and Kinetics mp4 videos; it takes no other format"
+        )
     if (fmt == "mp4" or kind == "ava-kinetics") and (width % 2 or height % 2):
         raise InputError(f"mp4 (yuv420p) needs an even width and height, got {width}x{height}")
     if videos < 1 or val_videos < 1:
@@ -123,10 +155,20 @@ def _check(kind: str, fmt: str, videos: int, val_videos: int, seconds: int, widt
         raise InputError(f"persons must be 1 <= min <= max, got {persons}")
 
 
-def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val_videos: int = 8,
-             seconds: int = 10, width: int = 128, height: int = 96,
-             persons: tuple[int, int] = (2, 4), fmt: str = "frames",
-             progress: bool = True) -> Path:
+def generate(
+    out_dir,
+    kind: str = "ava",
+    seed: int = 0,
+    *,
+    videos: int = 24,
+    val_videos: int = 8,
+    seconds: int = 10,
+    width: int = 128,
+    height: int = 96,
+    persons: tuple[int, int] = (2, 4),
+    fmt: str = "frames",
+    progress: bool = True,
+) -> Path:
     """Writes the dataset into `out_dir` (created atomically) and returns its path.
 
     AVA kind: `videos` train and `val_videos` val videos of `seconds` s at 30 fps, keyframes every
@@ -138,9 +180,17 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
     persons = tuple(persons)
     _check(kind, fmt, videos, val_videos, seconds, width, height, persons)
     out_dir = Path(out_dir)
-    params = {"format_version": FORMAT_VERSION, "kind": kind, "seed": seed, "videos": videos,
-              "val_videos": val_videos, "seconds": seconds, "width": width, "height": height,
-              "persons": list(persons)}
+    params = {
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "seed": seed,
+        "videos": videos,
+        "val_videos": val_videos,
+        "seconds": seconds,
+        "width": width,
+        "height": height,
+        "persons": list(persons),
+    }
     if fmt != "frames":  # only then: datasets written before the option existed stay reusable
         params["format"] = fmt
     info_path = out_dir / INFO_FILE
@@ -148,8 +198,10 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
         info = json.loads(info_path.read_text())
         if info.get("params") == params:
             return out_dir
-        raise DataError(f"{out_dir}: holds a synthetic dataset made with other arguments "
-                        f"({info.get('params')}); delete it or choose another --out")
+        raise DataError(
+            f"{out_dir}: holds a synthetic dataset made with other arguments "
+            f"({info.get('params')}); delete it or choose another --out"
+        )
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise DataError(f"{out_dir}: exists and is not empty; delete it or choose another --out")
     try:
@@ -158,9 +210,20 @@ def generate(out_dir, kind: str = "ava", seed: int = 0, *, videos: int = 24, val
     except OSError as error:
         raise DataError(f"{out_dir}: cannot create ({error.strerror or error})") from None
     try:
-        info = _write(staging, params, kind, seed=seed, videos=videos, val_videos=val_videos,
-                      seconds=seconds, width=width, height=height, persons=persons, fmt=fmt,
-                      progress=progress)
+        info = _write(
+            staging,
+            params,
+            kind,
+            seed=seed,
+            videos=videos,
+            val_videos=val_videos,
+            seconds=seconds,
+            width=width,
+            height=height,
+            persons=persons,
+            fmt=fmt,
+            progress=progress,
+        )
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
         os.replace(staging, out_dir)
     except BaseException:
@@ -188,11 +251,19 @@ def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None
                 bar.update(1)
 
 
-def _write_kinetics_release(root: Path, *, seed: int, videos: int, val_videos: int, width: int,
-                            height: int, persons: tuple[int, int], progress: bool) -> dict:
+def _write_kinetics_release(
+    root: Path,
+    *,
+    seed: int,
+    videos: int,
+    val_videos: int,
+    width: int,
+    height: int,
+    persons: tuple[int, int],
+    progress: bool,
+) -> dict:
     """Kinetics-style mp4 videos and the annotation release; returns gt boxes per split."""
-    sizes = {"train": (KINETICS_FIRST_INDEX, videos),
-             "val": (KINETICS_FIRST_INDEX + videos, val_videos)}
+    sizes = {"train": (KINETICS_FIRST_INDEX, videos), "val": (KINETICS_FIRST_INDEX + videos, val_videos)}
     counts, jobs, splits = {}, [], {}
     for index, (split, (first, count)) in enumerate(sizes.items()):
         rng = np.random.default_rng([seed, 2_000_003, index])
@@ -200,11 +271,18 @@ def _write_kinetics_release(root: Path, *, seed: int, videos: int, val_videos: i
         scenes = {}
         for offset, scene_id in enumerate(ids):
             scene_rng = np.random.default_rng([seed, first + offset])
-            scenes[scene_id] = make_scene(scene_rng, width=width, height=height,
-                                          n_frames=SECONDS * FPS, persons=persons, multilabel=True)
+            scenes[scene_id] = make_scene(
+                scene_rng,
+                width=width,
+                height=height,
+                n_frames=SECONDS * FPS,
+                persons=persons,
+                multilabel=True,
+            )
         starts = {scene_id: int(rng.integers(0, 300)) for scene_id in ids}
-        jobs += [(scene, root / VIDEOS_DIR / f"{video_name(i, starts[i])}.mp4")
-                 for i, scene in scenes.items()]
+        jobs += [
+            (scene, root / VIDEOS_DIR / f"{video_name(i, starts[i])}.mp4") for i, scene in scenes.items()
+        ]
         splits[split] = (scenes, starts, rng)
     _write_every_video(jobs, write_video, desc="synthetic Kinetics videos", progress=progress)
     for split, (scenes, starts, rng) in splits.items():
@@ -212,29 +290,75 @@ def _write_kinetics_release(root: Path, *, seed: int, videos: int, val_videos: i
     return counts
 
 
-def _write(root: Path, params: dict, kind: str, *, seed: int, videos: int, val_videos: int,
-           seconds: int, width: int, height: int, persons: tuple[int, int], fmt: str,
-           progress: bool) -> dict:
+def _write(
+    root: Path,
+    params: dict,
+    kind: str,
+    *,
+    seed: int,
+    videos: int,
+    val_videos: int,
+    seconds: int,
+    width: int,
+    height: int,
+    persons: tuple[int, int],
+    fmt: str,
+    progress: bool,
+) -> dict:
     if kind == "ava-kinetics":
-        info = _write(root / AVA_DIR, params, "ava", seed=seed, videos=videos,
-                      val_videos=val_videos, seconds=seconds, width=width, height=height,
-                      persons=persons, fmt="frames", progress=progress)
+        info = _write(
+            root / AVA_DIR,
+            params,
+            "ava",
+            seed=seed,
+            videos=videos,
+            val_videos=val_videos,
+            seconds=seconds,
+            width=width,
+            height=height,
+            persons=persons,
+            fmt="frames",
+            progress=progress,
+        )
         info["kinetics_gt_boxes"] = _write_kinetics_release(
-            root, seed=seed, videos=videos, val_videos=val_videos, width=width, height=height,
-            persons=persons, progress=progress)
+            root,
+            seed=seed,
+            videos=videos,
+            val_videos=val_videos,
+            width=width,
+            height=height,
+            persons=persons,
+            progress=progress,
+        )
         return info
     sizes = {"train": (0, videos), "val": (videos, val_videos)}
-    scenes = {split: _scenes(kind, _video_names(kind, first, count), first, seed=seed,
-                             seconds=seconds, width=width, height=height, persons=persons)
-              for split, (first, count) in sizes.items()}
+    scenes = {
+        split: _scenes(
+            kind,
+            _video_names(kind, first, count),
+            first,
+            seed=seed,
+            seconds=seconds,
+            width=width,
+            height=height,
+            persons=persons,
+        )
+        for split, (first, count) in sizes.items()
+    }
     if fmt == "mp4":
         folder = root / ("trainval" if kind == "multisports" else "videos")
-        every = [(scene, folder / f"{name}.mp4") for split_scenes in scenes.values()
-                 for name, scene in split_scenes.items()]
+        every = [
+            (scene, folder / f"{name}.mp4")
+            for split_scenes in scenes.values()
+            for name, scene in split_scenes.items()
+        ]
         writer = write_video
     else:
-        every = [(scene, root / "rawframes" / name) for split_scenes in scenes.values()
-                 for name, scene in split_scenes.items()]
+        every = [
+            (scene, root / "rawframes" / name)
+            for split_scenes in scenes.values()
+            for name, scene in split_scenes.items()
+        ]
         writer = write_frames
     _write_every_video(every, writer, desc=f"synthetic {kind} {fmt}", progress=progress)
     labels, tubes = {}, {}
@@ -248,5 +372,9 @@ def _write(root: Path, params: dict, kind: str, *, seed: int, videos: int, val_v
     if kind == "multisports":
         write_multisports_gt(root, scenes, tubes)
     chance = chance_ava_map(root) if kind == "ava" else chance_frame_map(labels["val"])
-    return {"params": params, "classes": list(ACTIONS), "chance_frame_mAP": chance,
-            "gt_boxes": {split: len(split_labels) for split, split_labels in labels.items()}}
+    return {
+        "params": params,
+        "classes": list(ACTIONS),
+        "chance_frame_mAP": chance,
+        "gt_boxes": {split: len(split_labels) for split, split_labels in labels.items()},
+    }

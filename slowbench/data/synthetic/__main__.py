@@ -1,4 +1,5 @@
 """`python -m slowbench.data.synthetic --out DIR [--kind ava|multisports] [--format frames|mp4] [--seed 0] ..."""
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,18 @@ def _run(argv) -> None:
     parser = ArgumentParser(
         prog="python -m slowbench.data.synthetic",
         description="Write a small seeded synthetic action-detection dataset in the AVA or "
-                    "MultiSports layout (readable by slowbench.data.build_dataset).")
+        "MultiSports layout (readable by slowbench.data.build_dataset).",
+    )
     parser.add_argument("--out", required=True, help="dataset root to create (must be new or empty)")
     parser.add_argument("--kind", choices=KINDS, default="ava")
-    parser.add_argument("--format", choices=FORMATS, default="frames",
-                        help="frames: rawframes/<video>/img_%%05d.jpg; mp4: H.264 videos "
-                             "(MultiSports: trainval/<sport>/<video>.mp4, read directly; AVA: "
-                             "videos/<video>.mp4, to extract with slowbench.data.extract_frames)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="frames",
+        help="frames: rawframes/<video>/img_%%05d.jpg; mp4: H.264 videos "
+        "(MultiSports: trainval/<sport>/<video>.mp4, read directly; AVA: "
+        "videos/<video>.mp4, to extract with slowbench.data.extract_frames)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--videos", type=int, default=24, help="train videos")
     parser.add_argument("--val-videos", type=int, default=8)
@@ -33,13 +39,24 @@ def _run(argv) -> None:
     parser.add_argument("--height", type=int, default=96)
     parser.add_argument("--persons", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"))
     args = parser.parse_args(argv)
-    root = generate(args.out, args.kind, args.seed, videos=args.videos,
-                    val_videos=args.val_videos, seconds=args.seconds, width=args.width,
-                    height=args.height, persons=tuple(args.persons), fmt=args.format)
+    root = generate(
+        args.out,
+        args.kind,
+        args.seed,
+        videos=args.videos,
+        val_videos=args.val_videos,
+        seconds=args.seconds,
+        width=args.width,
+        height=args.height,
+        persons=tuple(args.persons),
+        fmt=args.format,
+    )
     info = json.loads((root / INFO_FILE).read_text())
-    print(f"synthetic {args.kind} dataset in {root}: classes {info['classes']}, "
-          f"GT boxes {info['gt_boxes']}, chance-level val frame-mAP "
-          f"{info['chance_frame_mAP']:.3f}")
+    print(
+        f"synthetic {args.kind} dataset in {root}: classes {info['classes']}, "
+        f"GT boxes {info['gt_boxes']}, chance-level val frame-mAP "
+        f"{info['chance_frame_mAP']:.3f}"
+    )
 
 
 if __name__ == "__main__":

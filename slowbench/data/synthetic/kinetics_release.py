@@ -4,6 +4,7 @@
 `ava_kinetics_v1_0/kinetics_{train,val}_v1.0.csv` (`youtube_id,seconds,x1,y1,x2,y2,label`), one
 annotated keyframe per video, plus person proposals keyed `<youtube_id>,<seconds:04d>`.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -38,8 +39,9 @@ def video_name(scene_id: str, start: int) -> str:
     return f"{scene_id}_{start:06d}_{start + SECONDS:06d}"
 
 
-def write_kinetics_annotations(scenes: dict[str, Scene], starts: dict[str, int], root: Path,
-                               split: str, rng: np.random.Generator) -> list[np.ndarray]:
+def write_kinetics_annotations(
+    scenes: dict[str, Scene], starts: dict[str, int], root: Path, split: str, rng: np.random.Generator
+) -> list[np.ndarray]:
     """The release CSV and proposals of one split; returns one bool [len(ACTIONS)] per gt box.
 
     Each video gets one keyframe 2 .. SECONDS - 2 s after its start; val keyframes fall on half
@@ -57,14 +59,19 @@ def write_kinetics_annotations(scenes: dict[str, Scene], starts: dict[str, int],
         boxes = []
         empty = split == "val" and rng.random() < EMPTY_KEYFRAME_RATE
         for person in scene.persons:
-            box = np.round(person_box(person, frame, scene.width, scene.height)
-                           / np.array([scene.width, scene.height] * 2), 3)
+            box = np.round(
+                person_box(person, frame, scene.width, scene.height)
+                / np.array([scene.width, scene.height] * 2),
+                3,
+            )
             boxes.append(box)
             if empty:
                 continue
             actions = person.segment_at(frame).actions
-            rows += [f"{name},{stamp},{','.join(f'{v:.3f}' for v in box)},{ACTIONS.index(a) + 1}"
-                     for a in sorted(actions, key=ACTIONS.index)]
+            rows += [
+                f"{name},{stamp},{','.join(f'{v:.3f}' for v in box)},{ACTIONS.index(a) + 1}"
+                for a in sorted(actions, key=ACTIONS.index)
+            ]
             labels.append(np.isin(ACTIONS, list(actions)))
         if empty:
             rows.append(f"{name},{stamp}")

@@ -6,6 +6,7 @@ jump (bouncing), crouch (squatting up and down), spin (body texture scrolling as
 cylinder), wave (arm swinging), stand still (none of these). A static arm pose or a single
 squashed frame also occurs without the action, so one frame does not tell the label.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,8 +86,9 @@ def _choose_actions(rng: np.random.Generator, multilabel: bool, can_move: dict) 
     return frozenset(actions or {"stand still"})
 
 
-def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: int,
-                multilabel: bool) -> Person:
+def make_person(
+    rng: np.random.Generator, *, width: int, height: int, n_frames: int, multilabel: bool
+) -> Person:
     """A random person with an action timeline that keeps it inside the frame."""
     # Tall enough to span 2-3 feature cells at the detector's stride 16 on 96 px frames.
     body_h = height * rng.uniform(0.45, 0.6)
@@ -95,19 +97,27 @@ def make_person(rng: np.random.Generator, *, width: int, height: int, n_frames: 
     while np.abs(colors[0] - colors[1]).max() < 80:  # stripes must show, or spinning is invisible
         colors[1] = rng.uniform(30, 230, size=3)
     person = Person(
-        body_w=body_w, body_h=body_h, ground=height * rng.uniform(0.86, 0.99),
+        body_w=body_w,
+        body_h=body_h,
+        ground=height * rng.uniform(0.86, 0.99),
         # One stripe pair per body width: finer stripes blur away before the temporal convolutions
         # (res4, stride 16) and spinning became hard to see (AP 0.43 -> 0.53 when widened).
-        stripe=body_w * rng.uniform(0.8, 1.0), colors=colors, arm_side=int(rng.choice([-1, 1])),
-        arm_rest=rng.uniform(40, 160), phases=rng.uniform(0, 2 * np.pi, size=3),
-        speed=width * rng.uniform(0.11, 0.15))
+        stripe=body_w * rng.uniform(0.8, 1.0),
+        colors=colors,
+        arm_side=int(rng.choice([-1, 1])),
+        arm_rest=rng.uniform(40, 160),
+        phases=rng.uniform(0, 2 * np.pi, size=3),
+        speed=width * rng.uniform(0.11, 0.15),
+    )
     margin = body_w * 0.6  # the body may leave the frame by a few pixels; the box is clipped
     x = np.empty(n_frames)
     position = rng.uniform(margin, width - margin)
     for start, end in _segment_bounds(n_frames, rng):
         travel = person.speed * (end - start) / FPS
-        can_move = {"move left": position - travel >= margin,
-                    "move right": position + travel <= width - margin}
+        can_move = {
+            "move left": position - travel >= margin,
+            "move right": position + travel <= width - margin,
+        }
         actions = _choose_actions(rng, multilabel, can_move)
         velocity = {"move left": -1, "move right": 1}
         step = sum(velocity.get(a, 0) for a in actions) * person.speed / FPS
@@ -142,8 +152,7 @@ def _pose(person: Person, frame: int):
     head = (cx - side / 2, top - side, cx + side / 2, top)
     shoulder = np.array([cx + person.arm_side * person.body_w / 2, top + 0.15 * person.body_h])
     radians = np.deg2rad(angle)
-    hand = shoulder + 0.5 * person.body_h * np.array([person.arm_side * np.sin(radians),
-                                                      np.cos(radians)])
+    hand = shoulder + 0.5 * person.body_h * np.array([person.arm_side * np.sin(radians), np.cos(radians)])
     return body, head, (shoulder, hand), shift
 
 
@@ -173,8 +182,11 @@ def _draw_arm(canvas: np.ndarray, start: np.ndarray, end: np.ndarray, color, thi
         return
     ys, xs = np.mgrid[y1:y2, x1:x2] + 0.5
     direction = end - start
-    along = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1])
-                    / max(direction @ direction, 1e-6), 0, 1)
+    along = np.clip(
+        ((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / max(direction @ direction, 1e-6),
+        0,
+        1,
+    )
     distance = np.hypot(xs - start[0] - along * direction[0], ys - start[1] - along * direction[1])
     canvas[y1:y2, x1:x2][distance <= thickness] = color
 
@@ -208,7 +220,7 @@ class Scene:
     def render(self, frame: int, rng: np.random.Generator) -> np.ndarray:
         """uint8 [height, width, 3] RGB of 0-based `frame`."""
         dx, dy = self.shake[frame]
-        canvas = self.background[dy:dy + self.height, dx:dx + self.width].copy()
+        canvas = self.background[dy : dy + self.height, dx : dx + self.width].copy()
         for person in self.persons:
             draw_person(canvas, person, frame)
         if self.pillar is not None:
@@ -220,20 +232,39 @@ class Scene:
         return np.clip(canvas, 0, 255).astype(np.uint8)
 
 
-def make_scene(rng: np.random.Generator, *, width: int, height: int, n_frames: int,
-               persons: tuple[int, int], multilabel: bool) -> Scene:
+def make_scene(
+    rng: np.random.Generator,
+    *,
+    width: int,
+    height: int,
+    n_frames: int,
+    persons: tuple[int, int],
+    multilabel: bool,
+) -> Scene:
     low = rng.uniform(40, 200, size=(height // 12 + 2, width // 12 + 2, 3)).astype(np.uint8)
     size = (width + 2 * SHAKE_PX, height + 2 * SHAKE_PX)
     background = np.asarray(Image.fromarray(low).resize(size, Image.BICUBIC), dtype=np.float32)
     count = int(rng.integers(persons[0], persons[1] + 1))
-    people = sorted((make_person(rng, width=width, height=height, n_frames=n_frames,
-                                 multilabel=multilabel) for _ in range(count)),
-                    key=lambda person: person.ground)
+    people = sorted(
+        (
+            make_person(rng, width=width, height=height, n_frames=n_frames, multilabel=multilabel)
+            for _ in range(count)
+        ),
+        key=lambda person: person.ground,
+    )
     pillar = None
     if rng.random() < 0.5:
         x1 = int(rng.integers(0, width - width // 16))
         pillar = (x1, x1 + max(width // 16, 3), rng.uniform(20, 235, size=3))
     walk = np.cumsum(rng.integers(-1, 2, size=(n_frames, 2)), axis=0)
     shake = np.clip(walk + SHAKE_PX, 0, 2 * SHAKE_PX)
-    return Scene(width=width, height=height, n_frames=n_frames, background=background,
-                 persons=people, pillar=pillar, shake=shake, seed=int(rng.integers(2**31)))
+    return Scene(
+        width=width,
+        height=height,
+        n_frames=n_frames,
+        background=background,
+        persons=people,
+        pillar=pillar,
+        shake=shake,
+        seed=int(rng.integers(2**31)),
+    )

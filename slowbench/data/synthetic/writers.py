@@ -1,4 +1,5 @@
 """Writes synthetic scenes in the AVA and MultiSports reference layouts (names from `..layout`)."""
+
 from __future__ import annotations
 
 import pickle
@@ -24,16 +25,18 @@ def write_frames(scene: Scene, folder: Path) -> None:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(scene.seed)
     for frame in range(scene.n_frames):
-        Image.fromarray(scene.render(frame, rng)).save(folder / f"img_{frame + 1:05d}.jpg",
-                                                       quality=JPEG_QUALITY)
+        Image.fromarray(scene.render(frame, rng)).save(
+            folder / f"img_{frame + 1:05d}.jpg", quality=JPEG_QUALITY
+        )
 
 
 def write_video(scene: Scene, path: Path) -> None:
     """`path` (.mp4): the scene's frames as H.264 (yuv420p) at the scene's 30 fps."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(scene.seed)
-    encode_video(path, (scene.render(index, rng) for index in range(scene.n_frames)), FPS,
-                 options=VIDEO_OPTIONS)
+    encode_video(
+        path, (scene.render(index, rng) for index in range(scene.n_frames)), FPS, options=VIDEO_OPTIONS
+    )
 
 
 def noisy_proposals(boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -44,14 +47,18 @@ def noisy_proposals(boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     sizes = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=0).reshape(-1, 4)
     jittered = boxes + rng.normal(0, 0.04, size=boxes.shape) * sizes
-    scores = np.where(rng.random(len(boxes)) < 0.05, rng.uniform(0.5, 0.85, len(boxes)),
-                      rng.uniform(0.9, 1.0, len(boxes)))
+    scores = np.where(
+        rng.random(len(boxes)) < 0.05, rng.uniform(0.5, 0.85, len(boxes)), rng.uniform(0.9, 1.0, len(boxes))
+    )
     n_false = int(rng.integers(0, 3))
     corners = np.sort(rng.random((n_false, 2, 2)), axis=1)
     false_boxes = np.concatenate([corners[:, 0], corners[:, 1]], axis=1)
-    rows = np.concatenate([
-        np.concatenate([jittered, scores[:, None]], axis=1),
-        np.concatenate([false_boxes, rng.uniform(0.05, 0.85, (n_false, 1))], axis=1)])
+    rows = np.concatenate(
+        [
+            np.concatenate([jittered, scores[:, None]], axis=1),
+            np.concatenate([false_boxes, rng.uniform(0.05, 0.85, (n_false, 1))], axis=1),
+        ]
+    )
     rows[:, :4] = np.clip(rows[:, :4], 0, 1)
     rows[:, [0, 2]] = np.sort(rows[:, [0, 2]], axis=1)
     rows[:, [1, 3]] = np.sort(rows[:, [1, 3]], axis=1)
@@ -71,8 +78,9 @@ def _pickle(path: Path, value) -> None:
         pickle.dump(value, file, protocol=4)
 
 
-def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
-                    rng: np.random.Generator) -> list[np.ndarray]:
+def write_ava_annotations(
+    scenes: dict[str, Scene], root: Path, split: str, rng: np.random.Generator
+) -> list[np.ndarray]:
     """CSV, exclusions, label maps and proposals of one AVA split; returns the val-side label rows
     (one bool [len(ACTIONS)] per GT box of a kept keyframe).
 
@@ -96,12 +104,15 @@ def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
                 if second == dropped:
                     continue
                 actions = person.segment_at(frame).actions
-                rows += [f"{video},{second:04d},{_fmt(box)},{ACTIONS.index(a) + 1},{entity}"
-                         for a in sorted(actions, key=ACTIONS.index)]
+                rows += [
+                    f"{video},{second:04d},{_fmt(box)},{ACTIONS.index(a) + 1},{entity}"
+                    for a in sorted(actions, key=ACTIONS.index)
+                ]
                 labels.append(np.isin(ACTIONS, list(actions)))
             proposals[f"{video},{second:04d}"] = noisy_proposals(np.array(boxes), rng)
-    label_map = "".join(f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n'
-                        for index, name in enumerate(ACTIONS))
+    label_map = "".join(
+        f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n' for index, name in enumerate(ACTIONS)
+    )
     for version in AVA_VERSIONS:
         files = ava_files(root, split, version)
         files.annotations.parent.mkdir(parents=True, exist_ok=True)
@@ -112,8 +123,9 @@ def write_ava_annotations(scenes: dict[str, Scene], root: Path, split: str,
     return labels
 
 
-def write_multisports_annotations(scenes: dict[str, Scene], root: Path, split: str,
-                            rng: np.random.Generator) -> tuple[dict, list[np.ndarray]]:
+def write_multisports_annotations(
+    scenes: dict[str, Scene], root: Path, split: str, rng: np.random.Generator
+) -> tuple[dict, list[np.ndarray]]:
     """CSV and proposals of one MultiSports split; returns (GT tubes, one-hot label rows).
 
     Every (person, action segment) is a tube with one label, annotated on all its frames;
@@ -129,7 +141,8 @@ def write_multisports_annotations(scenes: dict[str, Scene], root: Path, split: s
                 frames = np.arange(segment.start, segment.end)
                 boxes = np.stack([person_box(person, f, scene.width, scene.height) for f in frames])
                 per_label.setdefault(label, []).append(
-                    np.concatenate([frames[:, None] + 1, boxes], axis=1).astype(np.float32))
+                    np.concatenate([frames[:, None] + 1, boxes], axis=1).astype(np.float32)
+                )
         tubes[video] = per_label
         frame_boxes: dict[int, list] = {}
         for label, label_tubes in per_label.items():
@@ -152,11 +165,14 @@ def write_multisports_gt(root: Path, scenes: dict[str, dict[str, Scene]], tubes:
     """`annotations/multisports_GT.pkl` with the reference keys (labels, train/test video lists,
     nframes, resolution (h, w), gttubes {video: {label: [float32 [n, 5] (frame, x1, y1, x2, y2)]}})."""
     every = {video: scene for split in scenes.values() for video, scene in split.items()}
-    _pickle(multisports_files(root, "val").gt_pickle, {
-        "labels": list(ACTIONS),
-        "train_videos": [list(scenes["train"])],
-        "test_videos": [list(scenes["val"])],
-        "nframes": {video: scene.n_frames for video, scene in every.items()},
-        "resolution": {video: (scene.height, scene.width) for video, scene in every.items()},
-        "gttubes": tubes,
-    })
+    _pickle(
+        multisports_files(root, "val").gt_pickle,
+        {
+            "labels": list(ACTIONS),
+            "train_videos": [list(scenes["train"])],
+            "test_videos": [list(scenes["val"])],
+            "nframes": {video: scene.n_frames for video, scene in every.items()},
+            "resolution": {video: (scene.height, scene.width) for video, scene in every.items()},
+            "gttubes": tubes,
+        },
+    )
