@@ -34,6 +34,11 @@ def cli(run_main):
     return lambda *args: run_main(ava.main, *args)
 
 
+def inputs(files):
+    """The --gt / --pred / --label-map arguments naming the `files` fixture's files."""
+    return ["--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]]
+
+
 @pytest.fixture
 def files(write_files):
     return write_files({"map.pbtxt": LABEL_MAP, "gt.csv": GT, "pred.csv": PRED})
@@ -102,12 +107,7 @@ def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
     exclude.write_text("vidB,0903\n")
     out, plot = tmp_path / "r.json", tmp_path / "pr.png"
     done = cli(
-        "--gt",
-        files["gt.csv"],
-        "--pred",
-        files["pred.csv"],
-        "--label-map",
-        files["map.pbtxt"],
+        *inputs(files),
         "--exclude",
         exclude,
         "--protocol",
@@ -122,7 +122,7 @@ def test_cli_exclude_protocol_and_plot(files, tmp_path, cli):
     assert data["protocol"] == "activitynet" and data["mAP"] == 1.0
     assert data["per_class"]["1"]["num_gt"] == 1 and data["per_class"]["1"]["num_det"] == 1
     assert plot.stat().st_size > 1000
-    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    done = cli(*inputs(files))
     # mmaction2: the vidB detection misses (IoU < 0.5): class 1 AP = 1 * 1/2.
     assert done.returncode == 0 and "1   stand  2   2    50.0000" in done.stdout
 
@@ -148,12 +148,7 @@ def test_a_run_imports_no_pandas(files, tmp_path, protocol, extra):
             "importtime",
             "-m",
             "eval.ava",
-            "--gt",
-            files["gt.csv"],
-            "--pred",
-            files["pred.csv"],
-            "--label-map",
-            files["map.pbtxt"],
+            *inputs(files),
             "--protocol",
             protocol,
             *extra,
@@ -219,7 +214,7 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("name, text, message", BAD_INPUTS)
 def test_bad_input_is_one_line_exit_2(files, cli, name, text, message):
     files[name].write_text(text)
-    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    done = cli(*inputs(files))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -229,7 +224,7 @@ def test_bad_input_is_one_line_exit_2(files, cli, name, text, message):
 
 def test_bad_input_in_a_real_process_has_no_traceback(files):
     files["pred.csv"].write_text("vidA,0902,0.1,0.1,0.5,0.9,1,nan\n")
-    done = run("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    done = run(*inputs(files))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         f"error: {files['pred.csv']}:1: score 'nan' is not a finite number"
@@ -240,26 +235,8 @@ def test_bad_arguments_and_missing_files_exit_2(files, tmp_path, cli):
     for args in (
         ["--gt", files["gt.csv"]],
         ["--gt", tmp_path / "absent.csv", "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]],
-        [
-            "--gt",
-            files["gt.csv"],
-            "--pred",
-            files["pred.csv"],
-            "--label-map",
-            files["map.pbtxt"],
-            "--protocol",
-            "pascal",
-        ],
-        [
-            "--gt",
-            files["gt.csv"],
-            "--pred",
-            files["pred.csv"],
-            "--label-map",
-            files["map.pbtxt"],
-            "--exclude",
-            files["pred.csv"],
-        ],
+        [*inputs(files), "--protocol", "pascal"],
+        [*inputs(files), "--exclude", files["pred.csv"]],
     ):
         done = cli(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -268,7 +245,7 @@ def test_bad_arguments_and_missing_files_exit_2(files, tmp_path, cli):
 
 def test_unknown_prediction_class_is_reported_once(files, cli):
     files["pred.csv"].write_text(PRED + "vidA,0902,0.1,0.1,0.5,0.9,7,0.9\nvidB,0903,0.1,0.1,0.5,0.9,7,0.9\n")
-    done = cli("--gt", files["gt.csv"], "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"])
+    done = cli(*inputs(files))
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
         "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"
@@ -283,19 +260,7 @@ def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
 
     monkeypatch.setattr(ava, "evaluate", broken)
     with pytest.raises(ValueError, match="a bug"):
-        ava.main(
-            [
-                str(x)
-                for x in (
-                    "--gt",
-                    files["gt.csv"],
-                    "--pred",
-                    files["pred.csv"],
-                    "--label-map",
-                    files["map.pbtxt"],
-                )
-            ]
-        )
+        ava.main([str(x) for x in inputs(files)])
     assert "error:" not in capsys.readouterr().err
 
 
@@ -306,17 +271,7 @@ def test_a_bug_in_a_real_process_prints_its_traceback(files):
         "a.evaluate = broken\nsys.exit(a.main(sys.argv[1:]))\n"
     )
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "--gt",
-            files["gt.csv"],
-            "--pred",
-            files["pred.csv"],
-            "--label-map",
-            files["map.pbtxt"],
-        ],
+        [sys.executable, "-c", code, *inputs(files)],
         cwd=REPO,
         capture_output=True,
         text=True,
