@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one script a GPU session runs through the device tool, one stage per call:
 #
+#   bash tools/gpu_session.sh first                     # the first call: build, CUDA tests, core benchmarks, ...
 #   bash tools/gpu_session.sh build-test [PYTEST_ARGS]  # build, then the whole test suite (CUDA tests too)
 #   bash tools/gpu_session.sh sanitize                  # compute-sanitizer memcheck / racecheck on the op tests
 #   bash tools/gpu_session.sh bench [PYTEST_ARGS]       # bench_gpu.py, bench_ops.py (CUDA cases), bench_model.py
@@ -8,6 +9,10 @@
 #   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
 #   bash tools/gpu_session.sh input                     # is slowbench.test input-bound here? (host vs GPU)
 #
+# The device tool's call: run(command="bash tools/gpu_session.sh first", carry=[".whl"],
+# timeout_s=600). Its image has no PyAV: `.whl/` carries the wheel for its Python 3.12 (made here with
+# `python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp
+# --platform manylinux_2_28_x86_64 -d .whl av==16.0.1`), installed into /tmp/site by every stage.
 # Device machines start bare: build-test always builds (pip install -e with FORCE_CUDA=1), the
 # other stages build first unless slowbench._C already has CUDA kernels. Every stage prints the
 # device, driver and torch version first, writes at most 8 files (all the tool returns) to
@@ -28,7 +33,16 @@ mkdir -p "$OUT"
 failed=0
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+}
+
+# Carried wheels (.whl/, see above) go to /tmp/site, ahead on PYTHONPATH; the image's own
+# packages stay as they are.
+install_carried_wheels() {
+  compgen -G ".whl/*.whl" >/dev/null || return 0
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    .whl/*.whl 2>&1 | tee -a "$OUT/summary.txt"
+  export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
 }
 
 # step NAME MAX_S CMD...: runs CMD for at most MAX_S seconds and what is left of the budget,
@@ -64,6 +78,8 @@ header() {
       || echo "nvidia-smi failed"
     "$PY" -c 'import torch; print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, device {torch.cuda.get_device_name() if torch.cuda.is_available() else None}")'
     "$PY" -c 'import torchvision; print(f"torchvision {torchvision.__version__}")' || echo "torchvision missing"
+    "$PY" -c 'import numpy, cv2, av; print(f"numpy {numpy.__version__}, opencv {cv2.__version__}, av {av.__version__}")' \
+      || echo "numpy / opencv / av missing"
     echo "nvcc: $(nvcc --version 2>&1 | tail -n 1)"
     echo "python: $("$PY" --version 2>&1) at $(command -v "$PY")"
   } 2>&1 | tee "$OUT/env.txt"
@@ -101,23 +117,49 @@ ensure_built() {
 }
 
 PYTEST=("$PY" -m pytest -q -rfEs -p no:cacheprovider --durations=15)
+# One cudaMalloc per tensor under the sanitizer, so that memcheck sees a read past a tensor's end
+# (the caching allocator would hide it inside a larger block).
+SANITIZER=(env PYTORCH_NO_CUDA_MEMORY_CACHING=1
+  compute-sanitizer --error-exitcode 99 --print-limit 50 --target-processes all)
+
+# The rest of the suite (CPU work) spread over the host's cores when the image has pytest-xdist,
+# one thread per worker so the workers do not oversubscribe them.
+spread_tests() {
+  local workers=()
+  if "$PY" -c "import xdist" 2>/dev/null; then
+    workers=(-n "$(($(nproc) * 3 / 4))")
+  fi
+  step "$1" "$2" env OMP_NUM_THREADS=1 "${PYTEST[@]}" "${workers[@]}" "${@:3}"
+}
+
+# The first call of a session: #16's proof in the order that a short lease proves the most:
+# the build, the CUDA op tests and the core benchmarks, then memcheck, then the rest of the suite.
+stage_first() {
+  build
+  step "tests/ops" 150 "${PYTEST[@]}" tests/ops
+  step bench_gpu 150 "${PYTEST[@]}" benchmarks/bench_gpu.py --benchmark-only \
+    --benchmark-json="$OUT/bench_gpu.json"
+  memcheck 90
+  spread_tests "tests (all but ops)" 540 tests --ignore=tests/ops
+}
 
 stage_build_test() {
   build
   # The ops first, so that their CUDA results come back even if the rest runs out of time.
   step "tests/ops" 240 "${PYTEST[@]}" tests/ops "$@"
-  step "tests (all but ops)" 540 "${PYTEST[@]}" tests --ignore=tests/ops "$@"
+  spread_tests "tests (all but ops)" 540 tests --ignore=tests/ops "$@"
+}
+
+# memcheck MAX_S: compute-sanitizer memcheck on the CUDA op tests.
+memcheck() {
+  step memcheck "$1" "${SANITIZER[@]}" --tool memcheck --leak-check no \
+    "${PYTEST[@]}" tests/ops -k "cuda and not compile"
 }
 
 stage_sanitize() {
   ensure_built
-  # One cudaMalloc per tensor, so that memcheck sees a read past a tensor's end (the caching
-  # allocator would hide it inside a larger block).
-  export PYTORCH_NO_CUDA_MEMORY_CACHING=1
-  local sanitizer=(compute-sanitizer --error-exitcode 99 --print-limit 50 --target-processes all)
-  step memcheck 300 "${sanitizer[@]}" --tool memcheck --leak-check no \
-    "${PYTEST[@]}" tests/ops -k "cuda and not compile"
-  step racecheck 240 "${sanitizer[@]}" --tool racecheck --racecheck-report all \
+  memcheck 300
+  step racecheck 240 "${SANITIZER[@]}" --tool racecheck --racecheck-report all \
     "${PYTEST[@]}" tests/ops -k "cuda and not compile and (backward or parity or reproducible)"
 }
 
@@ -185,7 +227,7 @@ stage_input() {
 }
 
 case "$STAGE" in
-  build-test | sanitize | bench | zoo | ncu | input) ;;
+  first | build-test | sanitize | bench | zoo | ncu | input) ;;
   *)
     echo "error: unknown stage '${STAGE}'" >&2
     usage
@@ -193,8 +235,10 @@ case "$STAGE" in
     ;;
 esac
 : >"$OUT/summary.txt"
+install_carried_wheels
 header
 case "$STAGE" in
+  first) stage_first ;;
   build-test) stage_build_test "$@" ;;
   sanitize) stage_sanitize ;;
   bench) stage_bench "$@" ;;
