@@ -140,7 +140,9 @@ stage_first() {
   step bench_gpu 150 "${PYTEST[@]}" benchmarks/bench_gpu.py --benchmark-only \
     --benchmark-json="$OUT/bench_gpu.json"
   memcheck 90
-  spread_tests "tests (all but ops)" 540 tests --ignore=tests/ops
+  # The two learning tests train on the CPU wherever they run (CI proves them): left to build-test.
+  spread_tests "tests (all but ops and learning)" 540 tests --ignore=tests/ops \
+    --ignore=tests/engine/test_it_learns.py --ignore=tests/engine/test_amp_learns.py
 }
 
 stage_build_test() {
