@@ -67,7 +67,8 @@ ROUNDS = 20
 WARMUP = 3
 PROFILED_CALLS = 10
 FLOOR_GOAL = 3.0
-SPEEDUP_GOAL = 3.0
+SPEEDUP_GOAL = 3.0  # forward, over each baseline
+FORWARD_BACKWARD_GOAL = 1.0  # forward + backward: the fused op is the fastest
 # Peak HBM bandwidth (bytes/s, the vendors' figures) by device-name substring, first match wins.
 PEAK_BANDWIDTH = (("H200", 4.8e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12))
 L2_SCRUB_BYTES = 256 * 2**20  # well above the 50-60 MB L2 of an H100/H200
@@ -413,7 +414,7 @@ def test_fused_speedup(benchmark, scrub_l2, dtype_name, mode, step):
     pedantic(benchmark, calls["fused"], scrub_l2)
     others = ", ".join(f"{name} {median_us[name]:.0f} µs ({value:.1f}x)" for name, value in speedup.items())
     print(f"\n[{dtype_name} {mode} {step}] fused {median_us['fused']:.0f} µs; {others}")
-    goal = SPEEDUP_GOAL if step == "forward" else 1.0
+    goal = SPEEDUP_GOAL if step == "forward" else FORWARD_BACKWARD_GOAL
     for name, value in speedup.items():
         assert value >= goal, f"fused {step} only {value:.2f}x faster than {name} (goal {goal}x)"
 
