@@ -94,7 +94,7 @@ def prepare_gt(gt, *, source="gt"):
     tubes, video_tubes = {}, [[] for _ in videos]
     for index, video in enumerate(videos):
         count = gt["nframes"].get(video) if isinstance(gt["nframes"], dict) else None
-        if not isinstance(count, (int, np.integer)) or count < 1:
+        if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or not 1 <= count < 2**63:
             raise InputError(f"{source}: key 'nframes'['{video}']: expected a positive integer")
         nframes[index] = count
         by_label = gt["gttubes"].get(video, {}) if isinstance(gt["gttubes"], dict) else None

@@ -184,6 +184,8 @@ def re_escape(text):
         (lambda g: g.pop("gttubes"), "missing key 'gttubes'"),
         (lambda g: g.update(test_videos=["v0"]), "key 'test_videos'"),
         (lambda g: g["nframes"].update(v0=0), "key 'nframes'['v0']"),
+        (lambda g: g["nframes"].update(v0=10**20), "key 'nframes'['v0']"),  # found by fuzzing
+        (lambda g: g["nframes"].update(v0=True), "key 'nframes'['v0']"),
         (lambda g: g["gttubes"]["v0"].update({9: [tube(1, 2)]}), "label is not an index"),
         (lambda g: g["gttubes"]["v0"][0].append(tube(1, 2)[:, :4]), "expected a non-empty [T, 5] array"),
         (lambda g: g["gttubes"]["v0"][0].append(tube(1, 3)[[0, 2]]), "contiguous increasing"),
