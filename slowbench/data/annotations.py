@@ -136,7 +136,8 @@ def load_pickle(path):
 def read_proposals(path) -> dict[str, np.ndarray]:
     """The proposal pickle: `video,TTTT` -> float [N, 5] (x1, y1, x2, y2, score) or [N, 4], normalised.
 
-    Read with the restricted unpickler; a value that is not such an array raises a `DataError`.
+    Read with the restricted unpickler; a value that is not such an array of finite numbers
+    raises a `DataError`. Like the reference, values are not required to lie in [0, 1].
     """
     proposals = load_pickle(path)
     if not isinstance(proposals, dict):
@@ -145,6 +146,10 @@ def read_proposals(path) -> dict[str, np.ndarray]:
         if not (isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] in (4, 5)):
             shape = getattr(value, "shape", type(value).__name__)
             raise DataError(f"{path}: proposals of {key!r} must be an [N, 4] or [N, 5] array, got {shape}")
+        if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
+            raise DataError(
+                f"{path}: proposals of {key!r} must be finite numbers, got {value.dtype} {value[:2].tolist()}"
+            )
     return proposals
 
 

@@ -94,7 +94,12 @@ def test_read_proposals_rejects_bad_files(tmp_path):
     good = tmp_path / "good.pkl"
     good.write_bytes(pickle.dumps({"v,0902": np.zeros((2, 5))}))
     assert read_proposals(good)["v,0902"].shape == (2, 5)
-    for name, value in [("list.pkl", [1, 2]), ("shape.pkl", {"v,0902": np.zeros((2, 3))})]:
+    for name, value in [
+        ("list.pkl", [1, 2]),
+        ("shape.pkl", {"v,0902": np.zeros((2, 3))}),
+        ("text.pkl", {"v,0902": np.array([["0.1", "0.1", "0.5", "0.5"]])}),
+        ("nan.pkl", {"v,0902": np.array([[0.1, 0.1, np.nan, 0.5, 0.9]])}),
+    ]:
         path = tmp_path / name
         path.write_bytes(pickle.dumps(value))
         with pytest.raises(DataError, match=f"^{path}: "):
