@@ -117,6 +117,8 @@ def check_tube(tube, width, where, nframes=None):
     if not isinstance(tube, np.ndarray) or tube.ndim != 2 or tube.shape[1] != width or not len(tube):
         shape = getattr(tube, "shape", type(tube).__name__)
         raise InputError(f"{where}: expected a non-empty [T, {width}] array, got {shape}")
+    if tube.dtype.kind not in "fiu":
+        raise InputError(f"{where}: expected an array of numbers, got dtype {tube.dtype}")
     if not np.isfinite(tube).all():
         raise InputError(f"{where}: non-finite value")
     frames = tube[:, 0]
@@ -126,6 +128,14 @@ def check_tube(tube, width, where, nframes=None):
         raise InputError(f"{where}: frames {int(frames[0])}..{int(frames[-1])} outside 1..{nframes}")
     if ((tube[:, 3] < tube[:, 1]) | (tube[:, 4] < tube[:, 2])).any():
         raise InputError(f"{where}: inverted box (x2 < x1 or y2 < y1)")
+
+
+def _finite(number):
+    """Whether a Python or numpy number is finite (an int too large for a float is not)."""
+    try:
+        return bool(np.isfinite(float(number)))
+    except OverflowError:
+        return False
 
 
 def load_predictions(path):
@@ -215,9 +225,9 @@ def check_video_dets(gt, video_dets, source="video_dets"):
             if not isinstance(entry, (list, tuple)) or len(entry) != 3:
                 raise InputError(f"{where}[{number}]: expected (video, score, tube)")
             video, score, tube = entry
-            if video not in index:
+            if not isinstance(video, str) or video not in index:
                 raise InputError(f"{where}[{number}]: unknown video {video!r}")
-            if not isinstance(score, (float, int, np.floating, np.integer)) or not np.isfinite(score):
+            if not isinstance(score, (float, int, np.floating, np.integer)) or not _finite(score):
                 raise InputError(f"{where}[{number}]: score must be a finite number")
             check_tube(tube, 6, f"{where}[{number}]", int(gt.nframes[index[video]]))
         checked[int(label)] = list(entries)

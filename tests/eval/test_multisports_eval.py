@@ -190,6 +190,7 @@ def re_escape(text):
         (lambda g: g["gttubes"]["v0"][0].append(tube(1, 2)[:, :4]), "expected a non-empty [T, 5] array"),
         (lambda g: g["gttubes"]["v0"][0].append(tube(1, 3)[[0, 2]]), "contiguous increasing"),
         (lambda g: g["gttubes"]["v0"][0].append(tube(99, 102)), "outside 1..100"),
+        (lambda g: g["gttubes"]["v0"][0].append(tube(1, 2).astype(str)), "expected an array of numbers"),
     ],
 )
 def test_bad_ground_truth(mutate, message):
@@ -204,8 +205,13 @@ def test_bad_video_dets_and_options():
     good = np.concatenate([tube(1, 3), np.ones((3, 1), np.float32)], 1)
     with pytest.raises(InputError, match="unknown video 'v9'"):
         multisports.evaluate(gt, dets(), video_dets={0: [("v9", 0.5, good)]})
-    with pytest.raises(InputError, match="score must be a finite number"):
-        multisports.evaluate(gt, dets(), video_dets={0: [("v0", float("nan"), good)]})
+    for score in (float("nan"), 10**400, "0.5"):
+        with pytest.raises(InputError, match="score must be a finite number"):
+            multisports.evaluate(gt, dets(), video_dets={0: [("v0", score, good)]})
+    with pytest.raises(InputError, match="unknown video"):  # not a name, not hashable
+        multisports.evaluate(gt, dets(), video_dets={0: [(["v0"], 0.5, good)]})
+    with pytest.raises(InputError, match="expected an array of numbers"):
+        multisports.evaluate(gt, dets(), video_dets={0: [("v0", 0.5, good.astype(object))]})
     with pytest.raises(InputError, match="compat"):
         multisports.evaluate(gt, dets(), compat="mmaction3")
     with pytest.raises(InputError, match="frame_thr"):
