@@ -8,6 +8,7 @@ video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 """
 
 import json
+import math
 import os
 import sys
 
@@ -30,6 +31,8 @@ def compare(a, b, metric="frame"):
     kind = _kind(a, "A")
     if _kind(b, "B") != kind:
         raise InputError("A and B come from different evaluators (AVA and MultiSports)")
+    _check_fields(a, "A", kind)
+    _check_fields(b, "B", kind)
     if kind == "ava":
         headline = [("frame-mAP", a["mAP"], b["mAP"])]
         headline += [(name, value, b["categories"].get(name)) for name, value in a["categories"].items()]
@@ -60,6 +63,44 @@ def _kind(result, which):
     raise InputError(f"{which}: neither an eval.ava nor an eval.multisports --json result")
 
 
+# The fields `compare` reads: headline {name: value or {threshold: value}}, per class the same.
+_HEADLINE_FIELDS = {
+    "ava": {"mAP": False, "categories": True},
+    "multisports": {"frame_mAP": False, "video_mAP": True},
+}
+_CLASS_FIELDS = {"ava": {"ap": False}, "multisports": {"frame_ap": False, "video_ap": True}}
+
+
+def _check_fields(result, which, kind):
+    """Raises InputError naming the first field `compare` reads that is not a fraction (a finite
+    number or null), a {name: fraction} mapping where one is expected, or a class without a name."""
+    _check_values(result, _HEADLINE_FIELDS[kind], which)
+    for key, entry in result["per_class"].items():
+        where = f"{which}: per_class[{key!r}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise InputError(f"{where}: expected an object with a 'name'")
+        _check_values(entry, _CLASS_FIELDS[kind], where, required=False)
+
+
+def _check_values(record, fields, where, *, required=True):
+    for field, is_mapping in fields.items():
+        if field not in record:
+            if required:
+                raise InputError(f"{where}: missing {field!r}")
+            continue
+        value = record[field]
+        values = value.values() if is_mapping and isinstance(value, dict) else [value]
+        if (is_mapping and not isinstance(value, dict)) or not all(map(_is_fraction, values)):
+            expected = "an object of numbers or nulls" if is_mapping else "a number or null"
+            raise InputError(f"{where}: {field!r} must be {expected}, got {json.dumps(value)[:60]}")
+
+
+def _is_fraction(value):
+    return value is None or (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
 def _class_ap(result, key, kind, metric):
     entry = result["per_class"].get(key)
     if entry is None:
@@ -68,7 +109,7 @@ def _class_ap(result, key, kind, metric):
         if kind == "ava":
             return entry["ap"]
         return entry["frame_ap"] if metric == "frame" else entry["video_ap"][metric.split("@")[1]]
-    except (KeyError, TypeError):
+    except KeyError:
         raise InputError(f"per_class[{key!r}]: missing the {metric} AP") from None
 
 

@@ -64,6 +64,10 @@ def test_cli_table_and_plot(tmp_path, run_main):
     assert (tmp_path / "delta.png").read_bytes().startswith(PNG_MAGIC)
 
 
+AVA = ava_result({"1": 0.5, "2": None}, 0.5)
+MS = multisports_result({"0": 0.4, "1": None}, [0.3, None])
+
+
 @pytest.mark.parametrize(
     "a_text, b_text, message",
     [
@@ -71,6 +75,12 @@ def test_cli_table_and_plot(tmp_path, run_main):
         ("[]", "{}", "A: not an eval --json result"),
         (json.dumps(ava_result({}, None)), json.dumps(multisports_result({}, [])), "different evaluators"),
         (json.dumps({"per_class": {}}), "{}", "neither an eval.ava nor"),
+        # Fields of the right names but the wrong kind (found by fuzzing: tracebacks before).
+        (json.dumps({**AVA, "mAP": "0.5"}), json.dumps(AVA), "A: 'mAP' must be a number or null"),
+        (json.dumps(AVA), json.dumps({**AVA, "categories": [0.5]}), "B: 'categories' must be an object"),
+        (json.dumps({**AVA, "per_class": {"1": {"ap": 0.5}}}), json.dumps(AVA), "per_class['1']: expected"),
+        (json.dumps({**AVA, "per_class": {"1": {"name": "c", "ap": True}}}), json.dumps(AVA), "'ap' must"),
+        (json.dumps(MS), json.dumps({**MS, "video_mAP": {"0.5": "x"}}), "B: 'video_mAP' must be"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, run_main, a_text, b_text, message):
