@@ -59,7 +59,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if isinstance(checkpoint, dict) and "state_dict" not in checkpoint:
         checkpoint = {"state_dict": checkpoint}
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, Tensor) for k, v in state.items()
+    ):
         raise CheckpointError(f"{path}: no state dict of tensors in the checkpoint")
     return checkpoint
 

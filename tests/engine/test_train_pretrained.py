@@ -191,6 +191,7 @@ def test_file_with_no_matching_key_is_refused(tiny_ava, tmp_path, capsys):
         (b"not a checkpoint at all", "not a readable torch checkpoint"),
         ([1, 2, 3], "no state dict of tensors"),
         ({"state_dict": {"backbone.conv1.conv.weight": "text"}}, "no state dict of tensors"),
+        ({"state_dict": {0: torch.zeros(3)}}, "no state dict of tensors"),  # a key that is no name
         ({}, "it is empty"),
     ],
 )
