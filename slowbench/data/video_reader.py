@@ -31,6 +31,9 @@ def _open(path: Path) -> av.container.InputContainer:
     if not container.streams.video:
         container.close()
         raise DataError(f"{path}: has no video stream")
+    if container.streams.video[0].codec_context is None:  # a codec FFmpeg does not know
+        container.close()
+        raise DataError(f"{path}: the video stream's codec cannot be decoded")
     return container
 
 
@@ -208,7 +211,7 @@ class VideoReader:
         start = self.index.keyframe_before(first)
         while True:
             container.seek(int(pts[start]), stream=stream, backward=True, any_frame=False)
-            landed = False
+            landed = decoded_any = False
             for frame in container.decode(stream):
                 stamp = self._timestamp(frame)
                 if not landed:
@@ -219,8 +222,12 @@ class VideoReader:
                     out[remaining.pop(stamp)] = frame.to_ndarray(format="rgb24")
                     if not remaining:
                         return
+                    decoded_any = True
                 position = int(np.searchsorted(pts, stamp, side="right")) - 1
-                if self.index.keyframe_before(min(remaining.values())) > position:
+                # Seek again only after a frame of this run: where the container's index
+                # disagrees with the packets' key flags, a seek can land before the keyframe
+                # asked for, and returning then would repeat this run forever.
+                if decoded_any and self.index.keyframe_before(min(remaining.values())) > position:
                     return
             else:
                 if landed or start == 0:

@@ -145,3 +145,44 @@ def test_indices_outside_the_video_are_an_error(tmp_path):
     encode_video(path, moving_texture(10), 25)
     message = _one_line_error(lambda: VideoReader(path).frames([3, 10]), path)
     assert "10 frames" in message
+
+
+def test_a_seek_that_lands_before_the_keyframe_asked_for_still_progresses(tmp_path, monkeypatch):
+    """Damaged files can flag a packet as a keyframe that the container's seek index lacks: a seek
+    to it lands on an earlier keyframe. The reader decodes forward from there (found by fuzzing:
+    it used to seek to the same place forever)."""
+    path = tmp_path / "gop8.mp4"
+    encode_video(path, moving_texture(40), 25, options={"g": "8", "bf": "0"})
+    reference = sequential_decode(path)
+    index = VideoIndex.read(path)
+    assert list(np.flatnonzero(index.last_keyframe == np.arange(len(index)))) == [0, 8, 16, 24, 32]
+    index.last_keyframe[13:16] = 13  # frame 13 claimed a keyframe; a seek to it lands on frame 8
+    runs = []
+    decode_run = VideoReader._decode_run
+
+    def counted(self, *args):
+        runs.append(len(runs))
+        assert len(runs) < 10, "the reader keeps seeking without decoding a wanted frame"
+        return decode_run(self, *args)
+
+    monkeypatch.setattr(VideoReader, "_decode_run", counted)
+    frames = VideoReader(path, index).frames([0, 1, 13])
+    for got, wanted in zip(frames, [0, 1, 13]):
+        np.testing.assert_array_equal(got, reference[wanted])
+
+
+def test_a_stream_whose_codec_ffmpeg_cannot_decode_is_an_error(tmp_path, monkeypatch):
+    path = tmp_path / "clip.mp4"
+    encode_video(path, moving_texture(10), 25)
+    real_open = av.open
+
+    class UnknownCodec:  # what PyAV gives for a codec id FFmpeg has no decoder for
+        def __init__(self, container):
+            self.container = container
+            self.streams = type("Streams", (), {"video": [type("Stream", (), {"codec_context": None})()]})()
+
+        def close(self):
+            self.container.close()
+
+    monkeypatch.setattr(video_reader.av, "open", lambda *a, **k: UnknownCodec(real_open(*a, **k)))
+    assert "codec cannot be decoded" in _one_line_error(lambda: VideoIndex.read(path), path)
