@@ -88,10 +88,11 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     (``time.perf_counter()``), from which the log and ``results.json`` count seconds."""
     precision = MixedPrecision(plan.amp, info.device)
     log = JsonLinesLog(plan.work_dir / LOG_NAME if info.is_main else None)
+    detector = _build_detector(row, plan)  # first: it checks the overrides, which size the labels too
     data_row = row_for_model(row, plan.model_overrides)
     train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
     val = build_val_split(data_row, plan.data_root, plan.pipeline)
-    detector = _build_detector(row, plan).to(info.device)
+    detector.to(info.device)
     sampler = EpochSampler(len(train_set), seed=plan.seed, rank=info.rank, world_size=info.world_size)
     iters_per_epoch = math.ceil(len(sampler) / plan.batch_size)
     optimizer = torch.optim.SGD(

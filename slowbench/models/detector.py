@@ -141,6 +141,16 @@ def create_detector(
     `nonlocal_stages`: None (no non-local), "reference" (mmaction2's R50-NL placement for this
     depth) or an explicit per-stage 0/1 pattern.
     """
+    _check_arguments(
+        sizes=dict(base_channels=base_channels, num_classes=num_classes, num_rois=num_rois),
+        flags=dict(
+            with_global=with_global,
+            mlp_head=mlp_head,
+            background_class=background_class,
+            multilabel=multilabel,
+        ),
+        thresholds=(pos_iou_thr, focal_gamma, focal_alpha),
+    )
     if nonlocal_stages == "reference":
         nonlocal_stages = reference_non_local_pattern(depth)
     backbone = create_slowonly_backbone(
@@ -164,6 +174,27 @@ def create_detector(
         bbox_roi_extractor=extractor, bbox_head=head, num_rois=num_rois, pos_iou_thr=pos_iou_thr
     )
     return Detector(backbone=backbone, roi_head=roi_head)
+
+
+def _check_arguments(*, sizes: dict, flags: dict, thresholds: tuple) -> None:
+    """ValueError naming the first bad `create_detector` argument: sizes are integers >= 1
+    (`num_classes` >= 2 with a background class), flags booleans, `thresholds` the numbers
+    pos_iou_thr in (0, 1], focal_gamma >= 0 and focal_alpha >= 0."""
+    for name, value in sizes.items():
+        minimum = 2 if name == "num_classes" and flags["background_class"] is True else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name}={flag!r} must be true or false")
+    pos_iou_thr, focal_gamma, focal_alpha = thresholds
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds) or not (
+        0 < pos_iou_thr <= 1 and focal_gamma >= 0 and focal_alpha >= 0
+    ):
+        raise ValueError(
+            f"pos_iou_thr={pos_iou_thr} must be in (0, 1], focal_gamma={focal_gamma} and "
+            f"focal_alpha={focal_alpha} >= 0"
+        )
 
 
 def detector_kwargs(row: ZooRow) -> dict:

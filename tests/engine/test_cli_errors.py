@@ -71,7 +71,19 @@ def test_unknown_device_names_the_argument(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "override, match", [("depth=26", "depth=26 is not supported"), ("no_such_option=1", "no_such_option")]
+    "override, match",
+    [
+        ("depth=26", "depth=26 is not supported"),
+        ("no_such_option=1", "no_such_option"),
+        # Values the model used to take or fail deep on (found by probing the builder).
+        ("base_channels=0", "base_channels=0 must be an integer >= 1"),
+        ("num_classes=-1", "num_classes=-1 must be an integer >= 2"),
+        ("num_classes=x", "num_classes='x' must be an integer >= 2"),
+        ("num_rois=0", "num_rois=0 must be"),
+        ("pos_iou_thr=2", "pos_iou_thr=2 must be in (0, 1]"),
+        ("focal_gamma=x", "focal_gamma=x and"),
+        ("mlp_head=1", "mlp_head=1 must be true or false"),
+    ],
 )
 def test_model_override_the_model_does_not_take_is_one_line(override, match, tiny_ava, tmp_path, capsys):
     status, err = run_main(
