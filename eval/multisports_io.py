@@ -6,6 +6,7 @@ label list are ignored with one `InputWarning`.
 
 import dataclasses
 import os
+from tokenize import TokenError
 
 import numpy as np
 
@@ -130,6 +131,11 @@ def check_tube(tube, width, where, nframes=None):
         raise InputError(f"{where}: inverted box (x2 < x1 or y2 < y1)")
 
 
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _finite(number):
     """Whether a Python or numpy number is finite (an int too large for a float is not)."""
     try:
@@ -146,8 +152,9 @@ def load_predictions(path):
         try:
             with reading(source):
                 data = np.load(source, allow_pickle=False)
-        except ValueError as error:
-            raise InputError(f"{source}: not a plain .npy array ({error})") from None
+        except (ValueError, EOFError, SyntaxError, TokenError, UnicodeDecodeError, MemoryError) as error:
+            # What numpy's reader raises for a truncated or damaged file (its header is a Python literal).
+            raise InputError(f"{source}: not a plain .npy array ({_first_line(error)})") from None
     else:
         data = safe_pickle.load(source)
     if isinstance(data, dict):

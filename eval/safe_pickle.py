@@ -79,10 +79,12 @@ def _load_from(file, *, source):
         TypeError,
         KeyError,
         MemoryError,
+        OverflowError,
+        SystemError,  # numpy's dtype __setstate__ on damaged state (returns NULL, no exception)
         UnicodeDecodeError,
         ValueError,
     ) as error:
-        # What a corrupt or foreign byte stream makes the unpickler raise.
+        # What a corrupt or foreign byte stream makes the unpickler raise (all seen by fuzzing).
         raise InputError(f"{source}: not a readable pickle ({_one_line(error)})") from None
 
 

@@ -242,3 +242,21 @@ def test_a_prediction_file_that_cannot_be_read_is_named(tmp_path, cli):
     for unreadable in (tmp_path / "absent.pkl", tmp_path / "absent.npy", tmp_path):
         done = cli(unreadable, "--gt", tmp_path / "gt.pkl")
         assert done.returncode == 2 and done.stderr.startswith(f"error: {unreadable}: cannot read (")
+
+
+def test_damaged_npy_predictions_are_one_line_errors(tmp_path, cli):
+    """np.load raises more than ValueError on a damaged file (found by fuzzing): its header is
+    a Python literal, so a cut one raises tokenize's TokenError, a garbled one SyntaxError."""
+    (tmp_path / "gt.pkl").write_bytes(pickle.dumps(_gt_dict()))
+    np.save(tmp_path / "good.npy", np.zeros((2, 8)))
+    good = (tmp_path / "good.npy").read_bytes()
+    assert good.count(b"(2, 8)") == 1
+    for name, data in [
+        ("unclosed.npy", good.replace(b"(2, 8)", b"(2, 8 ")),
+        ("garbled.npy", good.replace(b"(2, 8)", b"(2; 8)")),
+        ("cut.npy", good[:40]),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        done = cli(tmp_path / name, "--gt", tmp_path / "gt.pkl")
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert done.stderr.startswith(f"error: {tmp_path / name}: not a plain .npy array")

@@ -66,7 +66,15 @@ def test_garbage_truncated_and_missing_files_raise_one_line_input_error(tmp_path
     garbage.write_bytes(b"this is not a pickle")
     truncated = tmp_path / "truncated.pkl"
     truncated.write_bytes(pickle.dumps(np.arange(100.0), protocol=4)[:50])
-    for path in (garbage, truncated, tmp_path / "missing.pkl", tmp_path):
+    # Found by fuzzing: a length beyond the address space (OverflowError) and a dtype state with
+    # an extra item, on which numpy's __setstate__ returns NULL without an exception (SystemError).
+    huge = tmp_path / "huge_length.pkl"
+    huge.write_bytes(b"\x80\x04\x8e" + (2**63).to_bytes(8, "little"))
+    dtype_state = pickle.dumps(np.zeros(2), protocol=4)
+    assert dtype_state.count(b"\x8c\x01<\x94") == 1  # the byte order '<' of the dtype's state
+    damaged = tmp_path / "damaged_dtype.pkl"
+    damaged.write_bytes(dtype_state.replace(b"\x8c\x01<\x94", b"\x8c\x01<}"))
+    for path in (garbage, truncated, huge, damaged, tmp_path / "missing.pkl", tmp_path):
         with pytest.raises(InputError) as info:
             safe_pickle.load(path)
         assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
