@@ -34,11 +34,24 @@ class ArgumentParser(argparse.ArgumentParser):
 @contextlib.contextmanager
 def reading(path):
     """Turns an OSError raised while opening or reading the user's file `path` (missing,
-    a folder, no permission) into a one-line InputError naming it."""
+    a folder, no permission), or text that is not UTF-8, into a one-line InputError naming it
+    (and the line of the first undecodable byte)."""
     try:
         yield
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}:{_first_non_utf8_line(path)}: not UTF-8 text") from None
+
+
+def _first_non_utf8_line(path):
+    with open(path, "rb") as file:
+        data = file.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return data.count(b"\n", 0, error.start) + 1
+    return 1  # the decoding that failed read another file or a part of one
 
 
 def warn_once(message):

@@ -288,3 +288,12 @@ def test_a_file_that_cannot_be_read_is_named(files, tmp_path, cli, argument):
         done = cli(*[x for key, value in {**args, argument: unreadable}.items() for x in (key, value)])
         assert done.returncode == 2 and done.stderr.startswith(f"error: {unreadable}: cannot read (")
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["gt.csv", "pred.csv", "map.pbtxt"])
+def test_a_file_that_is_not_utf8_names_its_line(files, cli, name):
+    text = files[name].read_bytes()
+    files[name].write_bytes(text + b"caf\xe9,0902\n")  # Latin-1, not UTF-8
+    done = cli(*inputs(files))
+    line = text.count(b"\n") + 1
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {files[name]}:{line}: not UTF-8 text"

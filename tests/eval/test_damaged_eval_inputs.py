@@ -61,6 +61,8 @@ def test_damaged_ava_files(write_files, run_main, seed):
     for _ in range(ROUNDS):
         target = rng.choice(list(texts))
         paths = write_files({**texts, target: damaged_text(texts[target], rng)})
+        if rng.random() < 0.3:  # bytes, not only text: the files need not be UTF-8
+            paths[target].write_bytes(damaged_bytes(texts[target].encode(), rng))
         protocol = rng.choice(ava.PROTOCOLS)
         args = ["--gt", paths["gt.csv"], "--pred", paths["pred.csv"], "--label-map", paths["map.pbtxt"]]
         args += ["--protocol", protocol]
