@@ -63,7 +63,28 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         isinstance(k, str) and isinstance(v, Tensor) for k, v in state.items()
     ):
         raise CheckpointError(f"{path}: no state dict of tensors in the checkpoint")
-    return checkpoint
+    return {**checkpoint, "meta": checked_meta(checkpoint.get("meta"), path)}
+
+
+def checked_meta(meta, source) -> dict:
+    """A checkpoint's (or an ONNX export's) `meta` as a dict ({} when absent): `row` and
+    `data_root` are text and `model_overrides` a dict of names where present, else a one-line
+    `CheckpointError` naming `source`. What the overrides build is checked when they are used."""
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{source}: meta is {type(meta).__name__}, expected a dict")
+    for key, kind, expected in (
+        ("row", str, "text"),
+        ("data_root", str, "text"),
+        ("model_overrides", dict, "a dict"),
+    ):
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise CheckpointError(
+                f"{source}: meta[{key!r}] is {type(meta[key]).__name__}, expected {expected}"
+            )
+    if not all(isinstance(name, str) for name in meta.get("model_overrides") or {}):
+        raise CheckpointError(f"{source}: meta['model_overrides'] has a key that is not a name")
+    return meta
 
 
 def _is_recogniser(state: dict[str, Tensor]) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from slowbench.checkpoint import checked_meta
 from slowbench.deploy.onnx_export import META_KEY
 from slowbench.deploy.optional import import_optional
 from slowbench.errors import InputError
@@ -47,7 +48,11 @@ class OnnxDetector:
         self.path = path
         self.num_classes = outputs[0].shape[1]
         meta = self.session.get_modelmeta().custom_metadata_map.get(META_KEY, "{}")
-        self.meta: dict = json.loads(meta)  # the checkpoint's meta, as slowbench.export stored it
+        try:
+            meta = json.loads(meta)  # the checkpoint's meta, as slowbench.export stored it
+        except ValueError:
+            raise InputError(f"{path}: its {META_KEY!r} metadata is not JSON") from None
+        self.meta: dict = checked_meta(meta, path)
 
     def to(self, device) -> OnnxDetector:
         return self

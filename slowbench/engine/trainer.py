@@ -199,7 +199,7 @@ def _resume(run: TrainingRun, path) -> None:
     """Restores model, optimiser, scheduler, loss scaler and RNG states; the run goes on at its
     iteration."""
     ckpt = read_checkpoint(path)
-    saved = ckpt.get("meta", {})
+    saved = ckpt["meta"]
     for key in RESUME_KEYS:
         if saved.get(key) != run.meta[key]:
             raise CheckpointError(

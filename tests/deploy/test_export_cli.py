@@ -51,6 +51,26 @@ def test_onnx_matches_eager(tiny_checkpoint, tmp_path, capsys, overrides):
     assert [s.shape[0] for s in scores] == [3, 0, 3]
 
 
+@pytest.mark.parametrize(
+    "stored, message",
+    [("{not json", "metadata is not JSON"), ('["a list"]', "meta is list, expected a dict")],
+)
+def test_onnx_metadata_of_the_wrong_kind_is_one_line(tiny_checkpoint, tmp_path, stored, message):
+    onnx = pytest.importorskip("onnx")
+    from slowbench.deploy.onnx_detector import OnnxDetector
+    from slowbench.deploy.onnx_export import META_KEY
+    from slowbench.errors import InputError
+
+    out = tmp_path / "det.onnx"
+    assert export_cli.main(["--row", ROW, "--ckpt", str(tiny_checkpoint()), "--out", str(out), *SHAPE]) == 0
+    model = onnx.load(out)
+    onnx.helper.set_model_props(model, {META_KEY: stored})
+    onnx.save(model, out)
+    with pytest.raises(InputError, match=message) as info:
+        OnnxDetector(out)
+    assert str(info.value).startswith(f"{out}: ")
+
+
 def test_onnx_has_only_standard_operators(tiny_checkpoint, tmp_path):
     onnx = pytest.importorskip("onnx")
     out = tmp_path / "det.onnx"

@@ -187,3 +187,31 @@ def test_a_trained_checkpoint_is_read_once_for_its_meta_and_weights(tmp_path, mo
     detector, meta = load_trained_detector(row, tmp_path / "c.pth")
     assert len(reads) == 1 and meta["model_overrides"] == overrides
     torch.testing.assert_close(detector.state_dict(), trained.state_dict())
+
+
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ([1, 2], "meta is list, expected a dict"),
+        ({"row": 5}, "meta['row'] is int, expected text"),
+        ({"data_root": 3}, "meta['data_root'] is int, expected text"),
+        ({"model_overrides": [1]}, "meta['model_overrides'] is list, expected a dict"),
+        ({"model_overrides": {1: 2}}, "meta['model_overrides'] has a key that is not a name"),
+        ({"model_overrides": {"depth": 18, "base_channels": 0}}, "do not build a detector (base_channels=0"),
+    ],
+)
+def test_a_checkpoint_meta_of_the_wrong_kind_is_one_line(tmp_path, meta, message):
+    """torch.load(weights_only=True) accepts any plain meta; it used to fail as AttributeError,
+    TypeError or ValueError deep in the loaders."""
+    from slowbench.engine.trained_detector import load_trained_detector
+    from slowbench.models import build_detector
+    from slowbench.zoo import get_row
+
+    row = get_row("ava21-k400-r50-4x16")
+    torch.save(
+        {"state_dict": build_detector(row, depth=18, base_channels=4).state_dict(), "meta": meta},
+        tmp_path / "c.pth",
+    )
+    with pytest.raises(CheckpointError) as info:
+        load_trained_detector(row, tmp_path / "c.pth")
+    assert str(info.value).startswith(f"{tmp_path / 'c.pth'}: ") and message in str(info.value)
