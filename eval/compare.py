@@ -14,6 +14,7 @@ import sys
 
 from eval.atomic import atomic_bytes
 from eval.errors import ArgumentParser, InputError, reading, run_cli
+from eval.pr_plot import user_text
 from eval.report import format_table, percent
 
 __all__ = ["compare", "format_comparison", "plot_comparison", "main", "METRICS"]
@@ -142,6 +143,7 @@ def format_comparison(comparison, names):
     return "\n\n".join([headline, classes, most])
 
 
+@user_text
 def plot_comparison(comparison, names, path):
     """Horizontal bars of the per-class change B - A in points, sorted, as a PNG file."""
     from eval.pr_plot import pyplot

@@ -1,10 +1,13 @@
 """Per-class precision-recall curves (matplotlib is imported only when plotting)."""
 
+import functools
 import math
+import os
 
+from eval.atomic import atomic_write
 from eval.errors import InputError
 
-__all__ = ["plot_pr_curves", "pop_curves", "pyplot"]
+__all__ = ["plot_pr_curves", "pop_curves", "pyplot", "user_text"]
 
 
 def pyplot():
@@ -19,10 +22,28 @@ def pyplot():
     return plt
 
 
+def user_text(plot):
+    """Runs the plotting function `plot` with matplotlib's mathtext off: the class, video and file
+    names it draws are user text, in which a `$` is a character (as TeX, `$\\foo$` would fail)."""
+
+    @functools.wraps(plot)
+    def run(*args, **kwargs):
+        with pyplot().rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return run
+
+
+@user_text
 def plot_pr_curves(curves, path, *, title):
-    """Draws {label: (precision [D], recall [D])} as a grid of step plots saved to `path`
-    (a file name or a binary file object; PNG unless the name says otherwise)."""
+    """Draws {label: (precision [D], recall [D])} as a grid of step plots saved to the file `path`,
+    atomically (`eval.atomic`, folders created), in the format its suffix names (PNG without one)."""
     plt = pyplot()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    image_format = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
+    if image_format not in FigureCanvasBase.get_supported_filetypes():
+        raise InputError(f"{path}: matplotlib cannot write .{image_format} images (use .png, .pdf or .svg)")
     count = max(len(curves), 1)
     columns = min(6, count)
     rows = math.ceil(count / columns)
@@ -37,7 +58,7 @@ def plot_pr_curves(curves, path, *, title):
         axis.tick_params(labelsize=6)
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    atomic_write(path, lambda file: figure.savefig(file, dpi=80, format=image_format))
     plt.close(figure)
 
 

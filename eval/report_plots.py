@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 
-from eval.pr_plot import pyplot
+from eval.pr_plot import pyplot, user_text
 
 __all__ = ["ap_bars_png", "error_bars_png", "pr_curves_png", "png_of"]
 
@@ -19,6 +19,7 @@ def png_of(figure):
     return buffer.getvalue()
 
 
+@user_text
 def ap_bars_png(groups, series, *, title):
     """Horizontal bars per class, classes sorted by the first series within each group.
 
@@ -52,6 +53,7 @@ def ap_bars_png(groups, series, *, title):
     return png_of(figure)
 
 
+@user_text
 def error_bars_png(rows, kinds, *, title, xlabel):
     """Stacked horizontal bars: rows = [(class label, {kind: value})], drawn in the given order."""
     plt = pyplot()
@@ -71,6 +73,7 @@ def error_bars_png(rows, kinds, *, title, xlabel):
     return png_of(figure)
 
 
+@user_text
 def pr_curves_png(best, worst, *, title):
     """Precision-recall curves in one plot: best {label: (precision, recall)} solid, worst
     dashed."""

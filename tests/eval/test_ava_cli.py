@@ -297,3 +297,31 @@ def test_a_file_that_is_not_utf8_names_its_line(files, cli, name):
     done = cli(*inputs(files))
     line = text.count(b"\n") + 1
     assert done.returncode == 2 and done.stderr.strip() == f"error: {files[name]}:{line}: not UTF-8 text"
+
+
+def test_class_names_with_dollar_signs_are_drawn_as_text(files, cli, run_main, tmp_path):
+    """matplotlib reads `$...$` as TeX and fails on an unknown command; class names are user text."""
+    from eval import compare
+
+    files["map.pbtxt"].write_text(
+        'item {\n  name: "x $\\foo{bar$ y"\n  id: 1\n}\nitem {\n  name: "$^^$"\n  id: 2\n}\n'
+    )
+    out = tmp_path / "out"
+    done = cli(*inputs(files), "--plot", out / "pr.png", "--report", out / "report", "--json", out / "r.json")
+    assert done.returncode == 0, done.stderr
+    assert (out / "pr.png").stat().st_size > 1000 and (out / "report" / "report.html").is_file()
+    done = run_main(compare.main, out / "r.json", out / "r.json", "--plot", out / "delta.png")
+    assert done.returncode == 0 and "x $\\foo{bar$ y" in done.stdout and (out / "delta.png").is_file()
+
+
+def test_plot_goes_into_new_folders_atomically_and_names_a_bad_format(files, cli, tmp_path):
+    done = cli(*inputs(files), "--plot", tmp_path / "new" / "folder" / "pr.svg")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "new" / "folder" / "pr.svg").read_text().lstrip().startswith("<?xml")
+    assert [p.name for p in (tmp_path / "new" / "folder").iterdir()] == ["pr.svg"]  # no temp file left
+    done = cli(*inputs(files), "--plot", tmp_path / "pr.xyz")
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"error: {tmp_path / 'pr.xyz'}: matplotlib cannot write .xyz images (use .png, .pdf or .svg)"
+    )
