@@ -54,6 +54,13 @@ def _first_non_utf8_line(path):
     return 1  # the decoding that failed read another file or a part of one
 
 
+def first_line(error):
+    """The first non-blank line of an exception's message (its type's name when there is none):
+    what a foreign library's error says about the user's file, on one line."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def warn_once(message):
     """Emits `message` as an InputWarning (callers aggregate, so each issue is reported once)."""
     warnings.warn(message, InputWarning, stacklevel=3)

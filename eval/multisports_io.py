@@ -11,7 +11,7 @@ from tokenize import TokenError
 import numpy as np
 
 from eval import safe_pickle
-from eval.errors import InputError, reading, warn_once
+from eval.errors import InputError, first_line, reading, warn_once
 
 __all__ = [
     "GroundTruth",
@@ -131,11 +131,6 @@ def check_tube(tube, width, where, nframes=None):
         raise InputError(f"{where}: inverted box (x2 < x1 or y2 < y1)")
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _finite(number):
     """Whether a Python or numpy number is finite (an int too large for a float is not)."""
     try:
@@ -154,7 +149,7 @@ def load_predictions(path):
                 data = np.load(source, allow_pickle=False)
         except (ValueError, EOFError, SyntaxError, TokenError, UnicodeDecodeError, MemoryError) as error:
             # What numpy's reader raises for a truncated or damaged file (its header is a Python literal).
-            raise InputError(f"{source}: not a plain .npy array ({_first_line(error)})") from None
+            raise InputError(f"{source}: not a plain .npy array ({first_line(error)})") from None
     else:
         data = safe_pickle.load(source)
     if isinstance(data, dict):

@@ -9,7 +9,7 @@ import io
 import os
 import pickle
 
-from eval.errors import InputError, reading
+from eval.errors import InputError, first_line, reading
 
 __all__ = ["load", "loads"]
 
@@ -85,9 +85,4 @@ def _load_from(file, *, source):
         ValueError,
     ) as error:
         # What a corrupt or foreign byte stream makes the unpickler raise (all seen by fuzzing).
-        raise InputError(f"{source}: not a readable pickle ({_one_line(error)})") from None
-
-
-def _one_line(error):
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
+        raise InputError(f"{source}: not a readable pickle ({first_line(error)})") from None

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from eval.atomic import atomic_write
-from slowbench.errors import CheckpointError
+from slowbench.errors import CheckpointError, first_line
 
 
 @dataclass
@@ -54,8 +54,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises several types for truncated or foreign files
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({reason})") from None
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({first_line(error)})") from None
     if isinstance(checkpoint, dict) and "state_dict" not in checkpoint:
         checkpoint = {"state_dict": checkpoint}
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None

@@ -8,9 +8,17 @@ share eval's runner: every command in the repository fails the same way.
 """
 
 import eval.errors
-from eval.errors import InputWarning, run_cli
+from eval.errors import InputWarning, first_line, run_cli
 
-__all__ = ["InputError", "DataError", "CheckpointError", "InputWarning", "ArgumentParser", "run_cli"]
+__all__ = [
+    "InputError",
+    "DataError",
+    "CheckpointError",
+    "InputWarning",
+    "ArgumentParser",
+    "first_line",
+    "run_cli",
+]
 
 
 class InputError(eval.errors.InputError):

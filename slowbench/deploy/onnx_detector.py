@@ -12,7 +12,7 @@ from torch import Tensor
 from slowbench.checkpoint import checked_meta
 from slowbench.deploy.onnx_export import META_KEY
 from slowbench.deploy.optional import import_optional
-from slowbench.errors import InputError
+from slowbench.errors import InputError, first_line
 from slowbench.models.detector import _check_boxes, _check_clips
 from slowbench.models.roi_head import boxes_to_rois
 
@@ -36,8 +36,7 @@ class OnnxDetector:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for foreign files
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise InputError(f"{path}: not a loadable ONNX model ({reason})") from None
+            raise InputError(f"{path}: not a loadable ONNX model ({first_line(error)})") from None
         names = [i.name for i in self.session.get_inputs()]
         outputs = self.session.get_outputs()
         if names != ["clip", "rois"] or [o.name for o in outputs] != ["scores"]:
