@@ -180,13 +180,13 @@ def _check_arguments(*, sizes: dict, flags: dict, thresholds: tuple) -> None:
     """ValueError naming the first bad `create_detector` argument: sizes are integers >= 1
     (`num_classes` >= 2 with a background class), flags booleans, `thresholds` the numbers
     pos_iou_thr in (0, 1], focal_gamma >= 0 and focal_alpha >= 0."""
-    for name, value in sizes.items():
-        minimum = 2 if name == "num_classes" and flags["background_class"] is True else 1
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
     for name, flag in flags.items():
         if not isinstance(flag, bool):
             raise ValueError(f"{name}={flag!r} must be true or false")
+    for name, value in sizes.items():
+        minimum = 2 if name == "num_classes" and flags["background_class"] else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
     pos_iou_thr, focal_gamma, focal_alpha = thresholds
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in thresholds) or not (
         0 < pos_iou_thr <= 1 and focal_gamma >= 0 and focal_alpha >= 0
