@@ -7,14 +7,12 @@ import sys
 
 import numpy as np
 import pytest
+from eval_helpers import GT, LABEL_MAP, PRED
 
 from eval import ava
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = "fixtures/mmaction2_tests/eval_detection"
-LABEL_MAP = 'item {\n  name: "stand"\n  id: 1\n}\nitem {\n  name: "sit"\n  id: 2\n}\n'
-GT = "vidA,0902,0.1,0.1,0.5,0.9,1,0\nvidA,0902,0.1,0.1,0.5,0.9,2,0\nvidB,0903,0.2,0.2,0.6,0.6,1,1\n"
-PRED = "vidA,0902,0.1,0.1,0.5,0.9,1,0.9\nvidB,0903,0.5,0.5,0.9,0.9,1,0.8\nvidA,0902,0.1,0.1,0.5,0.9,2,0.7\n"
 
 
 def run(*args):
