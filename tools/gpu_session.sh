@@ -218,7 +218,7 @@ sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread \
 
 # Whether `slowbench.test` waits for its loader here: the faithful pipeline's clips/s per worker
 # on this host's cores (720p JPEGs, bench_data.py) against the detector's batch-1 clips/s on this
-# GPU (benchmarks.zoo at the rows' real test shapes); the default workers are min(8, cores).
+# GPU (benchmarks.zoo at the rows' real test shapes); the default workers are the usable cores less one, at most 16.
 stage_input() {
   ensure_built
   echo "usable cores: $("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))')" | tee -a "$OUT/summary.txt"
