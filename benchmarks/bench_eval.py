@@ -12,8 +12,9 @@ The whole-process benchmarks run the command lines as users do (`python -m eval.
 `python -m eval.multisports`) in a subprocess on the same cases written to files, and take the
 child's CPU time and peak RSS from `os.wait4` (in a small launcher process, so this process's
 memory does not count). The ratios they assert are of CPU times (user +
-system of the child, single-threaded work): on the shared 2-core machines wall time swings
-several-fold with other load while CPU time does not; both are recorded. Their same-run baselines: the naive AVA loop as a
+system of the child and of the processes it forks, e.g. `eval.ava`'s gt reader): on the shared
+2-core machines wall time swings several-fold with other load while CPU time does not; both
+are recorded. Their same-run baselines: the naive AVA loop as a
 whole process (`python -m benchmarks.eval_cases`), the plain run for `--errors`, and `python -c
 pass` / `python -c "import numpy"` for start-up (`--help`). The reference's whole-process times
 (5.1 s for mmaction2's `ava_eval`, 76 s for MultiSports frame-mAP + linking + video-mAP) are
@@ -22,6 +23,7 @@ recorded constants from another run, so their ratios are reported in `extra_info
 Run: python -m pytest benchmarks/bench_eval.py --benchmark-only
 """
 
+import compileall
 import json
 import os
 import pickle
@@ -188,14 +190,21 @@ print(json.dumps([time.perf_counter() - start, usage.ru_utime + usage.ru_stime,
 """
 
 
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_bytecode():
+    """The commands run as from an installed package, whose modules' bytecode pip compiles at
+    install (a checkout writes it on the first run): compiled here once, not in every timed
+    process (these machines set PYTHONDONTWRITEBYTECODE, so no run would keep it)."""
+    for package in ("eval", "benchmarks"):
+        compileall.compile_dir(os.path.join(_REPO, package), quiet=1)
+
+
 def run_process(*args):
     """Runs `python *args` (the repository importable); returns (wall s, CPU s, peak RSS MB)."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(
-            [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]
-        ),
-    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([_REPO, os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, sys.executable, *map(str, args)],
         env=env,

@@ -50,20 +50,14 @@ def _parse(argv):
 def _run(argv):
     args = _parse(argv)
     from eval import ava
-    from eval.atomic import atomic_json
     from eval.ava_errors import format_errors_table
-    from eval.pr_plot import pop_curves
     from eval.report import format_table, percent
 
     label_map = ava.read_label_map(args.label_map)
     excluded = ava.read_exclusions(args.exclude) if args.exclude else ()
-    if args.protocol == FRACTIONAL:
-        gt, empty_keyframes = ava.read_gt_2020_table(args.gt)
-        pred = ava.read_pred_table(args.pred, fractional=True)
-    else:
-        gt, empty_keyframes, pred = ava.read_gt_table(args.gt), (), ava.read_pred_table(args.pred)
+    gt, empty_keyframes, pred = _read_gt_and_pred(ava, args.gt, args.pred, args.protocol == FRACTIONAL)
     wants_curves = bool(args.plot or args.report)
-    result = ava.evaluate(
+    result = ava.evaluate_tables(
         gt,
         pred,
         label_map,
@@ -73,10 +67,12 @@ def _run(argv):
         empty_keyframes=empty_keyframes,
         errors=args.errors or bool(args.report),
     )
-    curves = pop_curves(result["per_class"]) if wants_curves else {}
-    if args.plot:
-        from eval.pr_plot import plot_pr_curves
+    curves = {}
+    if wants_curves:
+        from eval.pr_plot import plot_pr_curves, pop_curves
 
+        curves = pop_curves(result["per_class"])
+    if args.plot:
         plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
     if args.report:
         from eval.html_report import write_report
@@ -100,4 +96,25 @@ def _run(argv):
     if "errors" in result:
         print(format_errors_table(result["errors"]))
     if args.json:
+        from eval.atomic import atomic_json
+
         atomic_json(result, args.json)
+
+
+def _read_gt_and_pred(ava, gt_path, pred_path, fractional):
+    """(gt table, empty keyframes, prediction table). With more than one usable CPU the gt file
+    is read in a forked child while this process reads the predictions (this process runs no
+    threads of its own, so forking is safe; see `eval.fork_map`)."""
+    from eval.fork_map import fork_map, usable_cpus
+
+    def read_pred():
+        return ava.read_pred_table(pred_path, fractional=fractional)
+
+    def read_gt():
+        return ava.read_gt_2020_table(gt_path) if fractional else (ava.read_gt_table(gt_path), ())
+
+    if usable_cpus() > 1:
+        pred, (gt, empty_keyframes) = fork_map(lambda read: read(), [read_pred, read_gt])
+    else:
+        pred, (gt, empty_keyframes) = read_pred(), read_gt()
+    return gt, empty_keyframes, pred

@@ -18,7 +18,6 @@ import warnings
 
 import numpy as np
 
-from eval.atomic import atomic_write
 from eval.errors import InputError, reading
 from eval.int_sort import runs
 
@@ -195,6 +194,8 @@ def write_csv_pred(path, df, *, decimals=4):
         [number(value) for value in table["score"].tolist()],
     ]
     lines = "".join(",".join(fields) + "\n" for fields in zip(*columns))
+    from eval.atomic import atomic_write  # not on the evaluation's start-up path
+
     atomic_write(path, lambda file: file.write(lines.encode("utf-8")))
 
 

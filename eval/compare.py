@@ -10,10 +10,9 @@ video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 import json
 import math
 import os
-import sys
 
 from eval.atomic import atomic_bytes
-from eval.errors import ArgumentParser, InputError, reading, run_cli
+from eval.errors import ArgumentParser, InputError, exit_process, reading, run_cli
 from eval.pr_plot import user_text
 from eval.report import format_table, percent
 
@@ -203,4 +202,4 @@ def _run(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

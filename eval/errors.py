@@ -8,10 +8,11 @@ derives from this one), so every command of the repository fails the same way.
 
 import argparse
 import contextlib
+import os
 import sys
 import warnings
 
-__all__ = ["InputError", "InputWarning", "ArgumentParser", "reading", "warn_once", "run_cli"]
+__all__ = ["InputError", "InputWarning", "ArgumentParser", "reading", "warn_once", "run_cli", "exit_process"]
 
 
 class InputError(Exception):
@@ -85,6 +86,15 @@ def run_cli(command, argv=None) -> int:
             print(f"error: {_one_line(error)}", file=sys.stderr)
             return 2
     return 0 if status is None else status
+
+
+def exit_process(status):
+    """Ends a command-line process with `status` once stdout and stderr are flushed, without the
+    interpreter's teardown (freeing every module and array: a tenth of a 0.3 s evaluation).
+    Only for `python -m` entry points: every file a command writes is closed by then."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _one_line(error):

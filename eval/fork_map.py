@@ -10,7 +10,6 @@ import os
 import pickle
 import signal
 import sys
-import traceback
 
 __all__ = ["fork_map", "usable_cpus", "ChildTraceback"]
 
@@ -74,6 +73,8 @@ def _start(function, item, siblings):
 
 
 def _pickled_error(error):
+    import traceback  # only on this path: it is not on the command lines' start-up path
+
     text = traceback.format_exc()
     try:
         return pickle.dumps((False, error, text))

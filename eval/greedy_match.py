@@ -44,7 +44,8 @@ def best_gt_overlap(det_group, det_boxes, gt_group, gt_boxes):
     first_pair = np.cumsum(counts) - counts
     offset_in_det = np.arange(pair_det.size) - np.repeat(first_pair, counts)
     pair_gt = np.repeat(start[has_gt], counts) + offset_in_det
-    iou = paired_iou(gt_boxes[pair_gt], det_boxes[pair_det])
+    # np.take gathers whole rows several times faster than fancy indexing does.
+    iou = paired_iou(np.take(gt_boxes, pair_gt, axis=0), np.take(det_boxes, pair_det, axis=0))
     # numpy's argmax semantics per segment: the first NaN if any, else the first maximum.
     nan = np.isnan(iou)
     any_nan = np.logical_or.reduceat(nan, first_pair)

@@ -8,7 +8,7 @@ composed value distinct, so the unstable sort gives the stable order.
 
 import numpy as np
 
-__all__ = ["descending_rank", "first_appearance_codes", "order_by", "runs"]
+__all__ = ["coarser_rank", "descending_rank", "first_appearance_codes", "order_by", "runs"]
 
 
 def runs(values):
@@ -22,22 +22,36 @@ def runs(values):
 
 def first_appearance_codes(values):
     """Codes int64 `[N]` numbering the distinct values of `values` `[N]` 0, 1, ... in the order
-    they first appear. Object arrays (names) are hashed; numbers and fixed-width text sorted."""
-    if values.dtype == object:  # hash the first value of each run of equal values
-        starts, lengths = runs(values)
+    they first appear. Only the first value of each run of equal values is looked up (files list
+    a frame's rows together): object arrays (names) by hashing, numbers and fixed-width text by
+    sorting."""
+    starts, lengths = runs(values)
+    heads = values[starts]
+    if values.dtype == object:
         index = {}
-        codes = [index.setdefault(value, len(index)) for value in values[starts].tolist()]
-        return np.repeat(np.array(codes, dtype=np.int64), lengths)
-    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(first.size)
-    return rank[inverse.reshape(-1)]
+        codes = np.array([index.setdefault(value, len(index)) for value in heads.tolist()], dtype=np.int64)
+    else:
+        _, first, inverse = np.unique(heads, return_index=True, return_inverse=True)
+        rank = np.empty(first.size, dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(first.size)
+        codes = rank[inverse.reshape(-1)]
+    return np.repeat(codes, lengths)
 
 
 def descending_rank(values):
     """Dense rank `[N]` int64 with 0 for the largest value (equal values share a rank)."""
     unique, inverse = np.unique(values, return_inverse=True)
     return (unique.size - 1) - inverse.reshape(-1).astype(np.int64)
+
+
+def coarser_rank(rank, values, dtype):
+    """`descending_rank(values.astype(dtype))` `[N]` from `rank = descending_rank(values)`
+    without sorting again: a cast to a narrower float keeps the order, so it only merges ranks."""
+    by_rank = np.empty(int(rank.max(initial=-1)) + 1, dtype=values.dtype)
+    by_rank[rank] = values
+    with np.errstate(over="ignore"):  # values beyond the narrow type become inf, still in order
+        narrow = by_rank.astype(dtype)
+    return np.cumsum(np.concatenate([[False], narrow[1:] != narrow[:-1]]))[rank]
 
 
 def order_by(*keys, last_is_unique=False):

@@ -21,12 +21,11 @@ labels without gt are left out; ties are broken stably (input order).
 
 import dataclasses
 import os
-import sys
 
 import numpy as np
 
 from eval.atomic import atomic_json
-from eval.errors import ArgumentParser, InputError, run_cli
+from eval.errors import ArgumentParser, InputError, exit_process, run_cli
 from eval.fork_map import usable_cpus
 from eval.frame_ap import frame_ap
 from eval.multisports_io import (
@@ -286,4 +285,4 @@ def _run(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -84,6 +84,24 @@ def test_cli_on_fixture_writes_json_and_table(shared_file, tmp_path):
     assert data["categories"]["person_interaction"] is None
 
 
+@pytest.mark.parametrize("protocol", ava.PROTOCOLS)
+def test_gt_read_in_a_forked_child_or_here_gives_the_same_result(files, tmp_path, cli, monkeypatch, protocol):
+    """The command line reads the gt file in a forked child when it has a second CPU."""
+    results = []
+    for cpus in (2, 1):
+        monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
+        out = tmp_path / f"{cpus}.json"
+        done = cli(*inputs(files), "--protocol", protocol, "--json", out)
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(out.read_text()))
+    assert results[0] == results[1] and results[0]["mAP"] is not None
+    files["gt.csv"].write_text(GT + "vidB,0903,0.1,0.1,0.5,0.5,x,0\n")
+    for cpus in (2, 1):
+        monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
+        done = cli(*inputs(files), "--protocol", protocol)
+        assert done.returncode == 2 and done.stderr.strip().endswith("action id 'x' is not a finite number")
+
+
 @pytest.mark.shared_data
 def test_label_maps_in_both_forms_parse_to_the_same_60_classes(shared_file):
     pbtxt = ava.read_label_map(
@@ -256,7 +274,7 @@ def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ValueError("a bug, not bad input")
 
-    monkeypatch.setattr(ava, "evaluate", broken)
+    monkeypatch.setattr(ava, "evaluate_tables", broken)
     with pytest.raises(ValueError, match="a bug"):
         ava.main([str(x) for x in inputs(files)])
     assert "error:" not in capsys.readouterr().err
@@ -266,7 +284,7 @@ def test_a_bug_in_a_real_process_prints_its_traceback(files):
     code = (
         "import sys, eval.ava as a\n"
         "def broken(*args, **kwargs): raise ValueError('a bug, not bad input')\n"
-        "a.evaluate = broken\nsys.exit(a.main(sys.argv[1:]))\n"
+        "a.evaluate_tables = broken\nsys.exit(a.main(sys.argv[1:]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, *inputs(files)],

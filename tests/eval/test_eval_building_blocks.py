@@ -9,7 +9,7 @@ import pytest
 from eval.ap import precision_recall, voc_ap
 from eval.box_iou import paired_iou
 from eval.greedy_match import best_gt_overlap, true_positives
-from eval.int_sort import descending_rank, order_by
+from eval.int_sort import coarser_rank, descending_rank, first_appearance_codes, order_by
 
 
 def test_voc_ap_all_point_area():
@@ -49,6 +49,28 @@ def test_order_by_equals_lexsort_and_ranks():
     huge = np.array([2**40, 5, 2**40]), np.array([2**30, 1, 0])
     np.testing.assert_array_equal(order_by(*huge), np.lexsort(huge[::-1]))  # 63-bit fallback
     assert descending_rank(np.array([0.5, 0.9, 0.5, 0.1])).tolist() == [1, 0, 1, 2]
+
+
+def test_coarser_rank_equals_ranking_the_cast_values():
+    rng = np.random.default_rng(1)
+    values = rng.random(3000) * rng.choice([1e-3, 1.0, 1e6], 3000)
+    # values that differ in float64 but not in float32, exact float32 values, one beyond float32
+    values = np.concatenate([values, values[:900] + 1e-12, values[:500].astype(np.float32), [1e300, -1e300]])
+    rank = descending_rank(values)
+    with np.errstate(over="ignore"):
+        expected = descending_rank(values.astype(np.float32))
+    np.testing.assert_array_equal(coarser_rank(rank, values, np.float32), expected)
+    np.testing.assert_array_equal(coarser_rank(rank, values, np.float64), rank)
+    assert coarser_rank(descending_rank(np.zeros(0)), np.zeros(0), np.float32).size == 0
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, object])
+def test_first_appearance_codes_number_values_as_they_first_appear(dtype):
+    values = np.array([7, 7, 3, 7, 3, 3, 9, 7], dtype=dtype)
+    if dtype is object:
+        values = np.array([f"v{v}" for v in values.tolist()], dtype=object)
+    assert first_appearance_codes(values).tolist() == [0, 0, 1, 0, 1, 1, 2, 0]
+    assert first_appearance_codes(values[:0]).tolist() == []
 
 
 def test_eval_imports_neither_torch_nor_slowbench():
