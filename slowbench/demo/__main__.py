@@ -6,7 +6,6 @@ ground truth too with ``--gt``) on the frames. Person boxes come from ``--boxes`
 """
 
 import argparse
-import json
 import pathlib
 import sys
 
@@ -17,7 +16,7 @@ from eval.atomic import atomic_json
 from eval.ava_io import read_label_map
 from slowbench.data import default_data_root
 from slowbench.data.layout import dataset_files
-from slowbench.data.synthetic import INFO_FILE
+from slowbench.data.synthetic import INFO_FILE, read_info
 from slowbench.data.video_reader import VideoReader
 from slowbench.engine.arguments import at_least, positive_float
 from slowbench.engine.run_setup import row_for_model
@@ -136,10 +135,9 @@ def _label_names(row, args, meta) -> dict:
     if args.label_map:
         return read_label_map(args.label_map)
     root = _data_root(row, args, meta)
-    info = root / INFO_FILE
-    if info.is_file():  # synthetic data: its action names (AVA ids start at 1)
+    if (root / INFO_FILE).is_file():  # synthetic data: its action names (AVA ids start at 1)
         first = 0 if row.dataset == "multisports" else 1
-        return {first + i: name for i, name in enumerate(json.loads(info.read_text())["classes"])}
+        return {first + i: name for i, name in enumerate(read_info(root)["classes"])}
     label_map = dataset_files(row, root, "val").label_map
     return read_label_map(label_map) if label_map is not None and label_map.is_file() else {}
 

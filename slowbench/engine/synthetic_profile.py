@@ -19,11 +19,10 @@ The frame-mAP these runs reach is in the README's table of synthetic-data result
 """
 
 import dataclasses
-import json
 import pathlib
 
 from slowbench.data import PipelineConfig, find_dataset
-from slowbench.data.synthetic import INFO_FILE, generate
+from slowbench.data.synthetic import INFO_FILE, generate, read_info
 from slowbench.engine import distributed
 
 SHORT_SIDE = 64
@@ -61,7 +60,7 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     The head gets one column per synthetic action (plus AVA's unused column 0) instead of the
     row's 81 / 66: with 7 of 80 columns labelled, the BCE gradient would be diluted ~11x.
     """
-    info = json.loads((pathlib.Path(data_root) / INFO_FILE).read_text())
+    info = read_info(data_root)
     num_classes = len(info["classes"]) + (0 if row.dataset == "multisports" else 1)
     # No flip: it would turn "move left" into "move right" without swapping the labels. The fast
     # decode path: no official checkpoint is involved, and the README's synthetic results use it.

@@ -13,8 +13,9 @@ from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
 from eval.ava import evaluate, read_csv_gt, read_exclusions, read_label_map
 from eval.multisports_io import load_gt
 from slowbench.data import DataError, PipelineConfig, build_dataset, find_dataset, synthetic
-from slowbench.data.synthetic import INFO_FILE, generate
+from slowbench.data.synthetic import INFO_FILE, generate, read_info
 from slowbench.data.synthetic.scene import ACTIONS, draw_person, make_scene, person_box
+from slowbench.engine.synthetic_profile import synthetic_profile
 
 SMALL = dict(videos=1, val_videos=1, seconds=5, width=64, height=48, progress=False)
 
@@ -40,6 +41,32 @@ def test_generation_is_seeded_and_reused(tmp_path):
     with pytest.raises(DataError, match="exists and is not empty"):
         generate(tmp_path / "busy", **SMALL)
     assert not list(tmp_path.glob(".*tmp-*"))  # no staging folders left behind
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"params": {}, "classes": ["a"', "cannot be read as JSON"),
+        ("\xff\xfe", "cannot be read as JSON"),
+        ("[1, 2]", "bad or missing params, classes, chance_frame_mAP, gt_boxes"),
+        ('{"params": {}, "classes": [], "chance_frame_mAP": 0.2, "gt_boxes": {}}', "bad or missing classes"),
+        ('{"params": {}, "classes": ["a"], "chance_frame_mAP": "0.2", "gt_boxes": {}}', "chance_frame_mAP"),
+    ],
+)
+def test_a_damaged_info_file_is_one_data_error(synthetic_ava, tmp_path, text, message):
+    root = tmp_path / "copy"
+    root.mkdir()
+    (root / INFO_FILE).write_bytes(text.encode("latin-1"))
+    for use in (
+        read_info,
+        lambda root: generate(root, seed=3),
+        lambda root: synthetic_profile(AVA_ROW, root),
+    ):
+        with pytest.raises(DataError) as raised:
+            use(root)
+        assert str(raised.value).startswith(f"{root / INFO_FILE}: ") and message in str(raised.value)
+        assert "\n" not in str(raised.value)
+    assert read_info(synthetic_ava)["classes"] == list(ACTIONS)
 
 
 def test_worker_processes_write_the_same_files(tmp_path, monkeypatch):

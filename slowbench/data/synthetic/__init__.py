@@ -28,7 +28,7 @@ from tqdm import tqdm
 import eval.ava
 from eval.ap import precision_recall, voc_ap
 from eval.fork_map import usable_cpus
-from slowbench.errors import DataError, InputError
+from slowbench.errors import DataError, InputError, first_line
 
 from ..layout import ava_files
 from .kinetics_release import SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations, youtube_id
@@ -51,6 +51,29 @@ KINETICS_FIRST_INDEX = 1_000_000  # scene seeds of Kinetics videos, apart from t
 FORMAT_VERSION = 3
 MAX_WORKERS = 8
 PARALLEL_FROM_VIDEOS = 32  # below this, starting worker processes costs more than it saves
+
+
+def read_info(root) -> dict:
+    """The `synthetic_info.json` of the dataset at `root`: {"params", "classes", "chance_frame_mAP",
+    "gt_boxes"}. A file that is not one (damaged, edited) is a DataError naming it."""
+    path = Path(root) / INFO_FILE
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise DataError(f"{path}: cannot be read as JSON ({first_line(error)})") from None
+    checks = {
+        "params": lambda value: isinstance(value, dict),
+        "classes": lambda value: isinstance(value, list) and value and all(isinstance(c, str) for c in value),
+        "chance_frame_mAP": lambda value: type(value) in (int, float) and 0 <= value <= 1,
+        "gt_boxes": lambda value: isinstance(value, dict),
+    }
+    bad = [key for key, check in checks.items() if not isinstance(info, dict) or not check(info.get(key))]
+    if bad:
+        raise DataError(
+            f"{path}: not a synthetic dataset's info file (bad or missing {', '.join(bad)}); "
+            "delete the dataset and generate it again"
+        )
+    return info
 
 
 def chance_frame_map(labels: list[np.ndarray], *, draws: int = 50, seed: int = 0) -> float:
@@ -193,10 +216,9 @@ def generate(
     }
     if fmt != "frames":  # only then: datasets written before the option existed stay reusable
         params["format"] = fmt
-    info_path = out_dir / INFO_FILE
-    if info_path.is_file():
-        info = json.loads(info_path.read_text())
-        if info.get("params") == params:
+    if (out_dir / INFO_FILE).is_file():
+        info = read_info(out_dir)
+        if info["params"] == params:
             return out_dir
         raise DataError(
             f"{out_dir}: holds a synthetic dataset made with other arguments "

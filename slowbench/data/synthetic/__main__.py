@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from slowbench.errors import ArgumentParser, run_cli
 
-from . import FORMATS, INFO_FILE, KINDS, generate
+from . import FORMATS, KINDS, generate, read_info
 
 
 def main(argv=None) -> int:
@@ -51,7 +50,7 @@ def _run(argv) -> None:
         persons=tuple(args.persons),
         fmt=args.format,
     )
-    info = json.loads((root / INFO_FILE).read_text())
+    info = read_info(root)
     print(
         f"synthetic {args.kind} dataset in {root}: classes {info['classes']}, "
         f"GT boxes {info['gt_boxes']}, chance-level val frame-mAP "
