@@ -85,4 +85,12 @@ def load_onnx_detector(row, path) -> tuple[OnnxDetector, dict]:
     detector = OnnxDetector(path)
     if detector.meta.get("row") not in (None, row.name):
         raise InputError(f"{path}: exported for row {detector.meta['row']!r}, not {row.name!r}")
+    # The label vectors of the data are sized from the meta (`row_for_model`): it must agree
+    # with the scores the model gives.
+    recorded = (detector.meta.get("model_overrides") or {}).get("num_classes", row.num_classes)
+    if type(recorded) is not int or recorded != detector.num_classes:
+        raise InputError(
+            f"{path}: the model scores {detector.num_classes} classes, but its metadata says "
+            f"num_classes {recorded!r}"
+        )
     return detector, detector.meta

@@ -71,6 +71,34 @@ def test_onnx_metadata_of_the_wrong_kind_is_one_line(tiny_checkpoint, tmp_path, 
     assert str(info.value).startswith(f"{out}: ")
 
 
+@pytest.mark.parametrize("recorded", ["7", 7.0, 81, None])
+def test_onnx_metadata_that_disagrees_with_the_scores_is_one_line(tiny_checkpoint, tmp_path, recorded):
+    """The class count in the metadata (else the row's) sizes the data's label vectors: it must
+    be the model's."""
+    import json
+
+    onnx = pytest.importorskip("onnx")
+    from slowbench.deploy.onnx_detector import load_onnx_detector
+    from slowbench.deploy.onnx_export import META_KEY
+    from slowbench.errors import InputError
+
+    out = tmp_path / "det.onnx"
+    ckpt = tiny_checkpoint(num_classes=7)
+    assert export_cli.main(["--row", ROW, "--ckpt", str(ckpt), "--out", str(out), *SHAPE]) == 0
+    assert load_onnx_detector(get_row(ROW), out)[0].num_classes == 7
+    model = onnx.load(out)
+    meta = json.loads({p.key: p.value for p in model.metadata_props}[META_KEY])
+    if recorded is None:
+        del meta["model_overrides"]["num_classes"]  # the row's 81 then
+    else:
+        meta["model_overrides"]["num_classes"] = recorded
+    onnx.helper.set_model_props(model, {META_KEY: json.dumps(meta)})
+    onnx.save(model, out)
+    with pytest.raises(InputError, match="scores 7 classes, but its metadata says num_classes") as info:
+        load_onnx_detector(get_row(ROW), out)
+    assert str(info.value).startswith(f"{out}: ")
+
+
 def test_onnx_has_only_standard_operators(tiny_checkpoint, tmp_path):
     onnx = pytest.importorskip("onnx")
     out = tmp_path / "det.onnx"
