@@ -1,6 +1,7 @@
 """Append-only JSON-lines log: one JSON object per line, flushed at once so a killed run keeps its lines."""
 
 import json
+import os
 import pathlib
 
 from slowbench.errors import InputError
@@ -25,6 +26,12 @@ class JsonLinesLog:
     def log(self, event: str, **fields) -> None:
         if self.path is None:
             return
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"event": event, **fields}, sort_keys=False) + "\n")
+        line = json.dumps({"event": event, **fields}, sort_keys=False) + "\n"
+        with self.path.open("a+b") as f:  # opened at the end; writes always append
+            if f.tell():
+                # A run killed mid-write leaves a torn last line: the next line starts on its own.
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = "\n" + line
+            f.write(line.encode("utf-8"))
             f.flush()
