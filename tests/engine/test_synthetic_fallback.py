@@ -33,7 +33,8 @@ def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch
 
 
 def test_profile_uses_a_linear_head_for_the_context_mlp_rows(tmp_path):
-    (tmp_path / INFO_FILE).write_text(json.dumps({"classes": ["a", "b"], "chance_frame_mAP": 0.3}))
+    info = {"params": {}, "classes": ["a", "b"], "chance_frame_mAP": 0.3, "gt_boxes": {}}
+    (tmp_path / INFO_FILE).write_text(json.dumps(info))
     tricks = synthetic_profile.synthetic_profile(get_row("ava22-k700-16x4"), tmp_path).model_overrides
     assert tricks == {"base_channels": 8, "num_classes": 3, "with_global": False, "mlp_head": False}
     plain = synthetic_profile.synthetic_profile(get_row("ava21-k400-r50-4x16"), tmp_path).model_overrides
