@@ -182,6 +182,23 @@ def test_a_run_imports_no_pandas(files, tmp_path, protocol, extra):
     assert not {name for name in imported if name.split(".")[0] in ("pandas", "matplotlib")}
 
 
+def test_a_run_with_stdout_closed_or_json_only_ends_cleanly(files, tmp_path):
+    """The command ends with `exit_process`, which flushes what exists: a closed stdout (None in
+    Python) is no traceback, and the JSON is complete."""
+    out = tmp_path / "r.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "eval.ava", *inputs(files), "--json", out],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),  # Python starts with no stdout
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(out.read_text())["mAP"] is not None
+
+
 def test_plain_label_map_and_write_round_trip(tmp_path):
     plain = tmp_path / "map.txt"
     plain.write_text("1: bend/bow (at the waist)\n3: crouch/kneel\n")
