@@ -8,11 +8,10 @@ video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 """
 
 import json
-import math
 import os
 
 from eval.atomic import atomic_bytes
-from eval.errors import ArgumentParser, InputError, exit_process, reading, run_cli
+from eval.errors import ArgumentParser, InputError, exit_process, is_finite, reading, run_cli
 from eval.pr_plot import user_text
 from eval.report import format_table, percent
 
@@ -97,7 +96,7 @@ def _check_values(record, fields, where, *, required=True):
 
 def _is_fraction(value):
     return value is None or (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value)
     )
 
 

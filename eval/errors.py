@@ -8,11 +8,22 @@ derives from this one), so every command of the repository fails the same way.
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import warnings
 
-__all__ = ["InputError", "InputWarning", "ArgumentParser", "reading", "warn_once", "run_cli", "exit_process"]
+__all__ = [
+    "InputError",
+    "InputWarning",
+    "ArgumentParser",
+    "reading",
+    "first_line",
+    "is_finite",
+    "warn_once",
+    "run_cli",
+    "exit_process",
+]
 
 
 class InputError(Exception):
@@ -60,6 +71,15 @@ def first_line(error):
     what a foreign library's error says about the user's file, on one line."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def is_finite(number):
+    """Whether a Python or numpy number read from a user's file is finite (an int too large for
+    a float is not; `math.isfinite` would raise OverflowError)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def warn_once(message):

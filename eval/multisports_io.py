@@ -11,7 +11,7 @@ from tokenize import TokenError
 import numpy as np
 
 from eval import safe_pickle
-from eval.errors import InputError, first_line, reading, warn_once
+from eval.errors import InputError, first_line, is_finite, reading, warn_once
 
 __all__ = [
     "GroundTruth",
@@ -131,14 +131,6 @@ def check_tube(tube, width, where, nframes=None):
         raise InputError(f"{where}: inverted box (x2 < x1 or y2 < y1)")
 
 
-def _finite(number):
-    """Whether a Python or numpy number is finite (an int too large for a float is not)."""
-    try:
-        return bool(np.isfinite(float(number)))
-    except OverflowError:
-        return False
-
-
 def load_predictions(path):
     """Reads PREDS: an `[N, 8]` array (pickle or .npy) or a dict with `frame_dets`, optional
     `video_dets` and `gt_path`. Returns (frame_dets, video_dets or None, gt_path or None)."""
@@ -229,7 +221,7 @@ def check_video_dets(gt, video_dets, source="video_dets"):
             video, score, tube = entry
             if not isinstance(video, str) or video not in index:
                 raise InputError(f"{where}[{number}]: unknown video {video!r}")
-            if not isinstance(score, (float, int, np.floating, np.integer)) or not _finite(score):
+            if not isinstance(score, (float, int, np.floating, np.integer)) or not is_finite(score):
                 raise InputError(f"{where}[{number}]: score must be a finite number")
             check_tube(tube, 6, f"{where}[{number}]", int(gt.nframes[index[video]]))
         checked[int(label)] = list(entries)

@@ -81,6 +81,7 @@ MS = multisports_result({"0": 0.4, "1": None}, [0.3, None])
         (json.dumps({**AVA, "per_class": {"1": {"ap": 0.5}}}), json.dumps(AVA), "per_class['1']: expected"),
         (json.dumps({**AVA, "per_class": {"1": {"name": "c", "ap": True}}}), json.dumps(AVA), "'ap' must"),
         (json.dumps(MS), json.dumps({**MS, "video_mAP": {"0.5": "x"}}), "B: 'video_mAP' must be"),
+        (json.dumps({**AVA, "mAP": 10**400}), json.dumps(AVA), "A: 'mAP' must be a number or null"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, run_main, a_text, b_text, message):
