@@ -2,7 +2,9 @@
 before `eval.ava` (numpy) is imported, so `--help` and usage errors answer at once. A run
 imports numpy only (the readers' column tables, no pandas); matplotlib only for plots."""
 
-from eval.errors import ArgumentParser, InputError, run_cli
+import os
+
+from eval.errors import ArgumentParser, InputError, reading, run_cli
 
 __all__ = ["FRACTIONAL", "PROTOCOLS", "main"]
 
@@ -55,7 +57,7 @@ def _run(argv):
 
     label_map = ava.read_label_map(args.label_map)
     excluded = ava.read_exclusions(args.exclude) if args.exclude else ()
-    gt, empty_keyframes, pred = _read_gt_and_pred(ava, args.gt, args.pred, args.protocol == FRACTIONAL)
+    gt, empty_keyframes, pred = _read_gt_and_pred(args.gt, args.pred, args.protocol == FRACTIONAL)
     wants_curves = bool(args.plot or args.report)
     result = ava.evaluate_tables(
         gt,
@@ -101,20 +103,32 @@ def _run(argv):
         atomic_json(result, args.json)
 
 
-def _read_gt_and_pred(ava, gt_path, pred_path, fractional):
-    """(gt table, empty keyframes, prediction table). With more than one usable CPU the gt file
-    is read in a forked child while this process reads the predictions (this process runs no
-    threads of its own, so forking is safe; see `eval.fork_map`)."""
+def _read_gt_and_pred(gt_path, pred_path, fractional):
+    """(gt table, empty keyframes, prediction table). With more than one usable CPU, a forked
+    child reads the tail of the prediction file while this process reads the gt file and the
+    head, the two shares of about equal size (this process runs no threads of its own, so
+    forking is safe; see `eval.fork_map`)."""
+    from eval import ava_io
     from eval.fork_map import fork_map, usable_cpus
 
-    def read_pred():
-        return ava.read_pred_table(pred_path, fractional=fractional)
-
     def read_gt():
-        return ava.read_gt_2020_table(gt_path) if fractional else (ava.read_gt_table(gt_path), ())
+        return ava_io.read_gt_2020_table(gt_path) if fractional else (ava_io.read_gt_table(gt_path), ())
 
-    if usable_cpus() > 1:
-        pred, (gt, empty_keyframes) = fork_map(lambda read: read(), [read_pred, read_gt])
-    else:
-        pred, (gt, empty_keyframes) = read_pred(), read_gt()
-    return gt, empty_keyframes, pred
+    if usable_cpus() > 1 and ava_io.reads_parts():
+        gt_size = _file_size(gt_path)
+        head, tail = ava_io.line_spans(pred_path, (_file_size(pred_path) - gt_size) // 2)
+        jobs = [
+            lambda: (read_gt(), ava_io.read_pred_part(pred_path, head, fractional=fractional)),
+            lambda: ava_io.read_pred_part(pred_path, tail, fractional=fractional),
+        ]
+        (gt, head_part), tail_part = fork_map(lambda job: job(), jobs)
+        parts = [head_part, tail_part]
+    else:  # the same steps in the same order, so bad input is reported alike
+        gt = read_gt()
+        parts = [ava_io.read_pred_part(pred_path, fractional=fractional)]
+    return *gt, ava_io.read_pred_table(pred_path, fractional=fractional, parts=parts)
+
+
+def _file_size(path):
+    with reading(path):
+        return os.path.getsize(path)

@@ -13,6 +13,8 @@ The ActivityNet 2020 format (AVA-Kinetics) differs in two ways: timestamps may c
 annotated frame without any action (`read_csv_gt_2020`).
 """
 
+import contextlib
+import os
 import re
 import warnings
 
@@ -30,6 +32,9 @@ __all__ = [
     "read_gt_table",
     "read_gt_2020_table",
     "read_pred_table",
+    "read_pred_part",
+    "line_spans",
+    "reads_parts",
     "write_csv_pred",
     "check_columns",
 ]
@@ -120,7 +125,7 @@ def read_csv_pred(path, *, fractional=False):
 
 def read_gt_table(path, *, fractional=False):
     """`read_csv_gt` as a column table: {column: numpy array `[N]`}, no pandas."""
-    table = _read_typed(path, "person", fractional=fractional)
+    table = _joined([_typed_part(_fast_rows(path, "person"), "person", fractional=fractional)])
     if table is not None:
         return table
     fields, lines = _read_fields(path, allowed=(7, 8))
@@ -131,7 +136,7 @@ def read_gt_table(path, *, fractional=False):
 
 def read_gt_2020_table(path):
     """`read_csv_gt_2020` as column tables (gt rows, empty keyframes `video`, `timestamp`)."""
-    table = _read_typed(path, "person", fractional=True)
+    table = _joined([_typed_part(_fast_rows(path, "person"), "person", fractional=True)])
     if table is not None:
         return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
     fields, lines = _read_fields(path, allowed=(2, 7, 8))
@@ -143,9 +148,12 @@ def read_gt_2020_table(path):
     return table, keys
 
 
-def read_pred_table(path, *, fractional=False):
-    """`read_csv_pred` as a column table: {column: numpy array `[N]`}, no pandas."""
-    table = _read_typed(path, "score", fractional=fractional)
+def read_pred_table(path, *, fractional=False, parts=None):
+    """`read_csv_pred` as a column table: {column: numpy array `[N]`}, no pandas.
+
+    `parts`: the file already read in pieces, `read_pred_part`s of spans that cover it in order.
+    """
+    table = _joined(parts or [read_pred_part(path, fractional=fractional)])
     if table is not None:
         return table
     fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,))
@@ -156,6 +164,36 @@ def read_pred_table(path, *, fractional=False):
     score = _numbers(fields[7], lines, path, "score", allow_empty=fractional)
     table["score"] = np.where(fields[7] == "", 1.0, score)
     return table
+
+
+def read_pred_part(path, span=None, *, fractional=False):
+    """The first step of `read_pred_table`, for reading one file in pieces side by side: the
+    columns of bytes `span` = (start, end) of the file, whole lines (`line_spans`), in a compact
+    form; None when one of them needs the text reader."""
+    return _typed_part(_fast_rows(path, "score", span), "score", fractional=fractional)
+
+
+def reads_parts():
+    """Whether `read_pred_part` can read part of a file here: it needs Linux's in-memory files."""
+    return hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
+
+
+def line_spans(path, offset):
+    """Byte spans ((0, cut), (cut, size)) of the file `path`, cut at the first line start at or
+    after byte `offset` (a line starts after a \\n; a \\r\\n is never split)."""
+    with reading(path), open(path, "rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        cut = min(max(offset, 0), size)
+        if cut > 0:  # the newline that ends the line holding byte `offset - 1`
+            file.seek(cut - 1)
+            cut -= 1
+            while cut < size:
+                block = file.read(1 << 16)
+                newline = block.find(b"\n")
+                cut += len(block) if newline < 0 else newline + 1
+                if newline >= 0:
+                    break
+        return (0, cut), (cut, size)
 
 
 def read_exclusions(path):
@@ -268,23 +306,17 @@ def _check_boxes(table, report):
     report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
 
 
-def _read_typed(path, last, *, fractional):
-    """Fast path: numpy's C reader, for files of 8-column rows (all of them), as a column table.
+def _typed_part(rows, last, *, fractional):
+    """Fast path: the column table of `_fast_rows` (numpy's C reader, for files of 8-column rows),
+    its video names run-length coded: "video" holds each run's name, "video_runs" its length.
 
-    Returns None when anything is off (another row width, a bad value, a long or
+    Returns None when anything is off (no rows: another row width; a bad value, a long or
     space-led video name), and the caller re-reads the file as text to name the first bad line.
     """
-    columns = ["timestamp", *_BOX, "action", last]
-    # Names as raw bytes (latin-1 maps bytes to characters one to one), decoded as UTF-8 once
-    # per run of equal names: faster than a text column.
-    dtype = [("video", f"S{_FAST_VIDEO_BYTES}")] + [(name, np.float64) for name in columns]
-    try:
-        with reading(path), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-            rows = np.loadtxt(path, dtype=dtype, delimiter=",", comments=None, encoding="latin-1", ndmin=1)
-    except ValueError:
+    if rows is None:
         return None
-    table = {name: rows[name] for name in columns}
+    columns = _fast_columns(last)
+    table = {name: np.ascontiguousarray(rows[name]) for name in columns}
     # A gt person id may be NaN (the reference reads it as a score; only its order matters).
     if not all(np.isfinite(table[name]).all() for name in columns if name != "person"):
         return None
@@ -297,18 +329,71 @@ def _read_typed(path, last, *, fractional):
     x1, y1, x2, y2 = (table[c] for c in _BOX)
     if ((x2 < x1) | (y2 < y1) | (np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1)).any():
         return None
-    video = _names(rows["video"])
-    if video is None:
+    names = _names(rows["video"])
+    if names is None:
         return None
     if not fractional:
         table["timestamp"] = stamps.astype(np.int64)
     table["action"] = action.astype(np.int64)
-    return {"video": video, **table}
+    return {**names, **table}
+
+
+def _joined(parts):
+    """One column table from `_typed_part`s in file order; None when one of them is None."""
+    if any(part is None for part in parts):
+        return None
+    table = (
+        {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        if parts[1:]
+        else dict(parts[0])
+    )
+    table["video"] = np.repeat(table["video"], table.pop("video_runs"))
+    return table
+
+
+def _fast_columns(last):
+    return ["timestamp", *_BOX, "action", last]
+
+
+def _fast_rows(path, last, span=None):
+    """The fast reader's rows: structured `[N]` (video as raw bytes, the other columns float64),
+    or None when a row does not parse. `span`: (start, end) byte offsets of whole lines, to read
+    only that part of the file."""
+    # Names as raw bytes (latin-1 maps bytes to characters one to one), decoded as UTF-8 once
+    # per run of equal names: faster than a text column.
+    dtype = [("video", f"S{_FAST_VIDEO_BYTES}")] + [(name, np.float64) for name in _fast_columns(last)]
+    try:
+        with reading(path), warnings.catch_warnings(), _part(path, span) as source:
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+            return np.loadtxt(source, dtype=dtype, delimiter=",", comments=None, encoding="latin-1", ndmin=1)
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def _part(path, span):
+    """A path that reads as bytes [start, end) of `path` (a copy in an anonymous in-memory file,
+    Linux): numpy's fast reader takes only paths. `path` itself when `span` is None."""
+    if span is None:
+        yield path
+        return
+    start, end = span
+    with open(path, "rb") as file:
+        file.seek(start)
+        data = file.read(end - start)
+    descriptor = os.memfd_create("slowbench-csv-part")
+    try:
+        with open(descriptor, "wb", closefd=False) as copy:
+            copy.write(data)
+        yield f"/proc/self/fd/{descriptor}"
+    finally:
+        os.close(descriptor)
 
 
 def _names(raw):
-    """Video names object `[N]` from the fast reader's bytes `[N]`; None when one is empty,
-    may have been cut, starts with a space (the text path drops it) or is not UTF-8."""
+    """{"video": each run's name, object `[R]`, "video_runs": its length `[R]`} of the fast
+    reader's names as bytes `[N]`; None when one is empty, may have been cut, starts with a space
+    (the text path drops it) or is not UTF-8."""
     starts, lengths = runs(raw)
     try:
         names = [name.decode("utf-8") for name in raw[starts].tolist()]
@@ -316,7 +401,7 @@ def _names(raw):
         return None
     if any(not name or len(name.encode()) >= _FAST_VIDEO_BYTES or name[0] == " " for name in names):
         return None
-    return np.repeat(np.array(names, dtype=object).reshape(-1), lengths)
+    return {"video": np.array(names, dtype=object).reshape(-1), "video_runs": lengths}
 
 
 def _read_fields(path, *, allowed):

@@ -85,21 +85,39 @@ def test_cli_on_fixture_writes_json_and_table(shared_file, tmp_path):
 
 
 @pytest.mark.parametrize("protocol", ava.PROTOCOLS)
-def test_gt_read_in_a_forked_child_or_here_gives_the_same_result(files, tmp_path, cli, monkeypatch, protocol):
-    """The command line reads the gt file in a forked child when it has a second CPU."""
-    results = []
-    for cpus in (2, 1):
-        monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
-        out = tmp_path / f"{cpus}.json"
-        done = cli(*inputs(files), "--protocol", protocol, "--json", out)
-        assert done.returncode == 0, done.stderr
-        results.append(json.loads(out.read_text()))
-    assert results[0] == results[1] and results[0]["mAP"] is not None
+def test_reading_on_two_cpus_or_one_gives_the_same_result_and_errors(
+    files, tmp_path, cli, monkeypatch, protocol
+):
+    """With a second CPU the command line reads the prediction file's tail in a forked child
+    (and the gt file and the head here)."""
+    files["pred.csv"].write_text(PRED * 40)  # larger than the gt file: both parts have rows
+
+    def outcomes():
+        results = []
+        for cpus in (2, 1):
+            monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
+            out = tmp_path / f"{cpus}.json"
+            done = cli(*inputs(files), "--protocol", protocol, "--json", out)
+            results.append((done.returncode, done.stderr, out.exists() and json.loads(out.read_text())))
+            out.unlink(missing_ok=True)
+        return results
+
+    two, one = outcomes()
+    assert two == one and two[0] == 0 and two[2]["mAP"] is not None
+    for bad_line in (2, 100):  # in the head, in the tail
+        lines = (PRED * 40).splitlines(keepends=True)
+        lines[bad_line - 1] = "vidB,0903,0.1,0.1,0.5,0.5,x,0.5\n"
+        files["pred.csv"].write_text("".join(lines))
+        two, one = outcomes()
+        assert two == one and two[0] == 2
+        assert two[1].strip().endswith(f"pred.csv:{bad_line}: action id 'x' is not a finite number")
     files["gt.csv"].write_text(GT + "vidB,0903,0.1,0.1,0.5,0.5,x,0\n")
-    for cpus in (2, 1):
-        monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
-        done = cli(*inputs(files), "--protocol", protocol)
-        assert done.returncode == 2 and done.stderr.strip().endswith("action id 'x' is not a finite number")
+    two, one = outcomes()
+    assert (
+        two == one
+        and two[0] == 2
+        and two[1].strip().endswith("gt.csv:4: action id 'x' is not a finite number")
+    )
 
 
 @pytest.mark.shared_data

@@ -4,6 +4,7 @@ import os
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from eval.errors import InputError
@@ -17,6 +18,29 @@ def test_results_in_item_order_each_from_its_own_process():
     assert [value for value, _ in got] == [9, 1, 4]
     pids = [pid for _, pid in got]
     assert pids[0] == os.getpid() and len(set(pids)) == 3
+
+
+def test_arrays_come_back_whole_writable_and_aligned():
+    """A child's arrays travel out of band in its result file (mapped here, not copied)."""
+
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return {
+            "floats": rng.normal(size=(300, 7)),
+            "bytes": rng.integers(0, 255, size=1001, dtype=np.uint8),  # a size that is not aligned
+            "strided": np.arange(20.0)[::2],
+            "names": np.array(["a", "bb", None], dtype=object),
+            "empty": np.zeros(0),
+        }
+
+    here, child = fork_map(make, [1, 2])
+    expected = make(2)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(child[name], values)
+        assert child[name].dtype == values.dtype
+    assert child["floats"].flags.writeable and child["floats"].ctypes.data % 64 == 0
+    child["floats"][0, 0] = 5.0  # a private mapping: the write stays in this process
+    assert child["floats"][0, 0] == 5.0 and here["floats"].shape == (300, 7)
 
 
 def test_one_item_runs_here():
