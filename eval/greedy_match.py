@@ -30,12 +30,14 @@ def best_gt_overlap(det_group, det_boxes, gt_group, gt_boxes):
     group_start = np.flatnonzero(is_first)
     group_count = np.diff(np.append(group_start, gt_group.size))
     keys = gt_group[group_start]
-    slot = np.minimum(np.searchsorted(keys, det_group), max(keys.size - 1, 0))
-    found = (keys[slot] == det_group) if keys.size else np.zeros(det_group.size, dtype=bool)
-    start = np.where(found, group_start[slot], 0)
-    count = np.where(found, group_count[slot], 0)
     best_index = np.full(det_group.size, -1, dtype=np.int64)
     best_iou = np.full(det_group.size, np.nan, dtype=det_boxes.dtype)
+    if keys.size == 0:
+        return best_index, best_iou
+    slot = np.minimum(np.searchsorted(keys, det_group), keys.size - 1)
+    found = keys[slot] == det_group
+    start = np.where(found, group_start[slot], 0)
+    count = np.where(found, group_count[slot], 0)
     has_gt = np.flatnonzero(count > 0)
     if has_gt.size == 0:
         return best_index, best_iou

@@ -152,6 +152,17 @@ def test_empty_inputs():
     assert ava.evaluate(gt, empty, LABELS, protocol="activitynet")["mAP"] == 0.0
     nothing = ava.evaluate(table([], score=False), empty, LABELS)
     assert nothing["mAP"] is None and all(e["ap"] is None for e in nothing["per_class"].values())
+    # Detections, and no gt row of a label-map class: all false positives, no AP to take.
+    unlabelled = table([("a", 1, FULL, 7, 0)], score=False)
+    one = table([("a", 1, FULL, 1, 0.9)], score=True)
+    for protocol in ava.PROTOCOLS:
+        result = ava.evaluate(unlabelled, one, LABELS, protocol=protocol, errors=True)
+        assert result["mAP"] is None and result["per_class"]["1"]["num_det"] == (protocol != "mmaction2")
+        assert (
+            result["errors"]["total"]["fp"]
+            == result["errors"]["total"]["background"]
+            == (protocol != "mmaction2")
+        )
 
 
 def test_unknown_prediction_classes_warn_once_and_are_ignored():
