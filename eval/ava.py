@@ -43,12 +43,13 @@ if __name__ == "__main__":
 
 import heapq
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 
 from eval.ap import precision_recall, voc_ap
 from eval.ava_cli import FRACTIONAL, PROTOCOLS, main
-from eval.ava_errors import error_breakdown
+from eval.ava_errors import error_breakdown, error_counts, persons
 from eval.ava_io import (
     check_columns,
     read_csv_gt,
@@ -62,6 +63,7 @@ from eval.ava_io import (
     write_csv_pred,
 )
 from eval.errors import InputError, warn_once
+from eval.fork_map import fork_map
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import coarser_rank, descending_rank, first_appearance_codes, order_by
 
@@ -146,10 +148,50 @@ def evaluate_tables(
     keep_curves=False,
     empty_keyframes=(),
     errors=False,
+    workers=1,
 ):
     """`evaluate` of column tables that are already checked: those the `read_*_table` readers
-    or `check_columns` return (their values are not checked again)."""
+    or `check_columns` return (their values are not checked again). `workers` > 1 matches and
+    ranks the classes in that many shares side by side in forked processes (`eval.fork_map`:
+    only for a process that runs no threads of its own); the result is the same."""
     _check_protocol(protocol)
+    prepared = _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors)
+    parts = fork_map(
+        lambda classes: _class_results(prepared, classes, label_map, keep_curves),
+        _class_shares(prepared, workers),
+    )
+    per_class = {key: entry for entries, _ in parts for key, entry in entries.items()}
+    result = _summary(per_class, prepared.class_ids, protocol)
+    if errors:
+        counts = {key: sum(part[1][key] for part in parts) for key in parts[0][1]}
+        result["errors"] = error_breakdown(
+            label_map, prepared.class_ids, prepared.num_gt, counts, IOU_THRESHOLD
+        )
+    return result
+
+
+class _Prepared(NamedTuple):
+    """What the matching and ranking of any class reads, prepared once for all classes."""
+
+    protocol: str
+    class_ids: np.ndarray  # int64 `[C]`, sorted
+    num_gt: np.ndarray  # `[C]` recall denominators
+    dtype: type  # of the boxes and IoUs
+    pred: dict  # the prediction table (rows of known classes)
+    det: np.ndarray  # its evaluated rows `[D]`
+    pred_frame: np.ndarray  # `[N]` frame id of every prediction row
+    pred_class: np.ndarray  # `[N]` class index
+    frame_rank: np.ndarray  # `[N]` the frame's place in the concatenation order
+    gt: dict  # the gt table (rows of known classes)
+    gt_rows: np.ndarray  # its rows that are matched `[G]`
+    gt_frame: np.ndarray
+    gt_class: np.ndarray
+    gt_person: np.ndarray  # 8th column, NaN as 1.0: a frame's gt boxes in descending order
+    persons: tuple | None  # `ava_errors.persons` of the matched gt, when errors are asked for
+
+
+def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
+    """Frame ids, class indices and the evaluated rows of both tables (`_Prepared`)."""
     fractional = protocol == FRACTIONAL
     excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
     if fractional and excluded["video"].size:
@@ -168,16 +210,7 @@ def evaluate_tables(
         else empty_keyframes
     )
     gt = _rows(gt, np.isin(gt["action"], class_ids))
-    pred_action = pred["action"]
-    known = np.isin(pred_action, class_ids)
-    if not known.all():
-        unknown = np.unique(pred_action[~known])
-        shown = ", ".join(str(i) for i in unknown[:10]) + (", ..." if unknown.size > 10 else "")
-        warn_once(
-            f"pred: ignoring {int((~known).sum())} rows whose action id is not in the label map ({shown})"
-        )
-        pred = _rows(pred, known)
-
+    pred = _known_predictions(pred, class_ids)
     gt_frame, pred_frame, (excluded_frame, listed_frame) = _frame_ids(
         gt, pred, [excluded, listed], fractional
     )
@@ -185,63 +218,115 @@ def evaluate_tables(
     pred_is_excluded = np.isin(pred_frame, excluded_frame)
     gt_class = np.searchsorted(class_ids, gt["action"])
     pred_class = np.searchsorted(class_ids, pred["action"])
-    pred_score64 = pred["score"]
     # Frame ids are numbered by first appearance in the gt file, then the prediction file.
+    gt_rows = np.flatnonzero(~gt_is_excluded)
     if protocol == "mmaction2":
         dtype = np.float32
         num_gt = np.bincount(gt_class, minlength=class_ids.size)
         evaluated = ~pred_is_excluded & np.isin(pred_frame, gt_frame)
-        gt_used = ~gt_is_excluded
         frame_rank = pred_frame
     else:
         dtype = np.float64
-        gt_used = ~gt_is_excluded
-        num_gt = np.bincount(gt_class[gt_used], minlength=class_ids.size)
+        num_gt = np.bincount(gt_class[gt_rows], minlength=class_ids.size)
         # The top 50 of a frame are chosen among all its rows, before invalid boxes are dropped.
-        evaluated = _activitynet_top(pred_frame, pred, np.ones(pred_score64.size, dtype=bool))
+        evaluated = _activitynet_top(pred_frame, pred, np.ones(pred_frame.size, dtype=bool))
         evaluated &= ~pred_is_excluded & _positive_area(pred)
         if fractional:
             evaluated &= np.isin(pred_frame, listed_frame)
         frame_rank = first_appearance_codes(pred_frame)  # numbered as they appear in the file
+    person = gt["person"] if "person" in gt else np.ones(gt["action"].size)
+    matched_gt_persons = None
+    if errors:
+        matched_gt = {
+            "frame": gt_frame[gt_rows],
+            "cls": gt_class[gt_rows],
+            "boxes": _boxes(gt, gt_rows, dtype),
+        }
+        matched_gt_persons = persons(matched_gt, class_ids.size)
+    return _Prepared(
+        protocol=protocol,
+        class_ids=class_ids,
+        num_gt=num_gt,
+        dtype=dtype,
+        pred=pred,
+        det=np.flatnonzero(evaluated),
+        pred_frame=pred_frame,
+        pred_class=pred_class,
+        frame_rank=frame_rank,
+        gt=gt,
+        gt_rows=gt_rows,
+        gt_frame=gt_frame,
+        gt_class=gt_class,
+        gt_person=np.where(np.isnan(person), 1.0, person),
+        persons=matched_gt_persons,
+    )
 
-    n_classes = class_ids.size
-    det = np.flatnonzero(evaluated)
-    det_group = pred_frame[det] * n_classes + pred_class[det]
-    score_rank = descending_rank(pred_score64[det])
+
+def _known_predictions(pred, class_ids):
+    """The rows of `pred` whose action is in `class_ids`; one InputWarning names the others."""
+    pred_action = pred["action"]
+    known = np.isin(pred_action, class_ids)
+    if known.all():
+        return pred
+    unknown = np.unique(pred_action[~known])
+    shown = ", ".join(str(i) for i in unknown[:10]) + (", ..." if unknown.size > 10 else "")
+    warn_once(f"pred: ignoring {int((~known).sum())} rows whose action id is not in the label map ({shown})")
+    return _rows(pred, known)
+
+
+def _class_shares(prepared, workers):
+    """The class indices in at most `workers` runs of consecutive classes, each with about the
+    same number of evaluated detections and gt rows."""
+    n_classes = prepared.class_ids.size
+    load = np.cumsum(
+        np.bincount(prepared.pred_class[prepared.det], minlength=n_classes)
+        + np.bincount(prepared.gt_class[prepared.gt_rows], minlength=n_classes)
+    )
+    targets = load[-1:] * np.arange(1, max(workers, 1)) / max(workers, 1)
+    bounds = np.unique(np.concatenate([[0], np.searchsorted(load, targets) + 1, [n_classes]]))
+    return [np.arange(begin, end) for begin, end in zip(bounds[:-1], bounds[1:]) if begin < end]
+
+
+def _class_results(prepared, classes, label_map, keep_curves):
+    """(per-class entries, `ava_errors.error_counts` or None) of the class indices `classes`."""
+    p = prepared
+    n_classes = p.class_ids.size
+    in_share = np.zeros(n_classes, dtype=bool)
+    in_share[classes] = True
+    det = p.det[in_share[p.pred_class[p.det]]]
+    gt_rows = p.gt_rows[in_share[p.gt_class[p.gt_rows]]]
+    det_group = p.pred_frame[det] * n_classes + p.pred_class[det]
+    pred_score64 = p.pred["score"][det]
+    score_rank = descending_rank(pred_score64)
     # Matching order: group, then descending score, ties in file order.
     matching = order_by(det_group, score_rank)
-    gt_rows = np.flatnonzero(gt_used)
-    gt_group = gt_frame[gt_rows] * n_classes + gt_class[gt_rows]
-    person = gt["person"] if "person" in gt else np.ones(gt["action"].size)
-    person = np.where(np.isnan(person), 1.0, person)[gt_rows]
+    gt_group = p.gt_frame[gt_rows] * n_classes + p.gt_class[gt_rows]
     # gt boxes of a frame are ordered by descending 8th column (the reference reads it as a score).
-    gt_order = order_by(gt_group, descending_rank(person))
+    gt_order = order_by(gt_group, descending_rank(p.gt_person[gt_rows]))
     gt_rows, gt_group = gt_rows[gt_order], gt_group[gt_order]
-    gt_boxes = _boxes(gt, gt_rows, dtype)
-    det_boxes = _boxes(pred, det[matching], dtype)
-    gt_index, iou = best_gt_overlap(det_group[matching], det_boxes, gt_group, gt_boxes)
+    det_boxes = _boxes(p.pred, det[matching], p.dtype)
+    gt_index, iou = best_gt_overlap(det_group[matching], det_boxes, gt_group, _boxes(p.gt, gt_rows, p.dtype))
     tp = np.empty(det.size, dtype=bool)
     tp[matching] = true_positives(gt_index, iou, IOU_THRESHOLD)
 
     # Per-class ranking: descending score, ties in reverse concatenation order.
-    concat = order_by(frame_rank[det].astype(np.int64), score_rank)
+    concat = order_by(p.frame_rank[det].astype(np.int64), score_rank)
     reverse_concat = np.empty_like(concat)
     reverse_concat[concat] = np.arange(concat.size - 1, -1, -1)
-    cls = pred_class[det]
-    class_rank = score_rank if dtype == np.float64 else coarser_rank(score_rank, pred_score64[det], dtype)
+    cls = p.pred_class[det]
+    class_rank = score_rank if p.dtype == np.float64 else coarser_rank(score_rank, pred_score64, p.dtype)
     ranked = order_by(cls, class_rank, reverse_concat)
-    result = _summarise(label_map, class_ids, num_gt, cls[ranked], tp[ranked], protocol, keep_curves)
-    if errors:
-        matched = {
-            "frame": pred_frame[det[matching]],
-            "cls": cls[matching],
-            "boxes": det_boxes,
-            "tp": tp[matching],
-            "gt_iou": iou,
-        }
-        evaluated_gt = {"frame": gt_frame[gt_rows], "cls": gt_class[gt_rows], "boxes": gt_boxes}
-        result["errors"] = error_breakdown(label_map, class_ids, num_gt, matched, evaluated_gt, IOU_THRESHOLD)
-    return result
+    entries = _class_entries(label_map, p, classes, cls[ranked], tp[ranked], keep_curves)
+    if p.persons is None:
+        return entries, None
+    matched = {
+        "frame": p.pred_frame[det[matching]],
+        "cls": cls[matching],
+        "boxes": det_boxes,
+        "tp": tp[matching],
+        "gt_iou": iou,
+    }
+    return entries, error_counts(matched, p.persons, n_classes, IOU_THRESHOLD)
 
 
 def _check_protocol(protocol):
@@ -334,21 +419,28 @@ def _activitynet_top(frame, pred, candidate):
     return keep
 
 
-def _summarise(label_map, class_ids, num_gt, cls, tp, protocol, keep_curves):
-    """Per-class AP from detections sorted by (class, rank) and the protocol's means."""
-    bounds = np.searchsorted(cls, np.arange(class_ids.size + 1))
+def _class_entries(label_map, prepared, classes, cls, tp, keep_curves):
+    """{"<id>": {"name", "ap", "num_gt", "num_det"}} of the class indices `classes`, from their
+    detections' class indices and TP flags `[D]` sorted by (class, rank)."""
+    bounds = np.searchsorted(cls, np.arange(prepared.class_ids.size + 1))
     per_class = {}
-    for index, class_id in enumerate(class_ids.tolist()):
+    for index in classes.tolist():
+        class_id = int(prepared.class_ids[index])
         flags = tp[bounds[index] : bounds[index + 1]]
-        n_gt = int(num_gt[index])
+        n_gt = int(prepared.num_gt[index])
         entry = {"name": label_map[class_id], "ap": None, "num_gt": n_gt, "num_det": int(flags.size)}
-        scored = n_gt > 0 and (flags.size > 0 or protocol != "mmaction2")
+        scored = n_gt > 0 and (flags.size > 0 or prepared.protocol != "mmaction2")
         if scored:
             precision, recall = precision_recall(flags, n_gt)
             entry["ap"] = voc_ap(precision, recall)
             if keep_curves:
                 entry["precision"], entry["recall"] = precision, recall
         per_class[str(class_id)] = entry
+    return per_class
+
+
+def _summary(per_class, class_ids, protocol):
+    """The result of `evaluate` around its per-class entries: the protocol's means."""
     categories = {}
     for name, (low, high) in CATEGORIES.items():
         categories[name] = _mean([e["ap"] for i, e in zip(class_ids, per_class.values()) if low <= i <= high])

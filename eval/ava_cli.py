@@ -10,6 +10,7 @@ __all__ = ["FRACTIONAL", "PROTOCOLS", "main"]
 
 PROTOCOLS = ("mmaction2", "activitynet", "activitynet-2020")
 FRACTIONAL = "activitynet-2020"  # the protocol whose frames are keyed by fractional seconds
+MAX_WORKERS = 8
 
 
 def main(argv=None):
@@ -18,6 +19,8 @@ def main(argv=None):
 
 
 def _parse(argv):
+    from eval.fork_map import usable_cpus
+
     parser = ArgumentParser(
         prog="python -m eval.ava", description="AVA frame-mAP at IoU 0.5 (see eval.ava for the protocols)"
     )
@@ -43,7 +46,16 @@ def _parse(argv):
         "classification, background) and its missed gt",
     )
     parser.add_argument("--report", metavar="DIR", help="write report.html and its PNG plots here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(usable_cpus(), MAX_WORKERS),
+        help="processes that read and evaluate side by side (the prediction file in two parts, "
+        f"the classes in shares; default: usable CPUs, at most {MAX_WORKERS})",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        raise InputError(f"--workers: expected a whole number >= 1, got {args.workers}")
     if args.exclude and args.protocol == FRACTIONAL:
         raise InputError(f"--exclude: the {FRACTIONAL} protocol has no exclusions")
     return args
@@ -57,7 +69,9 @@ def _run(argv):
 
     label_map = ava.read_label_map(args.label_map)
     excluded = ava.read_exclusions(args.exclude) if args.exclude else ()
-    gt, empty_keyframes, pred = _read_gt_and_pred(args.gt, args.pred, args.protocol == FRACTIONAL)
+    gt, empty_keyframes, pred = _read_gt_and_pred(
+        args.gt, args.pred, args.protocol == FRACTIONAL, args.workers
+    )
     wants_curves = bool(args.plot or args.report)
     result = ava.evaluate_tables(
         gt,
@@ -68,6 +82,7 @@ def _run(argv):
         keep_curves=wants_curves,
         empty_keyframes=empty_keyframes,
         errors=args.errors or bool(args.report),
+        workers=args.workers,
     )
     curves = {}
     if wants_curves:
@@ -103,18 +118,18 @@ def _run(argv):
         atomic_json(result, args.json)
 
 
-def _read_gt_and_pred(gt_path, pred_path, fractional):
-    """(gt table, empty keyframes, prediction table). With more than one usable CPU, a forked
-    child reads the tail of the prediction file while this process reads the gt file and the
-    head, the two shares of about equal size (this process runs no threads of its own, so
-    forking is safe; see `eval.fork_map`)."""
+def _read_gt_and_pred(gt_path, pred_path, fractional, workers):
+    """(gt table, empty keyframes, prediction table). With `workers` > 1, a forked child reads
+    the tail of the prediction file while this process reads the gt file and the head, the two
+    shares of about equal size (this process runs no threads of its own, so forking is safe;
+    see `eval.fork_map`)."""
     from eval import ava_io
-    from eval.fork_map import fork_map, usable_cpus
+    from eval.fork_map import fork_map
 
     def read_gt():
         return ava_io.read_gt_2020_table(gt_path) if fractional else (ava_io.read_gt_table(gt_path), ())
 
-    if usable_cpus() > 1 and ava_io.reads_parts():
+    if workers > 1 and ava_io.reads_parts():
         gt_size = _file_size(gt_path)
         head, tail = ava_io.line_spans(pred_path, (_file_size(pred_path) - gt_size) // 2)
         jobs = [

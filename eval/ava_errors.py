@@ -21,25 +21,30 @@ import numpy as np
 from eval.greedy_match import best_gt_overlap
 from eval.report import format_table
 
-__all__ = ["FP_KINDS", "LOCALISATION_MIN_IOU", "error_breakdown", "format_errors_table"]
+__all__ = [
+    "FP_KINDS",
+    "LOCALISATION_MIN_IOU",
+    "persons",
+    "error_counts",
+    "error_breakdown",
+    "format_errors_table",
+]
 
 FP_KINDS = ("duplicate", "localisation", "classification", "background")
 LOCALISATION_MIN_IOU = 0.1
 SHOWN_CONFUSIONS = 5  # classes named per class in confused_with
 
 
-def error_breakdown(label_map, class_ids, num_gt, det, gt, iou_thr):
-    """Per-class false-positive kinds and missed gt.
+def error_counts(det, persons, n_classes, iou_thr):
+    """The false-positive kinds of the evaluated detections `det`, as counts that add up over
+    disjoint sets of detections (e.g. of different classes).
 
-    det: dict of arrays `[D]` over the evaluated detections: "frame", "cls" (index into
-    class_ids), "boxes" `[D, 4]`, "tp", "gt_iou" (IoU with the best same-class gt box, NaN
-    without one); gt: dict of arrays `[G]` over the evaluated gt rows, sorted by frame:
-    "frame", "cls", "boxes". num_gt: `[C]` recall denominators.
-    Returns {"iou_thr", "localisation_min_iou", "per_class": {"<id>": {"name", "tp", "fp",
-    <FP_KINDS>, "missed", "confused_with": {name: count}}}, "total": {...}}.
+    det: dict of arrays `[D]`: "frame", "cls" (class index), "boxes" `[D, 4]`, "tp", "gt_iou"
+    (IoU with the best same-class gt box, NaN without one); persons: `persons(evaluated gt)`.
+    Returns {"kinds": int64 `[C, len(FP_KINDS)]`, "tp": `[C]`, "confusion": `[C, C]`
+    (classification FPs of class c on a person who does class k)}.
     """
-    n_classes = class_ids.size
-    person_frame, person_boxes, person_does = _persons(gt, n_classes)
+    person_frame, person_boxes, person_does = persons
     own_iou = det["gt_iou"].astype(np.float64)
     with np.errstate(invalid="ignore"):
         duplicate = ~det["tp"] & (own_iou >= iou_thr)
@@ -58,15 +63,28 @@ def error_breakdown(label_map, class_ids, num_gt, det, gt, iou_thr):
         np.where(near_own[rest], FP_KINDS.index("localisation"), FP_KINDS.index("background")),
     )
     fp = kind >= 0
-    counts = np.bincount(
+    kinds = np.bincount(
         det["cls"][fp] * len(FP_KINDS) + kind[fp], minlength=n_classes * len(FP_KINDS)
     ).reshape(n_classes, len(FP_KINDS))
-    tp = np.bincount(det["cls"][det["tp"]], minlength=n_classes)
-    # confusion[c, k]: classification FPs of class c on a person who does class k.
     fp_index, done = np.nonzero(person_does[best_person[on_person]])
     confusion = np.bincount(
         det["cls"][rest[on_person]][fp_index] * n_classes + done, minlength=n_classes * n_classes
     ).reshape(n_classes, n_classes)
+    return {
+        "kinds": kinds,
+        "tp": np.bincount(det["cls"][det["tp"]], minlength=n_classes),
+        "confusion": confusion,
+    }
+
+
+def error_breakdown(label_map, class_ids, num_gt, counts, iou_thr):
+    """Per-class false-positive kinds and missed gt from `error_counts` (summed over parts).
+
+    num_gt: `[C]` recall denominators.
+    Returns {"iou_thr", "localisation_min_iou", "per_class": {"<id>": {"name", "tp", "fp",
+    <FP_KINDS>, "missed", "confused_with": {name: count}}}, "total": {...}}.
+    """
+    kinds, tp, confusion = counts["kinds"], counts["tp"], counts["confusion"]
     per_class = {}
     for index, class_id in enumerate(class_ids.tolist()):
         shown = sorted(np.flatnonzero(confusion[index]), key=lambda k: (-confusion[index, k], k))[
@@ -75,8 +93,8 @@ def error_breakdown(label_map, class_ids, num_gt, det, gt, iou_thr):
         per_class[str(class_id)] = {
             "name": label_map[class_id],
             "tp": int(tp[index]),
-            "fp": int(counts[index].sum()),
-            **{kind_name: int(counts[index, i]) for i, kind_name in enumerate(FP_KINDS)},
+            "fp": int(kinds[index].sum()),
+            **{kind_name: int(kinds[index, i]) for i, kind_name in enumerate(FP_KINDS)},
             "missed": int(num_gt[index] - tp[index]),
             "confused_with": {label_map[int(class_ids[k])]: int(confusion[index, k]) for k in shown},
         }
@@ -91,8 +109,9 @@ def error_breakdown(label_map, class_ids, num_gt, det, gt, iou_thr):
     }
 
 
-def _persons(gt, n_classes):
-    """Distinct gt boxes per frame: (frame `[P]` sorted, boxes `[P, 4]`, does `[P, C]` bool)."""
+def persons(gt, n_classes):
+    """Distinct boxes per frame of the evaluated gt rows `gt` (dict of arrays `[G]`: "frame",
+    "cls", "boxes" `[G, 4]`): (frame `[P]` sorted, boxes `[P, 4]`, does `[P, C]` bool)."""
     boxes = gt["boxes"]
     if boxes.shape[0] == 0:
         return (np.zeros(0, dtype=np.int64), boxes.reshape(0, 4), np.zeros((0, n_classes), dtype=bool))

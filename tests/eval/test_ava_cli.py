@@ -94,10 +94,9 @@ def test_reading_on_two_cpus_or_one_gives_the_same_result_and_errors(
 
     def outcomes():
         results = []
-        for cpus in (2, 1):
-            monkeypatch.setattr("eval.fork_map.usable_cpus", lambda cpus=cpus: cpus)
-            out = tmp_path / f"{cpus}.json"
-            done = cli(*inputs(files), "--protocol", protocol, "--json", out)
+        for workers in (2, 1):
+            out = tmp_path / f"{workers}.json"
+            done = cli(*inputs(files), "--protocol", protocol, "--json", out, "--workers", workers)
             results.append((done.returncode, done.stderr, out.exists() and json.loads(out.read_text())))
             out.unlink(missing_ok=True)
         return results
@@ -288,10 +287,14 @@ def test_bad_arguments_and_missing_files_exit_2(files, tmp_path, cli):
         ["--gt", tmp_path / "absent.csv", "--pred", files["pred.csv"], "--label-map", files["map.pbtxt"]],
         [*inputs(files), "--protocol", "pascal"],
         [*inputs(files), "--exclude", files["pred.csv"]],
+        [*inputs(files), "--workers", "0"],
+        [*inputs(files), "--workers", "two"],
     ):
         done = cli(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+    done = cli(*inputs(files), "--workers", "0")
+    assert done.stderr.strip() == "error: --workers: expected a whole number >= 1, got 0"
 
 
 def test_unknown_prediction_class_is_reported_once(files, cli):

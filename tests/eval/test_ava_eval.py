@@ -2,6 +2,7 @@
 
 import heapq
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -221,3 +222,25 @@ def test_matches_per_detection_loop_on_a_random_case():
     for class_id, value in expected.items():
         assert got[class_id] == pytest.approx(value, abs=1e-12)
     assert result["mAP"] == pytest.approx(expected_map, abs=1e-12)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+@pytest.mark.parametrize("protocol", ava.PROTOCOLS)
+def test_classes_split_over_processes_give_the_same_result(protocol):
+    """Ties included (4-decimal scores): matching and ranking do not depend on other classes."""
+    gt, pred, label_map, excluded = ava_case(seed=3, videos=6)
+    if protocol == ava.FRACTIONAL:
+        excluded = ()
+    tables = [
+        ava.check_columns(table, name, with_score=name == "pred")
+        for table, name in ((gt, "gt"), (pred, "pred"))
+    ]
+    results = [
+        ava.evaluate_tables(
+            *tables, label_map, excluded, protocol, keep_curves=True, errors=True, workers=workers
+        )
+        for workers in (1, 2, 3, 7)
+    ]
+    assert results[0]["errors"]["total"]["fp"] > 0 and results[0]["mAP"] > 0
+    for result in results[1:]:
+        np.testing.assert_equal(result, results[0])
