@@ -129,7 +129,7 @@ def _read_gt_and_pred(gt_path, pred_path, fractional, workers):
     def read_gt():
         return ava_io.read_gt_2020_table(gt_path) if fractional else (ava_io.read_gt_table(gt_path), ())
 
-    if workers > 1 and ava_io.reads_parts():
+    if workers > 1 and ava_io.reads_parts() and os.path.isfile(pred_path):
         gt_size = _file_size(gt_path)
         head, tail = ava_io.line_spans(pred_path, (_file_size(pred_path) - gt_size) // 2)
         jobs = [
@@ -140,7 +140,7 @@ def _read_gt_and_pred(gt_path, pred_path, fractional, workers):
         parts = [head_part, tail_part]
     else:  # the same steps in the same order, so bad input is reported alike
         gt = read_gt()
-        parts = [ava_io.read_pred_part(pred_path, fractional=fractional)]
+        parts = None
     return *gt, ava_io.read_pred_table(pred_path, fractional=fractional, parts=parts)
 
 

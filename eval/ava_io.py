@@ -16,6 +16,7 @@ annotated frame without any action (`read_csv_gt_2020`).
 import contextlib
 import os
 import re
+import stat
 import warnings
 
 import numpy as np
@@ -53,7 +54,7 @@ def read_label_map(path):
     The pbtxt is read like the reference parsers (an entry is added at each `id:` line with the
     last `name:` seen), but indentation is not significant.
     """
-    with reading(path), open(path, encoding="utf-8") as file:
+    with _rereadable(path) as source, reading(path, source), open(source, encoding="utf-8") as file:
         lines = file.read().splitlines()
     is_pbtxt = any(line.strip().startswith("item") for line in lines)
     label_map = {}
@@ -125,10 +126,13 @@ def read_csv_pred(path, *, fractional=False):
 
 def read_gt_table(path, *, fractional=False):
     """`read_csv_gt` as a column table: {column: numpy array `[N]`}, no pandas."""
-    table = _joined([_typed_part(_fast_rows(path, "person"), "person", fractional=fractional)])
-    if table is not None:
-        return table
-    fields, lines = _read_fields(path, allowed=(7, 8))
+    with _rereadable(path) as source:
+        table = _joined(
+            [_typed_part(_fast_rows(path, "person", source=source), "person", fractional=fractional)]
+        )
+        if table is not None:
+            return table
+        fields, lines = _read_fields(path, allowed=(7, 8), source=source)
     table = _typed_columns(fields, lines, path, fractional)
     table["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
     return table
@@ -136,10 +140,11 @@ def read_gt_table(path, *, fractional=False):
 
 def read_gt_2020_table(path):
     """`read_csv_gt_2020` as column tables (gt rows, empty keyframes `video`, `timestamp`)."""
-    table = _joined([_typed_part(_fast_rows(path, "person"), "person", fractional=True)])
-    if table is not None:
-        return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
-    fields, lines = _read_fields(path, allowed=(2, 7, 8))
+    with _rereadable(path) as source:
+        table = _joined([_typed_part(_fast_rows(path, "person", source=source), "person", fractional=True)])
+        if table is not None:
+            return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
+        fields, lines = _read_fields(path, allowed=(2, 7, 8), source=source)
     empty = fields[2] == ""
     keys = {"video": fields[0][empty], "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)}
     fields, lines = [column[~empty] for column in fields], lines[~empty]
@@ -153,10 +158,13 @@ def read_pred_table(path, *, fractional=False, parts=None):
 
     `parts`: the file already read in pieces, `read_pred_part`s of spans that cover it in order.
     """
-    table = _joined(parts or [read_pred_part(path, fractional=fractional)])
-    if table is not None:
-        return table
-    fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,))
+    with _rereadable(path) as source:
+        table = _joined(
+            parts or [_typed_part(_fast_rows(path, "score", source=source), "score", fractional=fractional)]
+        )
+        if table is not None:
+            return table
+        fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,), source=source)
     if fractional:
         boxed = fields[2] != ""
         fields, lines = [column[boxed] for column in fields], lines[boxed]
@@ -198,7 +206,8 @@ def line_spans(path, offset):
 
 def read_exclusions(path):
     """Excluded (video, timestamp) keys from a 2-column CSV."""
-    fields, lines = _read_fields(path, allowed=(2,))
+    with _rereadable(path) as source:
+        fields, lines = _read_fields(path, allowed=(2,), source=source)
     timestamps = _integers(fields[1], lines, path, "timestamp")
     return set(zip(fields[0].tolist(), timestamps.tolist()))
 
@@ -355,19 +364,42 @@ def _fast_columns(last):
     return ["timestamp", *_BOX, "action", last]
 
 
-def _fast_rows(path, last, span=None):
+def _fast_rows(path, last, span=None, *, source=None):
     """The fast reader's rows: structured `[N]` (video as raw bytes, the other columns float64),
     or None when a row does not parse. `span`: (start, end) byte offsets of whole lines, to read
-    only that part of the file."""
+    only that part of the file; `source`: `_rereadable(path)`, when open."""
     # Names as raw bytes (latin-1 maps bytes to characters one to one), decoded as UTF-8 once
     # per run of equal names: faster than a text column.
     dtype = [("video", f"S{_FAST_VIDEO_BYTES}")] + [(name, np.float64) for name in _fast_columns(last)]
     try:
-        with reading(path), warnings.catch_warnings(), _part(path, span) as source:
+        with reading(path, source), warnings.catch_warnings(), _part(source or path, span) as part:
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-            return np.loadtxt(source, dtype=dtype, delimiter=",", comments=None, encoding="latin-1", ndmin=1)
+            return np.loadtxt(part, dtype=dtype, delimiter=",", comments=None, encoding="latin-1", ndmin=1)
     except ValueError:
         return None
+
+
+@contextlib.contextmanager
+def _rereadable(path):
+    """A path to read `path`'s content from as often as the readers need: `path` itself for a
+    regular file; for one that can be read only once (a pipe, as `--pred <(zcat pred.csv.gz)`
+    gives), a temporary copy of its bytes."""
+    with reading(path):
+        if stat.S_ISREG(os.stat(path).st_mode):
+            data = None
+        else:
+            with open(path, "rb") as file:
+                data = file.read()
+    if data is None:
+        yield path
+        return
+    import tempfile  # only for pipes: not on the command line's start-up path
+
+    with tempfile.TemporaryDirectory(prefix="slowbench-eval-") as folder:
+        copy = os.path.join(folder, "content")
+        with open(copy, "wb") as file:
+            file.write(data)
+        yield copy
 
 
 @contextlib.contextmanager
@@ -404,16 +436,17 @@ def _names(raw):
     return {"video": np.array(names, dtype=object).reshape(-1), "video_runs": lengths}
 
 
-def _read_fields(path, *, allowed):
+def _read_fields(path, *, allowed, source=None):
     """Splits a CSV into text columns (object arrays `[N]`, one per field, padded with "") and
     their line numbers `[N]`; checks every row has an allowed field count.
 
     As the C CSV readers do: lines end with \\n, \\r\\n or \\r; blank lines are skipped; no
     quoting; spaces (not tabs) before a field are dropped; empty fields after the last
     non-empty one do not count, unless the row has more fields than the widest allowed + 1.
+    `source`: `_rereadable(path)`, when open.
     """
     width = max(allowed)
-    with reading(path), open(path, encoding="utf-8", newline=None) as file:
+    with reading(path, source), open(source or path, encoding="utf-8", newline=None) as file:
         text = file.read()
     rows, lines = [], []
     for number, line in enumerate(text.split("\n"), start=1):

@@ -44,16 +44,17 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 @contextlib.contextmanager
-def reading(path):
+def reading(path, source=None):
     """Turns an OSError raised while opening or reading the user's file `path` (missing,
     a folder, no permission), or text that is not UTF-8, into a one-line InputError naming it
-    (and the line of the first undecodable byte)."""
+    (and the line of the first undecodable byte). `source`: where its content is read from,
+    when not `path` itself (a copy of a pipe's bytes)."""
     try:
         yield
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}:{_first_non_utf8_line(path)}: not UTF-8 text") from None
+        raise InputError(f"{path}:{_first_non_utf8_line(source or path)}: not UTF-8 text") from None
 
 
 def _first_non_utf8_line(path):

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -117,6 +118,57 @@ def test_reading_on_two_cpus_or_one_gives_the_same_result_and_errors(
         and two[0] == 2
         and two[1].strip().endswith("gt.csv:4: action id 'x' is not a finite number")
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_files_that_can_be_read_only_once_are_read_whole(files, tmp_path):
+    """Pipes (`--pred <(zcat pred.csv.gz)`): the fast reader and the text reader that names a bad
+    line both see the whole content, whatever the number of workers."""
+    texts = {name: files[name].read_text() for name in ("gt.csv", "pred.csv", "map.pbtxt")}
+    texts["pred.csv"] = PRED * 40
+    files["pred.csv"].write_text(texts["pred.csv"])
+    expected = run(*inputs(files), "--json", tmp_path / "expected.json")
+    assert expected.returncode == 0, expected.stderr
+
+    def run_through_pipes(pred_text, workers):
+        pipes = {name: tmp_path / f"pipe-{name}" for name in texts}
+        for pipe in pipes.values():
+            os.mkfifo(pipe)
+        contents = {**texts, "pred.csv": pred_text}
+        writers = [  # daemons: a reader that never opens a pipe must not hang the test run
+            threading.Thread(target=pipes[name].write_text, args=(contents[name],), daemon=True)
+            for name in pipes
+        ]
+        for writer in writers:
+            writer.start()
+        out = tmp_path / "piped.json"
+        done = run(
+            "--gt",
+            pipes["gt.csv"],
+            "--pred",
+            pipes["pred.csv"],
+            "--label-map",
+            pipes["map.pbtxt"],
+            "--json",
+            out,
+            "--workers",
+            workers,
+        )
+        for writer in writers:
+            writer.join(timeout=5)
+        for pipe in pipes.values():
+            pipe.unlink()
+        return done, out
+
+    for workers in (1, 2):
+        done, out = run_through_pipes(texts["pred.csv"], workers)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(out.read_text()) == json.loads((tmp_path / "expected.json").read_text())
+        lines = texts["pred.csv"].splitlines(keepends=True)
+        lines[99] = "vidB,0903,0.1,0.1,0.5,0.5,x,0.5\n"
+        done, _ = run_through_pipes("".join(lines), workers)
+        assert done.returncode == 2
+        assert done.stderr.strip().endswith("pipe-pred.csv:100: action id 'x' is not a finite number")
 
 
 @pytest.mark.shared_data
