@@ -206,7 +206,7 @@ def _run(argv):
     _check_errors_thr(args.thr)
     frame_dets, video_dets, recorded_gt = load_predictions(args.preds)
     gt_path = args.gt or recorded_gt or DEFAULT_GT_PATH
-    if not os.path.isfile(gt_path):
+    if not os.path.exists(gt_path):  # a pipe (`--gt <(...)`) is no regular file, and is read fine
         raise InputError(f"--gt: gt pickle {gt_path} not found (pass --gt)")
     prepared = prepare(
         load_gt(gt_path),

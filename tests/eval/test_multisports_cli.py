@@ -5,6 +5,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -260,3 +261,28 @@ def test_damaged_npy_predictions_are_one_line_errors(tmp_path, cli):
         done = cli(tmp_path / name, "--gt", tmp_path / "gt.pkl")
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert done.stderr.startswith(f"error: {tmp_path / name}: not a plain .npy array")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_gt_and_predictions_may_be_pipes(tmp_path):
+    """`python -m eval.multisports <(zcat preds.pkl.gz) --gt <(...)`: a pipe is not a regular file
+    but exists, and each file is read once."""
+    preds = np.array([[0, 1, 0, 0.9, 0, 0, 10, 10], [0, 2, 0, 0.8, 0, 0, 10, 10]])
+    contents = {"preds": pickle.dumps(preds), "gt": pickle.dumps(_gt_dict())}
+    for name, data in contents.items():
+        (tmp_path / f"{name}.pkl").write_bytes(data)
+        os.mkfifo(tmp_path / f"{name}-pipe")
+    plain = [sys.executable, "-m", "eval.multisports", tmp_path / "preds.pkl", "--gt", tmp_path / "gt.pkl"]
+    expected = subprocess.run(plain, cwd=REPO, capture_output=True, text=True, timeout=60)
+    writers = [  # daemons: a reader that never opens a pipe must not hang the test run
+        threading.Thread(target=(tmp_path / f"{name}-pipe").write_bytes, args=(data,), daemon=True)
+        for name, data in contents.items()
+    ]
+    for writer in writers:
+        writer.start()
+    piped = [sys.executable, "-m", "eval.multisports", tmp_path / "preds-pipe", "--gt", tmp_path / "gt-pipe"]
+    done = subprocess.run(piped, cwd=REPO, capture_output=True, text=True, timeout=60)
+    for writer in writers:
+        writer.join(timeout=5)
+    assert expected.returncode == 0 and "frame-mAP" in expected.stdout
+    assert (done.returncode, done.stdout) == (0, expected.stdout), done.stderr
