@@ -130,15 +130,14 @@ def _read_gt_and_pred(gt_path, pred_path, fractional, workers):
         return ava_io.read_gt_2020_table(gt_path) if fractional else (ava_io.read_gt_table(gt_path), ())
 
     if workers > 1 and ava_io.reads_parts() and os.path.isfile(pred_path):
-        gt_size = _file_size(gt_path)
-        head, tail = ava_io.line_spans(pred_path, (_file_size(pred_path) - gt_size) // 2)
+        head, tail = ava_io.line_spans(pred_path, (_file_size(pred_path) - _file_size(gt_path)) // 2)
         jobs = [
             lambda: (read_gt(), ava_io.read_pred_part(pred_path, head, fractional=fractional)),
             lambda: ava_io.read_pred_part(pred_path, tail, fractional=fractional),
         ]
         (gt, head_part), tail_part = fork_map(lambda job: job(), jobs)
         parts = [head_part, tail_part]
-    else:  # the same steps in the same order, so bad input is reported alike
+    else:  # gt first here too, so a bad gt file is reported before a bad prediction file
         gt = read_gt()
         parts = None
     return *gt, ava_io.read_pred_table(pred_path, fractional=fractional, parts=parts)

@@ -127,9 +127,7 @@ def read_csv_pred(path, *, fractional=False):
 def read_gt_table(path, *, fractional=False):
     """`read_csv_gt` as a column table: {column: numpy array `[N]`}, no pandas."""
     with _rereadable(path) as source:
-        table = _joined(
-            [_typed_part(_fast_rows(path, "person", source=source), "person", fractional=fractional)]
-        )
+        table = _joined([_fast_part(path, "person", fractional=fractional, source=source)])
         if table is not None:
             return table
         fields, lines = _read_fields(path, allowed=(7, 8), source=source)
@@ -141,7 +139,7 @@ def read_gt_table(path, *, fractional=False):
 def read_gt_2020_table(path):
     """`read_csv_gt_2020` as column tables (gt rows, empty keyframes `video`, `timestamp`)."""
     with _rereadable(path) as source:
-        table = _joined([_typed_part(_fast_rows(path, "person", source=source), "person", fractional=True)])
+        table = _joined([_fast_part(path, "person", fractional=True, source=source)])
         if table is not None:
             return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
         fields, lines = _read_fields(path, allowed=(2, 7, 8), source=source)
@@ -159,9 +157,7 @@ def read_pred_table(path, *, fractional=False, parts=None):
     `parts`: the file already read in pieces, `read_pred_part`s of spans that cover it in order.
     """
     with _rereadable(path) as source:
-        table = _joined(
-            parts or [_typed_part(_fast_rows(path, "score", source=source), "score", fractional=fractional)]
-        )
+        table = _joined(parts or [_fast_part(path, "score", fractional=fractional, source=source)])
         if table is not None:
             return table
         fields, lines = _read_fields(path, allowed=(2, 7, 8) if fractional else (8,), source=source)
@@ -178,11 +174,12 @@ def read_pred_part(path, span=None, *, fractional=False):
     """The first step of `read_pred_table`, for reading one file in pieces side by side: the
     columns of bytes `span` = (start, end) of the file, whole lines (`line_spans`), in a compact
     form; None when one of them needs the text reader."""
-    return _typed_part(_fast_rows(path, "score", span), "score", fractional=fractional)
+    return _fast_part(path, "score", fractional=fractional, span=span)
 
 
 def reads_parts():
-    """Whether `read_pred_part` can read part of a file here: it needs Linux's in-memory files."""
+    """Whether `read_pred_part`'s spans are cheap here: their bytes go to Linux's in-memory files
+    (elsewhere to temporary files)."""
     return hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
 
 
@@ -315,13 +312,15 @@ def _check_boxes(table, report):
     report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
 
 
-def _typed_part(rows, last, *, fractional):
+def _fast_part(path, last, *, fractional, span=None, source=None):
     """Fast path: the column table of `_fast_rows` (numpy's C reader, for files of 8-column rows),
     its video names run-length coded: "video" holds each run's name, "video_runs" its length.
 
     Returns None when anything is off (no rows: another row width; a bad value, a long or
     space-led video name), and the caller re-reads the file as text to name the first bad line.
+    `span`, `source`: as `_fast_rows` takes them.
     """
+    rows = _fast_rows(path, last, span, source=source)
     if rows is None:
         return None
     columns = _fast_columns(last)
@@ -348,7 +347,7 @@ def _typed_part(rows, last, *, fractional):
 
 
 def _joined(parts):
-    """One column table from `_typed_part`s in file order; None when one of them is None."""
+    """One column table from `_fast_part`s in file order; None when one of them is None."""
     if any(part is None for part in parts):
         return None
     table = (
@@ -383,7 +382,7 @@ def _fast_rows(path, last, span=None, *, source=None):
 def _rereadable(path):
     """A path to read `path`'s content from as often as the readers need: `path` itself for a
     regular file; for one that can be read only once (a pipe, as `--pred <(zcat pred.csv.gz)`
-    gives), a temporary copy of its bytes."""
+    gives), a copy of its bytes."""
     with reading(path):
         if stat.S_ISREG(os.stat(path).st_mode):
             data = None
@@ -393,19 +392,13 @@ def _rereadable(path):
     if data is None:
         yield path
         return
-    import tempfile  # only for pipes: not on the command line's start-up path
-
-    with tempfile.TemporaryDirectory(prefix="slowbench-eval-") as folder:
-        copy = os.path.join(folder, "content")
-        with open(copy, "wb") as file:
-            file.write(data)
+    with _path_holding(data) as copy:
         yield copy
 
 
 @contextlib.contextmanager
 def _part(path, span):
-    """A path that reads as bytes [start, end) of `path` (a copy in an anonymous in-memory file,
-    Linux): numpy's fast reader takes only paths. `path` itself when `span` is None."""
+    """A path that reads as bytes [start, end) of `path`; `path` itself when `span` is None."""
     if span is None:
         yield path
         return
@@ -413,13 +406,30 @@ def _part(path, span):
     with open(path, "rb") as file:
         file.seek(start)
         data = file.read(end - start)
-    descriptor = os.memfd_create("slowbench-csv-part")
-    try:
-        with open(descriptor, "wb", closefd=False) as copy:
-            copy.write(data)
-        yield f"/proc/self/fd/{descriptor}"
-    finally:
-        os.close(descriptor)
+    with _path_holding(data) as copy:
+        yield copy
+
+
+@contextlib.contextmanager
+def _path_holding(data):
+    """A path that reads as the bytes `data` (numpy's fast reader takes only paths): an anonymous
+    in-memory file where Linux has them (`reads_parts`), a temporary file elsewhere."""
+    if reads_parts():
+        descriptor = os.memfd_create("slowbench-csv")
+        try:
+            with open(descriptor, "wb", closefd=False) as file:
+                file.write(data)
+            yield f"/proc/self/fd/{descriptor}"
+        finally:
+            os.close(descriptor)
+        return
+    import tempfile  # not on the command line's start-up path
+
+    with tempfile.TemporaryDirectory(prefix="slowbench-eval-") as folder:
+        copy = os.path.join(folder, "content")
+        with open(copy, "wb") as file:
+            file.write(data)
+        yield copy
 
 
 def _names(raw):

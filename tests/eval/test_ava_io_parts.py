@@ -12,8 +12,6 @@ from eval_helpers import PRED
 from eval import ava_io
 from eval.errors import InputError
 
-pytestmark = pytest.mark.skipif(not ava_io.reads_parts(), reason="parts need Linux's in-memory files")
-
 
 def test_line_spans_cut_after_a_newline(tmp_path):
     path = tmp_path / "pred.csv"
@@ -62,8 +60,11 @@ def assert_same(got, expected):
         np.testing.assert_array_equal(got[name], values)
 
 
+@pytest.mark.parametrize("in_memory_files", [True, False])  # False: temporary files, as off Linux
 @pytest.mark.parametrize("fractional", [False, True])
-def test_a_larger_file_in_two_parts_equals_one_read(tmp_path, fractional):
+def test_a_larger_file_in_two_parts_equals_one_read(tmp_path, monkeypatch, fractional, in_memory_files):
+    in_memory_here = ava_io.reads_parts()
+    monkeypatch.setattr(ava_io, "reads_parts", lambda: in_memory_here and in_memory_files)
     rng = np.random.default_rng(0)
     rows = [
         f"vid{i // 7},{900 + i // 3:04d},{x:.4f},0.1,{x + 0.2:.4f},0.9,{i % 5 + 1},{s:.4f}\n"
