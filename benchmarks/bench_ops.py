@@ -8,7 +8,7 @@ Shape: features ``[2, 2048, 8, 16, 22]`` (SlowOnly R50 8x8 res5 at 256x340), 16 
 - ``slowbench``: the op itself (for ``roi_align_3d_pool``: the fused kernel);
 - ``loop``: a Python loop over T calling ``roi_align_3d`` on each ``[N, C, 1, H, W]`` slice
   (a 2-D RoIAlign), concatenated along T, then ``temporal_pool`` (both slowbench ops);
-- ``reference``: the pure-PyTorch reference of ``slowbench.ops_reference`` (same dtype).
+- ``reference``: the pure-PyTorch reference of ``benchmarks.op_reference`` (same dtype).
 
 ``test_cpu_fused_speedup`` times the three fused-op implementations in one run (the fused op and
 the loop interleaved, `benchmarks/timing.py`) and asserts: fused forward+backward >= 5x faster
@@ -25,10 +25,10 @@ import time
 import pytest
 import torch
 
+from benchmarks.op_reference import roi_align_3d_pool_ref, roi_align_3d_ref, temporal_pool_ref
+from benchmarks.op_samples import make_rois
 from benchmarks.timing import interleaved_times, median_ms, median_ratio, wall_seconds
 from slowbench import ops
-from slowbench.op_samples import make_rois
-from slowbench.ops_reference import roi_align_3d_pool_ref, roi_align_3d_ref, temporal_pool_ref
 
 SHAPE = (2, 2048, 8, 16, 22)
 NUM_ROIS = 16

@@ -5,8 +5,8 @@ import pytest
 import torch
 from devices import CUDA
 
+from benchmarks.op_samples import make_features, make_rois
 from slowbench import ops
-from slowbench.op_samples import make_features, make_rois
 
 pytestmark = [pytest.mark.cuda, CUDA]
 

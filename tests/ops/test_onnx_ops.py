@@ -11,8 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from benchmarks.op_samples import make_features, make_rois
 from slowbench import ops
-from slowbench.op_samples import make_features, make_rois
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")

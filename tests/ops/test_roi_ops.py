@@ -1,5 +1,5 @@
 """Correctness of roi_align_3d, temporal_pool and roi_align_3d_pool against the float64
-pure-PyTorch reference (slowbench/ops_reference.py): forward, backward, gradcheck, opcheck,
+pure-PyTorch reference (benchmarks/op_reference.py): forward, backward, gradcheck, opcheck,
 non-contiguous inputs, edge-case RoIs and torch.compile."""
 
 import math
@@ -8,14 +8,14 @@ import pytest
 import torch
 from devices import DEVICES
 
-from slowbench import ops
-from slowbench.op_samples import make_features, make_rois, non_contiguous
-from slowbench.ops_reference import (
+from benchmarks.op_reference import (
     roi_align_3d_naive,
     roi_align_3d_pool_ref,
     roi_align_3d_ref,
     temporal_pool_ref,
 )
+from benchmarks.op_samples import make_features, make_rois, non_contiguous
+from slowbench import ops
 
 MODES = ["avg", "max"]
 
