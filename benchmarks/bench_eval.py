@@ -38,9 +38,9 @@ import pytest
 
 from benchmarks.eval_cases import ava_case, multisports_case, naive_ava_map, naive_frame_ap, naive_link_tubes
 from eval import ava
-from eval.frame_ap import frame_ap
-from eval.multisports_io import SKIPPED_LABEL_NAMES, check_frame_dets, prepare_gt
-from eval.tube_linking import link_tubes
+from eval.multisports.frame_ap import frame_ap
+from eval.multisports.io import SKIPPED_LABEL_NAMES, check_frame_dets, prepare_gt
+from eval.multisports.tube_linking import link_tubes
 
 REFERENCE_SECONDS = {"ava_mmaction2": 4.96, "ava_activitynet": 16.73, "frame_ap": 2.8, "linking": 66.2}
 REFERENCE_PROCESS_SECONDS = {"ava_mmaction2": 5.1, "multisports_frame_link_video": 76.0}

@@ -333,7 +333,7 @@ def naive_frame_ap(gt, frame_dets, thr, skipped=()):
 
 def naive_link_tubes(gt, frame_dets, *, bug=False):
     """Frame-by-frame tube linking (K = 1) over every frame of every video and label with
-    detections; returns {label: [(video, score, tube [T, 6])]} like `eval.tube_linking`."""
+    detections; returns {label: [(video, score, tube [T, 6])]} like `eval.multisports.tube_linking`."""
     videos, labels = gt["test_videos"][0], gt["labels"]
     out = {label: [] for label in range(len(labels))}
     rows = {}

@@ -155,7 +155,7 @@ def test(args) -> dict:
         if args.dump:
             print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")
         if args.json:
-            atomic_json(result, args.json)
+            atomic_json(args.json, result)
     distributed.shutdown(info)
     return result
 

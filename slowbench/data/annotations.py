@@ -1,4 +1,4 @@
-"""Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava_io`)."""
+"""Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava.io`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval.ava_io import read_exclusions
+from eval.ava.io import read_exclusions
 from eval.errors import InputError as EvalInputError
 
 from .annotations import load_pickle, read_annotations, read_proposals

@@ -119,7 +119,7 @@ def prepare(args) -> dict:
             }
         )
     _link_ava_frames(args.ava_root, out)
-    atomic_json(report, out / REPORT_NAME)
+    atomic_json(out / REPORT_NAME, report)
     return report
 
 
@@ -195,14 +195,14 @@ def _write_split(args, split: str, rows: list, plans: dict) -> dict:
     ava = ava_files(args.ava_root, split, "2.2")
     if split == "train":
         target = ava_files(args.out, split, "2.2")
-        atomic_bytes("".join(converted).encode() + ava.annotations.read_bytes(), target.annotations)
+        atomic_bytes(target.annotations, "".join(converted).encode() + ava.annotations.read_bytes())
         proposals.update(read_proposals(ava.proposals))
-        atomic_pickle(proposals, target.proposals)
+        atomic_pickle(target.proposals, proposals)
     else:
         target = kinetics_val_files(args.out)
-        atomic_bytes("".join(converted).encode(), target.annotations)
-        atomic_bytes("".join(official).encode(), target.gt_csv)
-        atomic_pickle(proposals, target.proposals)
+        atomic_bytes(target.annotations, "".join(converted).encode())
+        atomic_bytes(target.gt_csv, "".join(official).encode())
+        atomic_pickle(target.proposals, proposals)
     return {
         "kept_rows": len(converted),
         "kept_keyframes": len(set(plans)),

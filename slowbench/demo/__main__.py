@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from eval.atomic import atomic_json
-from eval.ava_io import read_label_map
+from eval.ava.io import read_label_map
 from slowbench.data import default_data_root
 from slowbench.data.layout import dataset_files
 from slowbench.data.synthetic import INFO_FILE, read_info
@@ -188,6 +188,7 @@ def demo(args) -> int:
     count = write_output(pathlib.Path(args.out), frames, args.output_fps)
     if args.json:
         atomic_json(
+            args.json,
             {
                 "video": str(video),
                 "video_id": video_id,
@@ -198,7 +199,6 @@ def demo(args) -> int:
                 "boxes_from": boxes.source,
                 "detections": detections,
             },
-            args.json,
         )
     print(
         f"wrote {args.out}: {count} frames, {len(plan.keyframes)} keyframes, "

@@ -80,5 +80,5 @@ def write_output(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
         loop=0,
         optimize=True,
     )
-    atomic_bytes(buffer.getvalue(), path)
+    atomic_bytes(path, buffer.getvalue())
     return len(images)

@@ -351,7 +351,7 @@ def write_results(run: TrainingRun, metrics: dict) -> dict | None:
         **({"chance_mAP": plan.chance_mAP} if plan.synthetic else {}),
         "checkpoint": str(plan.checkpoint),
     }
-    path = atomic_json(result, plan.work_dir / RESULTS_NAME)
+    path = atomic_json(plan.work_dir / RESULTS_NAME, result)
     run.event("done", **result)
     run.say(
         f"validation {format_metrics(metrics)} after {plan.epochs} epochs "

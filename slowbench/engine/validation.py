@@ -4,11 +4,13 @@ import os
 import pathlib
 
 import eval.ava
+import eval.ava.report
 import eval.multisports
+import eval.multisports.report
 from eval.atomic import atomic_pickle
-from eval.html_report import write_report
-from eval.official_files import write_official_files
-from eval.pr_plot import pop_curves
+from eval.multisports.official_files import write_official_files
+from eval.report.html import write_report
+from eval.report.plots import pop_curves
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
 
@@ -60,7 +62,8 @@ def write_result_report(directory, kind, result, settings) -> None:
     """``--report``: eval's report.html and PNGs for this result (no-op without a directory)."""
     if directory:
         curves = pop_curves(result["per_class"])
-        print(f"wrote {write_report(directory, kind, result, curves, settings)}")
+        content = (eval.ava.report if kind == "ava" else eval.multisports.report).report_content(result)
+        print(f"wrote {write_report(directory, content, curves, settings)}")
 
 
 def write_dump(row, files, predictions, path) -> pathlib.Path:
@@ -77,11 +80,11 @@ def write_dump(row, files, predictions, path) -> pathlib.Path:
             write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes, option="--dump")
             return path
         return atomic_pickle(
+            path,
             {
                 "frame_dets": multisports_frame_dets(predictions, gt),
                 "gt_path": str(pathlib.Path(files.gt_pickle).resolve()),
             },
-            path,
         )
     eval.ava.write_csv_pred(path, ava_detections(predictions))
     return path

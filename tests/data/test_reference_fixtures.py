@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from data_helpers import write_linked_frames
 
-from eval.ava_io import read_label_map
+from eval.ava.io import read_label_map
 from slowbench.data import DatasetFiles, PipelineConfig, load_split, read_annotations
 
 pytestmark = pytest.mark.shared_data

@@ -11,7 +11,7 @@ import pytest
 from data_helpers import AVA_ROW, KINETICS_ROW, MULTISPORTS_ROW
 
 from eval.ava import evaluate, read_csv_gt, read_exclusions, read_label_map
-from eval.multisports_io import load_gt
+from eval.multisports.io import load_gt
 from slowbench.data import DataError, PipelineConfig, build_dataset, find_dataset, synthetic
 from slowbench.data.synthetic import INFO_FILE, generate, read_info
 from slowbench.data.synthetic.scene import ACTIONS, draw_person, make_scene, person_box

@@ -12,7 +12,7 @@ from engine_helpers import TINY_MODEL_ARGS, one_thread
 
 import eval.compare
 import eval.multisports
-from eval.report import percent
+from eval.report.tables import percent
 from eval.safe_pickle import load as safe_load
 from slowbench import test as test_cli
 from slowbench import train as train_cli

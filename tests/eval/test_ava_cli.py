@@ -11,6 +11,7 @@ import pytest
 from eval_helpers import GT, LABEL_MAP, PRED
 
 from eval import ava
+from eval.ava import evaluation
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = "fixtures/mmaction2_tests/eval_detection"
@@ -364,7 +365,7 @@ def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ValueError("a bug, not bad input")
 
-    monkeypatch.setattr(ava, "evaluate_tables", broken)
+    monkeypatch.setattr(evaluation, "evaluate_tables", broken)
     with pytest.raises(ValueError, match="a bug"):
         ava.main([str(x) for x in inputs(files)])
     assert "error:" not in capsys.readouterr().err
@@ -372,9 +373,9 @@ def test_a_bug_keeps_its_traceback(files, monkeypatch, capsys):
 
 def test_a_bug_in_a_real_process_prints_its_traceback(files):
     code = (
-        "import sys, eval.ava as a\n"
+        "import sys, eval.ava as a, eval.ava.evaluation as e\n"
         "def broken(*args, **kwargs): raise ValueError('a bug, not bad input')\n"
-        "a.evaluate_tables = broken\nsys.exit(a.main(sys.argv[1:]))\n"
+        "e.evaluate_tables = broken\nsys.exit(a.main(sys.argv[1:]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, *inputs(files)],

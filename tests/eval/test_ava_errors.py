@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.eval_cases import ava_case
 from eval import ava
-from eval.ava_errors import FP_KINDS
+from eval.ava.error_analysis import FP_KINDS
 
 LABELS = {1: "stand", 2: "sit", 80: "watch"}
 P1 = (0.0, 0.0, 0.4, 1.0)  # does stand and watch

@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.eval_cases import ava_case, naive_ava_map
 from eval import ava
+from eval.ava import evaluation
 from eval.errors import InputError, InputWarning
 
 LABELS = {1: "stand", 2: "sit", 80: "watch"}
@@ -135,7 +136,7 @@ def test_activitynet_heap_with_tied_scores_matches_heapq():
         )
     pred = table(rows, score=True)
     frame = np.zeros(len(pred), dtype=np.int64)
-    kept = ava._activitynet_top(frame, pred, np.ones(len(pred), dtype=bool))
+    kept = evaluation._activitynet_top(frame, pred, np.ones(len(pred), dtype=bool))
     heap = []
     for i, r in enumerate(pred.itertuples(index=False)):
         entry = (r.score, r.action, r.y1, r.x1, r.y2, r.x2, i)

@@ -86,12 +86,12 @@ def test_eval_imports_neither_torch_nor_slowbench():
 @pytest.mark.parametrize(
     "modules, heavy",
     [
-        ("eval.ava_cli", ("numpy", "pandas", "scipy", "matplotlib")),  # python -m eval.ava --help
+        ("eval.ava.__main__", ("numpy", "pandas", "scipy", "matplotlib")),  # python -m eval.ava --help
         (
-            "eval.multisports, eval.compare, eval.video_errors, eval.official_files",
+            "eval.multisports, eval.compare, eval.multisports.error_analysis, eval.multisports.official_files",
             ("pandas", "scipy", "matplotlib"),
         ),
-        ("eval.ava, eval.ava_errors, eval.html_report", ("pandas", "scipy", "matplotlib")),
+        ("eval.ava, eval.ava.error_analysis, eval.report.html", ("pandas", "scipy", "matplotlib")),
     ],
 )
 def test_heavy_imports_stay_off_the_start_up_path(modules, heavy):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eval import multisports
-from eval.multisports_io import DEFAULT_GT_PATH
+from eval.multisports.io import DEFAULT_GT_PATH
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = "fixtures/mmaction2_tests/eval_multisports"
@@ -57,8 +57,8 @@ def test_mmaction2_asserted_values_with_compat_linking(fixture):
 @pytest.mark.shared_data
 def test_compat_tubes_carry_the_last_detection_score(fixture):
     gt_path, frame_dets = fixture
-    from eval.multisports_io import prepare_gt
-    from eval.tube_linking import link_tubes
+    from eval.multisports.io import prepare_gt
+    from eval.multisports.tube_linking import link_tubes
 
     tubes = link_tubes(prepare_gt(multisports.load_gt(gt_path)), frame_dets, compat="mmaction2")
     found = {

@@ -10,9 +10,9 @@ import pytest
 from benchmarks.eval_cases import multisports_case, naive_frame_ap, naive_link_tubes
 from eval import multisports
 from eval.errors import InputError, InputWarning
-from eval.multisports_io import SKIPPED_LABEL_NAMES, prepare_gt
-from eval.tube_linking import link_tubes
-from eval.video_ap import tube_iou
+from eval.multisports.io import SKIPPED_LABEL_NAMES, prepare_gt
+from eval.multisports.tube_linking import link_tubes
+from eval.multisports.video_ap import tube_iou
 
 LABELS = ["jump", "spin", "aerobic kick jump", "pass"]  # label 2 is never evaluated
 BOX = (0.0, 0.0, 10.0, 10.0)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from eval import multisports
-from eval.multisports_io import prepare_gt
-from eval.video_errors import ERROR_KINDS, video_errors
+from eval.multisports.error_analysis import ERROR_KINDS, video_errors
+from eval.multisports.io import prepare_gt
 
 LABELS = ["aerobic jump", "aerobic spin", "aerobic kick jump", "basketball pass"]
 BOX = (0.0, 0.0, 10.0, 10.0)

@@ -1,4 +1,4 @@
-"""AVA frame-mAP at IoU 0.5: `python -m eval.ava --gt GT.csv --pred PRED.csv --label-map MAP`.
+"""AVA frame-mAP at IoU 0.5 (the evaluation behind `python -m eval.ava`).
 
 Three protocols, each equal to its reference evaluator:
 
@@ -30,17 +30,6 @@ reference does), timestamps integer seconds (any seconds >= 0 for `activitynet-2
 normalised (x1, y1, x2, y2) in [0, 1].
 """
 
-# ruff: noqa: E402 - the command line is dispatched before the heavy imports below
-
-if __name__ == "__main__":
-    # `python -m eval.ava` parses its arguments before numpy and pandas load (a third of a
-    # second), so --help and usage errors answer at once; the run then imports this file again
-    # as the module eval.ava.
-    from eval.ava_cli import main
-    from eval.errors import exit_process
-
-    exit_process(main())
-
 import heapq
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -48,50 +37,17 @@ from typing import NamedTuple
 import numpy as np
 
 from eval.ap import precision_recall, voc_ap
-from eval.ava_cli import FRACTIONAL, PROTOCOLS, main
-from eval.ava_errors import error_breakdown, error_counts, persons
-from eval.ava_io import (
-    check_columns,
-    read_csv_gt,
-    read_csv_gt_2020,
-    read_csv_pred,
-    read_exclusions,
-    read_gt_2020_table,
-    read_gt_table,
-    read_label_map,
-    read_pred_table,
-    write_csv_pred,
-)
+from eval.ava.error_analysis import error_breakdown, error_counts, persons
+from eval.ava.io import check_columns
+from eval.ava.protocols import CATEGORIES, FRACTIONAL, IOU_THRESHOLD, PROTOCOLS
 from eval.errors import InputError, warn_once
 from eval.fork_map import fork_map
 from eval.greedy_match import best_gt_overlap, true_positives
 from eval.int_sort import coarser_rank, descending_rank, first_appearance_codes, order_by
 
-__all__ = [
-    "evaluate",
-    "evaluate_tables",
-    "main",
-    "read_label_map",
-    "read_csv_gt",
-    "read_csv_gt_2020",
-    "read_csv_pred",
-    "read_exclusions",
-    "read_gt_table",
-    "read_gt_2020_table",
-    "read_pred_table",
-    "write_csv_pred",
-    "PROTOCOLS",
-    "CATEGORIES",
-]
+__all__ = ["evaluate", "evaluate_tables"]
 
-IOU_THRESHOLD = 0.5
 ACTIVITYNET_MAX_DETECTIONS = 50
-# Category -> inclusive id range, as in mmaction2's `ava_eval`.
-CATEGORIES = {
-    "person_movement": (-np.inf, 14),
-    "object_manipulation": (15, 63),
-    "person_interaction": (64, np.inf),
-}
 _BOX = ["x1", "y1", "x2", "y2"]
 _KEYS = ["video", "timestamp"]
 
@@ -118,7 +74,7 @@ def evaluate(
     "num_gt", "num_det"}}, "categories": {name: mean AP}}; APs are fractions, None when a
     class is not scored. With `keep_curves`, each per-class entry also holds "precision" and
     "recall" arrays (for plotting). With `errors`, "errors" holds the false-positive breakdown
-    of `eval.ava_errors`. Prediction rows whose action id is not in the label map are
+    of `eval.ava.error_analysis`. Prediction rows whose action id is not in the label map are
     ignored with one InputWarning; gt rows with such ids are dropped silently (the official
     gt lists all 80 AVA ids, the label maps 60).
     """
@@ -187,7 +143,7 @@ class _Prepared(NamedTuple):
     gt_frame: np.ndarray
     gt_class: np.ndarray
     gt_person: np.ndarray  # 8th column, NaN as 1.0: a frame's gt boxes in descending order
-    persons: tuple | None  # `ava_errors.persons` of the matched gt, when errors are asked for
+    persons: tuple | None  # `error_analysis.persons` of the matched gt, when errors are asked for
 
 
 def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
@@ -289,7 +245,7 @@ def _class_shares(prepared, workers):
 
 
 def _class_results(prepared, classes, label_map, keep_curves):
-    """(per-class entries, `ava_errors.error_counts` or None) of the class indices `classes`."""
+    """(per-class entries, `error_analysis.error_counts` or None) of the class indices `classes`."""
     p = prepared
     n_classes = p.class_ids.size
     in_share = np.zeros(n_classes, dtype=bool)

@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from eval.atomic import atomic_pickle
-from eval.report import make_output_dir
+from eval.report.tables import make_output_dir
 
 __all__ = ["FRAME_FILE", "VIDEO_FILE", "write_official_files"]
 
@@ -45,6 +45,6 @@ def write_official_files(directory, gt, frame_dets, tubes, *, option="--save-off
     paths = []
     for name, data in ((FRAME_FILE, frames), (VIDEO_FILE, video)):
         path = os.path.join(directory, name)
-        atomic_pickle(data, path)
+        atomic_pickle(path, data)
         paths.append(path)
     return paths

@@ -19,7 +19,7 @@ of the AP computation (same dtype, no +1).
 import numpy as np
 
 from eval.greedy_match import best_gt_overlap
-from eval.report import format_table
+from eval.report.tables import format_table
 
 __all__ = [
     "FP_KINDS",

@@ -1,4 +1,4 @@
-"""Two `--json` results side by side: `python -m eval.compare A.json B.json [--plot delta.png]`.
+"""Two `--json` results of the same evaluator side by side (`python -m eval.compare A.json B.json`).
 
 Both files come from the same evaluator (`eval.ava` or `eval.multisports`). Printed: the
 headline metrics of A and B with their difference, then every class with its AP in A and B
@@ -8,14 +8,13 @@ video-AP at 0.2 / 0.5); `--plot` draws the sorted per-class changes (PNG).
 """
 
 import json
-import os
 
 from eval.atomic import atomic_bytes
-from eval.errors import ArgumentParser, InputError, exit_process, is_finite, reading, run_cli
-from eval.pr_plot import user_text
-from eval.report import format_table, percent
+from eval.errors import InputError, is_finite
+from eval.report.plots import png_of, pyplot, user_text
+from eval.report.tables import format_table, percent
 
-__all__ = ["compare", "format_comparison", "plot_comparison", "main", "METRICS"]
+__all__ = ["compare", "format_comparison", "plot_comparison", "METRICS"]
 
 METRICS = ("frame", "video@0.2", "video@0.5")  # MultiSports per-class AP; AVA has one
 _SHOWN_MOST_CHANGED = 5
@@ -144,9 +143,6 @@ def format_comparison(comparison, names):
 @user_text
 def plot_comparison(comparison, names, path):
     """Horizontal bars of the per-class change B - A in points, sorted, as a PNG file."""
-    from eval.pr_plot import pyplot
-    from eval.report_plots import png_of
-
     plt = pyplot()
     rows = [row for row in comparison["classes"] if _delta(row) is not None]
     figure, axis = plt.subplots(figsize=(8, 1.2 + 0.2 * max(len(rows), 1)))
@@ -161,44 +157,4 @@ def plot_comparison(comparison, names, path):
     axis.set_title(
         f"{names[1]} vs {names[0]}: {first[0]} {percent(first[1], 2)} -> {percent(first[2], 2)}", fontsize=9
     )
-    atomic_bytes(png_of(figure), path)
-
-
-def _read(path):
-    try:
-        with reading(path), open(path, encoding="utf-8") as file:
-            return json.load(file)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{error.lineno}: not JSON ({error.msg})") from None
-
-
-def main(argv=None):
-    """The command line; returns the exit status (2 after one `error:` line for bad input)."""
-    return run_cli(_run, argv)
-
-
-def _run(argv):
-    parser = ArgumentParser(prog="python -m eval.compare", description=__doc__.splitlines()[0])
-    parser.add_argument("a", help="the baseline --json result")
-    parser.add_argument("b", help="the --json result to compare with it")
-    parser.add_argument(
-        "--metric",
-        default="frame",
-        choices=METRICS,
-        help="MultiSports per-class AP to compare (default: frame)",
-    )
-    parser.add_argument("--plot", help="draw the per-class changes to this image")
-    args = parser.parse_args(argv)
-    try:
-        comparison = compare(_read(args.a), _read(args.b), args.metric)
-    except InputError as error:
-        raise InputError(f"{args.a} vs {args.b}: {error}") from None
-    names = (os.path.basename(args.a), os.path.basename(args.b))
-    print(format_comparison(comparison, names))
-    if args.plot:
-        plot_comparison(comparison, names, args.plot)
-        print(f"wrote {args.plot}")
-
-
-if __name__ == "__main__":
-    exit_process(main())
+    atomic_bytes(path, png_of(figure))

@@ -17,11 +17,14 @@ import contextlib
 import os
 import re
 import stat
+import tempfile
 import warnings
 
 import numpy as np
 
+from eval.atomic import atomic_write
 from eval.errors import InputError, reading
+from eval.fork_map import fork_map
 from eval.int_sort import runs
 
 __all__ = [
@@ -33,9 +36,7 @@ __all__ = [
     "read_gt_table",
     "read_gt_2020_table",
     "read_pred_table",
-    "read_pred_part",
-    "line_spans",
-    "reads_parts",
+    "read_gt_and_pred",
     "write_csv_pred",
     "check_columns",
 ]
@@ -151,11 +152,43 @@ def read_gt_2020_table(path):
     return table, keys
 
 
-def read_pred_table(path, *, fractional=False, parts=None):
-    """`read_csv_pred` as a column table: {column: numpy array `[N]`}, no pandas.
+def read_pred_table(path, *, fractional=False):
+    """`read_csv_pred` as a column table: {column: numpy array `[N]`}, no pandas."""
+    return _pred_table(path, fractional, parts=None)
 
-    `parts`: the file already read in pieces, `read_pred_part`s of spans that cover it in order.
+
+def read_gt_and_pred(gt_path, pred_path, *, fractional=False, workers=1):
+    """(gt table, empty keyframes, prediction table) of a gt and a prediction file, as
+    `read_gt_table` (`read_gt_2020_table` when `fractional`; empty keyframes `()` otherwise) and
+    `read_pred_table` give them.
+
+    With `workers` > 1 on Linux, a forked child reads the tail of the prediction file while this
+    process reads the gt file and the head, shares of about equal bytes (`eval.fork_map`: only
+    for a process that runs no threads of its own). Either way the gt is read first, so a bad gt
+    file is reported before a bad prediction file, and errors name the same lines.
     """
+
+    def read_gt():
+        return read_gt_2020_table(gt_path) if fractional else (read_gt_table(gt_path), ())
+
+    if workers > 1 and _reads_parts() and os.path.isfile(pred_path):
+        head, tail = _line_spans(pred_path, (_file_size(pred_path) - _file_size(gt_path)) // 2)
+        jobs = [
+            lambda: (read_gt(), _fast_part(pred_path, "score", fractional=fractional, span=head)),
+            lambda: _fast_part(pred_path, "score", fractional=fractional, span=tail),
+        ]
+        (gt, head_part), tail_part = fork_map(lambda job: job(), jobs)
+        parts = [head_part, tail_part]
+    else:
+        gt = read_gt()
+        parts = None
+    return *gt, _pred_table(pred_path, fractional, parts)
+
+
+def _pred_table(path, fractional, parts):
+    """`read_pred_table`; `parts`: the file already read in pieces by `_fast_part`, spans that
+    cover it in order (None: read it here). The text path re-reads the whole file to name the
+    first bad line."""
     with _rereadable(path) as source:
         table = _joined(parts or [_fast_part(path, "score", fractional=fractional, source=source)])
         if table is not None:
@@ -170,20 +203,18 @@ def read_pred_table(path, *, fractional=False, parts=None):
     return table
 
 
-def read_pred_part(path, span=None, *, fractional=False):
-    """The first step of `read_pred_table`, for reading one file in pieces side by side: the
-    columns of bytes `span` = (start, end) of the file, whole lines (`line_spans`), in a compact
-    form; None when one of them needs the text reader."""
-    return _fast_part(path, "score", fractional=fractional, span=span)
+def _file_size(path):
+    with reading(path):
+        return os.path.getsize(path)
 
 
-def reads_parts():
-    """Whether `read_pred_part`'s spans are cheap here: their bytes go to Linux's in-memory files
+def _reads_parts():
+    """Whether reading a file in spans is cheap here: their bytes go to Linux's in-memory files
     (elsewhere to temporary files)."""
     return hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
 
 
-def line_spans(path, offset):
+def _line_spans(path, offset):
     """Byte spans ((0, cut), (cut, size)) of the file `path`, cut at the first line start at or
     after byte `offset` (a line starts after a \\n; a \\r\\n is never split)."""
     with reading(path), open(path, "rb") as file:
@@ -238,8 +269,6 @@ def write_csv_pred(path, df, *, decimals=4):
         [number(value) for value in table["score"].tolist()],
     ]
     lines = "".join(",".join(fields) + "\n" for fields in zip(*columns))
-    from eval.atomic import atomic_write  # not on the evaluation's start-up path
-
     atomic_write(path, lambda file: file.write(lines.encode("utf-8")))
 
 
@@ -413,8 +442,8 @@ def _part(path, span):
 @contextlib.contextmanager
 def _path_holding(data):
     """A path that reads as the bytes `data` (numpy's fast reader takes only paths): an anonymous
-    in-memory file where Linux has them (`reads_parts`), a temporary file elsewhere."""
-    if reads_parts():
+    in-memory file where Linux has them (`_reads_parts`), a temporary file elsewhere."""
+    if _reads_parts():
         descriptor = os.memfd_create("slowbench-csv")
         try:
             with open(descriptor, "wb", closefd=False) as file:
@@ -423,8 +452,6 @@ def _path_holding(data):
         finally:
             os.close(descriptor)
         return
-    import tempfile  # not on the command line's start-up path
-
     with tempfile.TemporaryDirectory(prefix="slowbench-eval-") as folder:
         copy = os.path.join(folder, "content")
         with open(copy, "wb") as file:

@@ -24,9 +24,9 @@ import math
 import numpy as np
 
 from eval.ap import voc_ap
-from eval.multisports_io import SKIPPED_LABEL_NAMES
-from eval.report import format_table, percent
-from eval.video_ap import tube_iou, tube_iou_parts
+from eval.multisports.io import SKIPPED_LABEL_NAMES
+from eval.multisports.video_ap import tube_iou, tube_iou_parts
+from eval.report.tables import format_table, percent
 
 __all__ = ["ERROR_KINDS", "format_errors_table", "video_errors"]
 
