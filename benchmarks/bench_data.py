@@ -32,7 +32,7 @@ import torch
 from PIL import Image
 
 from slowbench.data import PipelineConfig, build_dataset, dataset_files
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 N_FRAMES = 100
 FRAME_SIZE = (1280, 720)

@@ -48,8 +48,8 @@ import torch.utils.deterministic
 from torch import Tensor
 
 from slowbench import ops
+from slowbench.model_zoo import ZooRow, get_row
 from slowbench.models import build_detector
-from slowbench.zoo import ZooRow, get_row
 
 pytestmark = [
     pytest.mark.cuda,

@@ -31,7 +31,8 @@ def staged_file(path):
     path = pathlib.Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # Hidden, and ending in the target's name: some writers check the suffix (.pt2, .png).
+        handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{path.name}", dir=path.parent)
     except OSError as error:
         raise InputError(f"{path}: cannot write ({error.strerror or error})") from None
     os.close(handle)

@@ -2,8 +2,10 @@
 
 A command's `main(argv)` is `run_cli(command, argv)`: an `InputError` (and only an `InputError`)
 prints `error: <message>` to stderr and gives exit status 2; any other exception is a bug and
-propagates with its traceback. slowbench's commands use this same runner (its `InputError`
-derives from this one), so every command of the repository fails the same way.
+propagates with its traceback. This is the repository's one error base and runner: slowbench's
+`DataError` and `CheckpointError` derive from `InputError` and its commands run through
+`slowbench.errors.run_cli`, this runner with its torch-specific message handling, so every
+command fails the same way.
 """
 
 import argparse
@@ -88,11 +90,12 @@ def warn_once(message):
     warnings.warn(message, InputWarning, stacklevel=3)
 
 
-def run_cli(command, argv=None) -> int:
+def run_cli(command, argv=None, *, one_line=None) -> int:
     """Runs `command(argv)` and returns the exit status: its return value, 0 when that is None,
     2 after printing `error: <one line>` when it raises an InputError.
 
-    InputWarnings print as `warning: <message>`. Any other exception propagates.
+    InputWarnings print as `warning: <message>`. Any other exception propagates. `one_line`: the
+    error's message on one line (default: its lines joined).
     """
 
     def show(message, category, filename, lineno, file=None, line=None):
@@ -104,7 +107,7 @@ def run_cli(command, argv=None) -> int:
         try:
             status = command(argv)
         except InputError as error:
-            print(f"error: {_one_line(error)}", file=sys.stderr)
+            print(f"error: {(one_line or _one_line)(error)}", file=sys.stderr)
             return 2
     return 0 if status is None else status
 
@@ -123,13 +126,6 @@ def exit_process(status):
 
 
 def _one_line(error):
-    """The error's message on one line. An error re-raised from a torch DataLoader worker
-    carries the worker's traceback in its message; its last line is the original message,
-    after the exception's qualified name."""
+    """The error's message on one line: its non-blank lines joined (its type's name when empty)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    if len(lines) > 1 and "worker process" in lines[0]:
-        name = f"{type(error).__module__}.{type(error).__qualname__}: "
-        return lines[-1].removeprefix(name)
-    return " ".join(lines)
+    return " ".join(lines) if lines else type(error).__name__

@@ -18,7 +18,7 @@ from slowbench.deploy.check import TOLERANCE, check_shapes, max_score_diff, rand
 from slowbench.deploy.onnx_export import DEFAULT_OPSET, check_opset, export_onnx
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.errors import ArgumentParser, InputError, run_cli
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 FORMATS = (".onnx", ".pt2")
 

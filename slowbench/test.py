@@ -23,11 +23,11 @@ from slowbench.engine.inference import predict_split
 from slowbench.engine.input_wait import InputWait
 from slowbench.engine.mixed_precision import MixedPrecision, add_amp_argument
 from slowbench.engine.run_setup import format_metrics, row_for_model
+from slowbench.engine.scoring import check_dump_path, headline
 from slowbench.engine.trained_detector import load_trained_detector
-from slowbench.engine.val_parts import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
-from slowbench.engine.validation import check_dump_path, headline
+from slowbench.engine.val_split import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
 from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -106,12 +106,20 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
         ) from None
 
 
-def test(args) -> dict:
+def test(args) -> dict | None:
+    """Runs the command's test; the result dict on rank 0 (None on other ranks)."""
     started = time.perf_counter()
     row = get_row(args.row)
     if args.dump:
         check_dump_path(row, args.dump)
     info = distributed.init_distributed(args.device)
+    try:
+        return _test(row, args, info, started)
+    finally:
+        distributed.shutdown(info)
+
+
+def _test(row, args, info, started) -> dict | None:
     if args.onnx:
         from slowbench.deploy.onnx_detector import load_onnx_detector  # onnxruntime: optional
 
@@ -135,28 +143,27 @@ def test(args) -> dict:
         precision=MixedPrecision(args.amp, info.device),
         input_wait=input_wait,
     )
-    result = None
-    if info.is_main:
-        evaluation = evaluate_val(val, predictions, report=args.report)
-        metrics = headline(evaluation)
-        result = {
-            "row": row.name,
-            **metrics,
-            "samples": len(val),
-            "data_root": str(data_root),
-            "seconds": round(time.perf_counter() - started, 1),
-            "device": str(info.device),
-            "input": {**input_wait.summary(), "workers": args.workers},
-            # The evaluator's --json fields (per_class, ...): eval.compare reads this file as is.
-            **evaluation,
-        }
-        print(input_wait.describe(args.workers))
-        print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")
-        if args.dump:
-            print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")
-        if args.json:
-            atomic_json(args.json, result)
-    distributed.shutdown(info)
+    if not info.is_main:
+        return None
+    evaluation = evaluate_val(val, predictions, report=args.report)
+    metrics = headline(evaluation)
+    result = {
+        "row": row.name,
+        **metrics,
+        "samples": len(val),
+        "data_root": str(data_root),
+        "seconds": round(time.perf_counter() - started, 1),
+        "device": str(info.device),
+        "input": {**input_wait.summary(), "workers": args.workers},
+        # The evaluator's --json fields (per_class, ...): eval.compare reads this file as is.
+        **evaluation,
+    }
+    print(input_wait.describe(args.workers))
+    print(f"{row.name} on {val.describe()} of {data_root}: {format_metrics(metrics)}")
+    if args.dump:
+        print(f"wrote {', '.join(map(str, write_val_dump(val, predictions, args.dump)))}")
+    if args.json:
+        atomic_json(args.json, result)
     return result
 
 

@@ -20,7 +20,7 @@ from slowbench.engine.run_plan import CHECKPOINT_NAME, plan_run
 from slowbench.engine.run_setup import make_deterministic, seed_everything
 from slowbench.engine.trainer import fit, start_run
 from slowbench.errors import ArgumentParser, run_cli
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 
 def parse_args(argv=None) -> argparse.Namespace:

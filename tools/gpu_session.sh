@@ -5,7 +5,7 @@
 #   bash tools/gpu_session.sh build-test [PYTEST_ARGS]  # build, then the whole test suite (CUDA tests too)
 #   bash tools/gpu_session.sh sanitize                  # compute-sanitizer memcheck / racecheck on the op tests
 #   bash tools/gpu_session.sh bench [PYTEST_ARGS]       # bench_gpu.py, bench_ops.py (CUDA cases), bench_model.py
-#   bash tools/gpu_session.sh zoo [ZOO_ARGS]            # python -m benchmarks.zoo --device cuda (e.g. --rows a,b)
+#   bash tools/gpu_session.sh zoo [ZOO_ARGS]            # python -m benchmarks.zoo_tables --device cuda (e.g. --rows a,b)
 #   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
 #   bash tools/gpu_session.sh input                     # is slowbench.test input-bound here? (host vs GPU)
 #
@@ -177,7 +177,7 @@ stage_bench() {
 
 stage_zoo() {
   ensure_built
-  step zoo 540 "$PY" -m benchmarks.zoo --device cuda --out "$OUT/model_zoo.md" "$@"
+  step zoo 540 "$PY" -m benchmarks.zoo_tables --device cuda --out "$OUT/model_zoo.md" "$@"
 }
 
 # Runs each fused kernel once at the bench_gpu shape: forward, atomic and deterministic
@@ -218,13 +218,13 @@ sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread \
 
 # Whether `slowbench.test` waits for its loader here: the faithful pipeline's clips/s per worker
 # on this host's cores (720p JPEGs, bench_data.py) against the detector's batch-1 clips/s on this
-# GPU (benchmarks.zoo at the rows' real test shapes); the default workers are the usable cores less one, at most 16.
+# GPU (benchmarks.zoo_tables at the rows' real test shapes); the default workers are the usable cores less one, at most 16.
 stage_input() {
   ensure_built
   echo "usable cores: $("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))')" | tee -a "$OUT/summary.txt"
   step "bench_data (host, per worker)" 240 "${PYTEST[@]}" benchmarks/bench_data.py --benchmark-only \
     --benchmark-json="$OUT/bench_data.json"
-  step "zoo 4x16 and 16x4 (GPU, batch 1)" 240 "$PY" -m benchmarks.zoo --device cuda \
+  step "zoo 4x16 and 16x4 (GPU, batch 1)" 240 "$PY" -m benchmarks.zoo_tables --device cuda \
     --rows ava21-k400-r50-4x16,ava22-k700-16x4 --out "$OUT/zoo_input.md"
 }
 

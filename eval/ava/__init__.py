@@ -22,6 +22,7 @@ _EXPORTS = {
     "read_exclusions": "io",
     "read_gt_table": "io",
     "read_gt_2020_table": "io",
+    "read_gt_rows": "io",
     "read_pred_table": "io",
     "read_gt_and_pred": "io",
     "write_csv_pred": "io",

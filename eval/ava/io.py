@@ -35,6 +35,7 @@ __all__ = [
     "read_exclusions",
     "read_gt_table",
     "read_gt_2020_table",
+    "read_gt_rows",
     "read_pred_table",
     "read_gt_and_pred",
     "write_csv_pred",
@@ -143,13 +144,33 @@ def read_gt_2020_table(path):
         table = _joined([_fast_part(path, "person", fractional=True, source=source)])
         if table is not None:
             return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
-        fields, lines = _read_fields(path, allowed=(2, 7, 8), source=source)
-    empty = fields[2] == ""
-    keys = {"video": fields[0][empty], "timestamp": _timestamps(fields[1][empty], lines[empty], path, True)}
-    fields, lines = [column[~empty] for column in fields], lines[~empty]
-    table = _typed_columns(fields, lines, path, True)
-    table["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
-    return table, keys
+        rows = _gt_rows(path, source)
+    empty = rows["action"] < 0
+    keys = {"video": rows["video"][empty], "timestamp": rows["timestamp"][empty]}
+    return {name: rows[name][~empty] for name in ("video", "timestamp", *_BOX, "action", "person")}, keys
+
+
+def read_gt_rows(path):
+    """Every row of a gt file in file order, for a reader that keeps the file's order (the
+    training data): the columns of `read_gt_2020_table` (timestamps float64, fractional allowed),
+    2-column rows (an annotated frame without an action) included with NaN boxes and action -1,
+    and "line", each row's line number. Checked as the evaluator's readers check, with the same
+    messages."""
+    with _rereadable(path) as source:
+        return _gt_rows(path, source)
+
+
+def _gt_rows(path, source):
+    fields, lines = _read_fields(path, allowed=(2, 7, 8), source=source)
+    boxed = fields[2] != ""
+    typed = _typed_columns([column[boxed] for column in fields], lines[boxed], path, True)
+    rows = {"video": fields[0], "timestamp": _timestamps(fields[1], lines, path, True)}
+    for name in (*_BOX, "action"):
+        rows[name] = np.full(lines.size, -1 if name == "action" else np.nan, dtype=typed[name].dtype)
+        rows[name][boxed] = typed[name]
+    rows["person"] = _numbers(fields[7], lines, path, "person id", allow_empty=True)
+    rows["line"] = lines
+    return rows
 
 
 def read_pred_table(path, *, fractional=False):

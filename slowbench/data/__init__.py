@@ -9,9 +9,9 @@ small synthetic dataset in the same layouts.
 from .annotations import Keyframe, image_key, read_annotations, read_proposals, select_proposals
 from .build import build_dataset, load_split, read_multisports_gt
 from .collate import collate
+from .dataset_files import DatasetFiles, dataset_files, default_data_root, find_dataset
 from .detection_dataset import DetectionDataset
 from .errors import DataError, DataWarning
-from .layout import DatasetFiles, dataset_files, default_data_root, find_dataset
 from .pipeline_config import PipelineConfig
 from .resize_crop_flip import resize_crop_flip
 

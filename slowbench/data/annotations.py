@@ -1,15 +1,14 @@
-"""Readers for the AVA-style annotation CSV and proposal pickles (exclusions: `eval.ava.io`)."""
+"""The training data's view of AVA-style annotation CSVs (read by `eval.ava.io`, the evaluator's
+reader) and proposal pickles (read by `eval.safe_pickle`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from eval import safe_pickle
-from eval.errors import InputError as EvalInputError
+from eval.ava.io import read_gt_rows
 
 from .errors import DataError
 
@@ -46,91 +45,49 @@ def image_key(video: str, timestamp: int | float) -> str:
     return f"{video},{timestamp}"
 
 
-def parse_timestamp(text: str) -> int | float:
-    """`0902` -> 902, `6.5` -> 6.5 (seconds >= 0); ValueError otherwise."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"timestamp {text!r} is not a number") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"timestamp {text!r} is not a finite number >= 0")
-    return int(value) if value.is_integer() else value
-
-
-def _parse_row(fields, num_classes: int, where: str):
-    if len(fields) == 2:  # an annotated frame without any action (ActivityNet 2020 form)
-        try:
-            return fields[0], parse_timestamp(fields[1]), None, None, None
-        except ValueError as error:
-            raise DataError(f"{where}: {error}") from None
-    if len(fields) != 8:
-        raise DataError(
-            f"{where}: expected 8 comma-separated columns "
-            f"(video,timestamp,x1,y1,x2,y2,label,entity), got {len(fields)}"
-        )
-    try:
-        timestamp = parse_timestamp(fields[1])
-        box = tuple(float(value) for value in fields[2:6])
-        label = int(fields[6])
-        entity = int(fields[7])
-    except ValueError as error:
-        raise DataError(f"{where}: {error}") from None
-    if not all(0.0 <= value <= 1.0 for value in box):
-        raise DataError(f"{where}: box {box} is not normalised to [0, 1]")
-    if not 0 <= label < num_classes:
-        raise DataError(
-            f"{where}: label {label} outside [0, {num_classes}) for a {num_classes}-class dataset"
-        )
-    return fields[0], timestamp, box, label, entity
-
-
 def read_annotations(path, num_classes: int) -> list[Keyframe]:
-    """Groups the CSV rows by `video,timestamp` in order of first appearance.
+    """The keyframes of an AVA-style annotation CSV (`video,timestamp,x1,y1,x2,y2,action[,person]`
+    rows, read and checked by `eval.ava.read_gt_rows`), grouped by `video,timestamp` in order of
+    first appearance.
 
     Rows of one key whose four box values are exactly equal become one box with a multi-hot label
-    (the reference merges by box equality, not by entity id). A 2-column row `video,timestamp`
-    is a keyframe without boxes. Any malformed row raises a `DataError` naming `path:line`.
+    (the reference merges by box equality, not by person id). A 2-column row `video,timestamp`
+    is a keyframe without boxes. A 7-column row has person id -1. Timestamps are ints when whole.
+    Bad input is one line naming `path:line`; an action outside `[0, num_classes)` is a DataError.
     """
-    path = Path(path)
-    grouped: dict[tuple[str, int], dict[tuple, list]] = {}
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: cannot read annotations ({error})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        video, timestamp, box, label, entity = _parse_row(
-            line.strip().split(","), num_classes, f"{path}:{number}"
+    rows = read_gt_rows(path)
+    action, line = rows["action"], rows["line"]
+    outside = np.flatnonzero(action >= num_classes)
+    if outside.size:
+        first = outside[0]
+        raise DataError(
+            f"{path}:{line[first]}: label {action[first]} outside [0, {num_classes}) "
+            f"for a {num_classes}-class dataset"
         )
-        boxes = grouped.setdefault((video, timestamp), {})
-        if box is None:
-            continue
-        entry = boxes.setdefault(box, [entity, []])
-        entry[1].append(label)
-    keyframes = []
-    for (video, timestamp), boxes in grouped.items():
-        labels = np.zeros((len(boxes), num_classes), dtype=np.float32)
-        for index, (_, box_labels) in enumerate(boxes.values()):
-            labels[index, box_labels] = 1.0
-        keyframes.append(
-            Keyframe(
-                video=video,
-                timestamp=timestamp,
-                boxes=np.array(list(boxes), dtype=np.float64).reshape(-1, 4),
-                labels=labels,
-                entity_ids=[entity for entity, _ in boxes.values()],
-            )
-        )
-    return keyframes
+    boxes = np.stack([rows[c] for c in ("x1", "y1", "x2", "y2")], axis=1)
+    person = np.where(np.isnan(rows["person"]), -1, rows["person"]).astype(np.int64)
+    grouped: dict[tuple, dict[tuple, list]] = {}
+    for video, timestamp, box, label, entity in zip(
+        rows["video"].tolist(), rows["timestamp"].tolist(), boxes.tolist(), action.tolist(), person.tolist()
+    ):
+        frame = grouped.setdefault((video, int(timestamp) if timestamp.is_integer() else timestamp), {})
+        if label >= 0:
+            frame.setdefault(tuple(box), [entity, []])[1].append(label)
+    return [_keyframe(video, timestamp, boxes, num_classes) for (video, timestamp), boxes in grouped.items()]
 
 
-def load_pickle(path):
-    """A pickle of plain data through `eval.safe_pickle`; any failure is a one-line `DataError`."""
-    try:
-        return safe_pickle.load(path)
-    except EvalInputError as error:  # its message starts with the path
-        raise DataError(str(error)) from None
+def _keyframe(video: str, timestamp, boxes: dict, num_classes: int) -> Keyframe:
+    """A `Keyframe` from {box: [person id, [labels]]}."""
+    labels = np.zeros((len(boxes), num_classes), dtype=np.float32)
+    for index, (_, box_labels) in enumerate(boxes.values()):
+        labels[index, box_labels] = 1.0
+    return Keyframe(
+        video=video,
+        timestamp=timestamp,
+        boxes=np.array(list(boxes), dtype=np.float64).reshape(-1, 4),
+        labels=labels,
+        entity_ids=[entity for entity, _ in boxes.values()],
+    )
 
 
 def read_proposals(path) -> dict[str, np.ndarray]:
@@ -139,7 +96,7 @@ def read_proposals(path) -> dict[str, np.ndarray]:
     Read with the restricted unpickler; a value that is not such an array of finite numbers
     raises a `DataError`. Like the reference, values are not required to lie in [0, 1].
     """
-    proposals = load_pickle(path)
+    proposals = safe_pickle.load(path)
     if not isinstance(proposals, dict):
         raise DataError(f"{path}: expected a dict of image key -> array, got {type(proposals).__name__}")
     for key, value in proposals.items():

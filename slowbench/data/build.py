@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eval import safe_pickle
 from eval.ava.io import read_exclusions
-from eval.errors import InputError as EvalInputError
 
-from .annotations import load_pickle, read_annotations, read_proposals
+from .annotations import read_annotations, read_proposals
+from .dataset_files import DatasetFiles, check_split, dataset_files
 from .detection_dataset import DetectionDataset
 from .errors import DataError
 from .frame_decode import FrameFolders
-from .layout import DatasetFiles, check_split, dataset_files
 from .pipeline_config import PipelineConfig
 from .timelines import AvaTimeline, KineticsTimeline, MultiSportsTimeline
 from .video_files import VideoFiles, VideoOrFrames
@@ -26,7 +26,7 @@ def _check_normalised(proposals: dict, path: Path) -> None:
 
 def read_multisports_gt(path) -> dict:
     """The MultiSports GT pickle (restricted unpickler), checked for the keys the data needs."""
-    gt = load_pickle(path)
+    gt = safe_pickle.load(path)
     if not isinstance(gt, dict) or not {"nframes", "resolution"} <= gt.keys():
         raise DataError(f"{path}: not a MultiSports GT dict (needs 'nframes' and 'resolution')")
     return gt
@@ -56,10 +56,7 @@ def load_split(
         raise DataError(f"{files.frames}: missing frames folder{videos}")
     keyframes = read_annotations(files.annotations, num_classes)
     if files.exclusions is not None and files.exclusions.is_file():
-        try:
-            excluded = read_exclusions(files.exclusions)
-        except EvalInputError as error:
-            raise DataError(str(error)) from None
+        excluded = read_exclusions(files.exclusions)
         keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
     proposals = read_proposals(files.proposals)
     if dataset in ("ava21", "ava22"):

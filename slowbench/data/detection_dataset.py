@@ -9,9 +9,9 @@ import torch
 
 from .annotations import Keyframe, select_proposals
 from .clip_geometry import ClipGeometry, inference_geometry, train_geometry
+from .dataset_files import DatasetFiles
 from .errors import DataError, DataWarning
 from .frame_sampling import sample_frame_indices
-from .layout import DatasetFiles
 from .pipeline_config import PipelineConfig
 
 

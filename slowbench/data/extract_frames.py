@@ -18,8 +18,6 @@ reference's ffmpeg scripts write it): `SRC/<sub>/<name>.mp4` -> `DST/<sub>/<name
 from __future__ import annotations
 
 import multiprocessing
-import os
-import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from eval.atomic import atomic_folder
 from eval.fork_map import usable_cpus
 from slowbench.engine.arguments import at_least, positive_float
 from slowbench.errors import ArgumentParser, DataError, InputError, run_cli
@@ -78,7 +77,7 @@ def extract_video(
 ) -> int:
     """Writes the frames of video `src` as `dst/img_%05d.jpg` (1-based); returns the count.
 
-    `dst` appears only when complete (written as `.<name>.partial` beside it, then renamed).
+    `dst` appears only when complete (`eval.atomic.atomic_folder`).
     """
     src, dst = Path(src), Path(dst)
     index = VideoIndex.read(src)
@@ -90,19 +89,16 @@ def extract_video(
         raise DataError(
             f"{src}: no frames between {start:g} s and {end:g} s (the video lasts {seconds[-1]:.2f} s)"
         )
-    partial = dst.with_name(f".{dst.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
-    partial.mkdir(parents=True)
     geometry = None if short_side is None else inference_geometry(*index.size, short_side=short_side)
     written = 0
-    for position, frame in VideoReader(src, index).iter_frames(int(sources[0])):
-        while written < len(sources) and sources[written] == position:
-            image = frame if geometry is None else resize_crop_flip([frame], geometry)[0]
-            Image.fromarray(image).save(partial / f"img_{written + 1:05d}.jpg", quality=quality)
-            written += 1
-        if written == len(sources):
-            break
-    os.replace(partial, dst)
+    with atomic_folder(dst) as partial:
+        for position, frame in VideoReader(src, index).iter_frames(int(sources[0])):
+            while written < len(sources) and sources[written] == position:
+                image = frame if geometry is None else resize_crop_flip([frame], geometry)[0]
+                Image.fromarray(image).save(partial / f"img_{written + 1:05d}.jpg", quality=quality)
+                written += 1
+            if written == len(sources):
+                break
     return written
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from .clip_geometry import ClipGeometry
-from .clip_layout import channels_first
 from .errors import DataError
+from .planar_clip import channels_first
 from .resize_crop_flip import resize_crop_flip
 
 GeometryRule = Callable[[int, int], ClipGeometry]  # (width, height) -> what to make of the clip

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .annotations import parse_timestamp
-from .errors import DataError
+from eval.ava.io import read_gt_rows
+
 from .extract_frames import resampled_sources
 from .video_reader import VideoIndex, VideoReader
 from .video_writer import encode_video
@@ -47,36 +47,17 @@ class ReleaseRow:
 
 
 def read_release_csv(path) -> list[ReleaseRow]:
-    """The rows of an AVA-Kinetics release CSV; a malformed line is a `DataError` naming it."""
-    path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: cannot read the annotation release ({error})") from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        fields = tuple(value.strip() for value in line.split(","))
-        where = f"{path}:{number}"
-        if len(fields) not in (2, 7, 8):
-            raise DataError(
-                f"{where}: expected 7 columns (youtube_id,seconds,x1,y1,x2,y2,label) "
-                f"or 2 (youtube_id,seconds), got {len(fields)}"
-            )
-        try:
-            seconds = parse_timestamp(fields[1])
-            if len(fields) > 2:
-                box = [float(value) for value in fields[2:6]]
-                int(fields[6])
-        except ValueError as error:
-            raise DataError(f"{where}: {error}") from None
-        if len(fields) > 2 and not all(0.0 <= value <= 1.0 for value in box):
-            raise DataError(f"{where}: box {fields[2:6]} is not normalised to [0, 1]")
-        if not fields[0]:
-            raise DataError(f"{where}: empty youtube id")
-        rows.append(ReleaseRow(fields[0], seconds, fields, number))
-    return rows
+    """The rows of an AVA-Kinetics release CSV, read and checked by `eval.ava.read_gt_rows` (a
+    malformed line is one error naming it), each with its columns as written."""
+    rows = read_gt_rows(path)
+    texts = Path(path).read_text(encoding="utf-8").split("\n")  # numbered as read_gt_rows numbers them
+    release = []
+    for video, seconds, line in zip(
+        rows["video"].tolist(), rows["timestamp"].tolist(), rows["line"].tolist()
+    ):
+        fields = tuple(value.strip() for value in texts[line - 1].split(","))
+        release.append(ReleaseRow(video, int(seconds) if seconds.is_integer() else seconds, fields, line))
+    return release
 
 
 @dataclass(frozen=True)

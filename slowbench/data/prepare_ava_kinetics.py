@@ -34,9 +34,9 @@ from eval.fork_map import usable_cpus
 from ..engine.arguments import at_least
 from ..errors import ArgumentParser, run_cli
 from .annotations import read_proposals
+from .dataset_files import KINETICS_VIDEOS, ava_files, kinetics_val_files
 from .errors import DataError
 from .kinetics_clips import ShortVideo, cut_clip, find_kinetics_videos, plan_clips, read_release_csv
-from .layout import KINETICS_VIDEOS, ava_files, kinetics_val_files
 
 SPLITS = ("train", "val")
 REPORT_NAME = "prepare_report.json"

@@ -22,7 +22,7 @@ def resize_crop_flip(frames: Sequence[np.ndarray], geometry: ClipGeometry) -> np
 
     Channel order is kept (bilinear resizing treats every channel alike, so resizing BGR and then
     swapping channels equals swapping first). Without a flip the result is a view of the resized
-    frames (rows strided by the crop); `clip_layout.channels_first` makes the planar clip of it.
+    frames (rows strided by the crop); `planar_clip.channels_first` makes the planar clip of it.
     """
     if len(frames) == 0:
         raise ValueError("resize_crop_flip: no frames")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .clip_geometry import ClipGeometry
-from .clip_layout import channels_first
 from .frame_decode import FrameFolders, GeometryRule
+from .planar_clip import channels_first
 from .resize_crop_flip import resize_crop_flip
 from .video_reader import VideoIndex, VideoReader
 

@@ -15,14 +15,14 @@ import torch
 from eval.atomic import atomic_json
 from eval.ava.io import read_label_map
 from slowbench.data import default_data_root
-from slowbench.data.layout import dataset_files
+from slowbench.data.dataset_files import dataset_files
 from slowbench.data.synthetic import INFO_FILE, read_info
 from slowbench.data.video_reader import VideoReader
 from slowbench.engine.arguments import at_least, positive_float
 from slowbench.engine.run_setup import row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.errors import ArgumentParser, InputError, run_cli
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 from . import DemoSettings, output_size, plan_keyframes, run_demo
 from .boxes import read_boxes_csv, split_boxes

@@ -6,13 +6,12 @@ slowbench's ops registered at load time (`import slowbench.ops`): the graph call
 from __future__ import annotations
 
 import pathlib
-import tempfile
 import warnings
 
 import torch
 from torch import Tensor, nn
 
-from eval.atomic import atomic_write
+from eval.atomic import atomic_write, staged_file
 from slowbench.deploy.roi_scorer import RoiScorer
 
 DYNAMIC = torch.export.Dim.DYNAMIC
@@ -34,9 +33,6 @@ def save_program(program: torch.export.ExportedProgram, path) -> pathlib.Path:
 
 def compile_package(program: torch.export.ExportedProgram, path) -> pathlib.Path:
     """AOTInductor package of `program` at `path` (compiles C++: needs a compiler, minutes)."""
-    path = pathlib.Path(path)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        staged = pathlib.Path(tmp) / path.name
+    with staged_file(path) as staged:
         torch._inductor.aoti_compile_and_package(program, package_path=str(staged))
-        staged.replace(path)
-    return path
+    return pathlib.Path(path)

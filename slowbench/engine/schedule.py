@@ -80,7 +80,7 @@ class LrSchedule:
 
 
 def schedule_from_row(row) -> LrSchedule:
-    """The reference schedule of a ``slowbench.zoo.ZooRow``."""
+    """The reference schedule of a ``slowbench.model_zoo.ZooRow``."""
     return LrSchedule(
         base_lr=row.base_lr,
         epochs=row.epochs,

@@ -25,9 +25,9 @@ from slowbench.engine.run_plan import LOG_NAME, RESULTS_NAME, RunPlan
 from slowbench.engine.run_setup import format_metrics, row_for_model
 from slowbench.engine.sampling import EpochSampler, SeededDataset
 from slowbench.engine.schedule import schedule_from_row
+from slowbench.engine.scoring import headline
 from slowbench.engine.state import restore_training_state, save_training_state
-from slowbench.engine.val_parts import ValSplit, build_val_split, evaluate_val
-from slowbench.engine.validation import headline
+from slowbench.engine.val_split import ValSplit, build_val_split, evaluate_val
 from slowbench.errors import CheckpointError, InputError
 from slowbench.models import build_detector
 
@@ -51,7 +51,7 @@ class LossForward(torch.nn.Module):
 class TrainingRun:
     """One training run: its plan, model, optimisation state, data and progress."""
 
-    row: object  # slowbench.zoo.ZooRow
+    row: object  # slowbench.model_zoo.ZooRow
     plan: RunPlan
     info: distributed.DistInfo
     detector: torch.nn.Module  # unwrapped: checkpoints and validation

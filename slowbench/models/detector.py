@@ -7,6 +7,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from slowbench.model_zoo import ZooRow, get_row
 from slowbench.models.bbox_head import create_bbox_head
 from slowbench.models.resnet3d import (
     NonLocalPattern,
@@ -16,7 +17,6 @@ from slowbench.models.resnet3d import (
 )
 from slowbench.models.roi_extractor import RoiOrder, TemporalMode, create_roi_extractor
 from slowbench.models.roi_head import AVARoIHead
-from slowbench.zoo import ZooRow, get_row
 
 # mmaction2's ActionDataPreprocessor statistics, for RGB pixels in 0..255.
 PIXEL_MEAN = (123.675, 116.28, 103.53)

@@ -6,6 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
+from eval.ava import read_csv_gt
+from eval.errors import InputError
 from slowbench.data import DataError, read_annotations, read_proposals, select_proposals
 
 
@@ -41,17 +43,19 @@ def test_rows_merge_by_exact_box_equality_in_first_appearance_order(tmp_path):
 @pytest.mark.parametrize(
     "line, message",
     [
-        ("vid,0902,0.1,0.2,0.3,0.4,1", "expected 8 comma-separated columns"),
-        ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "timestamp '09x2' is not a number"),
-        ("vid,-1,0.1,0.2,0.3,0.4,1,0", "timestamp '-1' is not a finite number >= 0"),
-        ("vid,0902,0.1,0.2,0.3", "expected 8 comma-separated columns"),
-        ("vid,0902,0.1,0.2,1.3,0.4,1,0", "not normalised"),
+        ("vid,09x2,0.1,0.2,0.3,0.4,1,0", "timestamp '09x2' is not a finite number"),
+        ("vid,-1,0.1,0.2,0.3,0.4,1,0", "timestamp '-1' is negative"),
+        ("vid,0902,0.1,0.2,0.3", "expected 2 or 7 or 8 columns, got 5"),
+        ("vid,0902,0.1,0.2,1.3,0.4,1,0", "box outside [0, 1]"),
+        ("vid,0902,0.3,0.2,0.1,0.4,1,0", "inverted box"),
+        ("vid,0902,0.1,0.2,0.3,0.4,1.5,0", "action id '1.5' is not a non-negative integer"),
         ("vid,0902,0.1,0.2,0.3,0.4,81,0", "label 81 outside [0, 81)"),
     ],
 )
 def test_malformed_rows_name_file_and_line(tmp_path, line, message):
+    """The evaluator's reader checks the rows (`eval.ava.read_gt_rows`), with its messages."""
     csv = _write(tmp_path / "bad.csv", "vid,0902,0.1,0.2,0.3,0.4,1,0\n" + line + "\n")
-    with pytest.raises(DataError) as error:
+    with pytest.raises(InputError) as error:
         read_annotations(csv, 81)
     text = str(error.value)
     assert text.startswith(f"{csv}:2: ") and message in text and "\n" not in text
@@ -69,6 +73,22 @@ def test_fractional_timestamps_and_empty_keyframes(tmp_path):
     assert np.flatnonzero(first.labels[0]).tolist() == [1, 3]
     assert empty.timestamp == 4 and isinstance(empty.timestamp, int)
     assert empty.boxes.shape == (0, 4) and empty.labels.shape == (0, 81)
+
+
+def test_a_row_without_person_id_reads_as_person_minus_one(tmp_path):
+    csv = _write(tmp_path / "seven.csv", "vid,0902,0.1,0.2,0.3,0.4,1\nvid,0902,0.1,0.2,0.3,0.4,2,5\n")
+    (keyframe,) = read_annotations(csv, 81)
+    assert keyframe.entity_ids == [-1]
+    assert np.flatnonzero(keyframe.labels[0]).tolist() == [1, 2]
+
+
+def test_annotations_equal_the_evaluator_reading_of_the_same_file(tmp_path):
+    """One parser: boxes and labels of the training data are the evaluator's gt rows."""
+    csv = _write(tmp_path / "gt.csv", "v1,0902,0.1,0.2,0.3,0.4,1,0\nv2,0903,0.125,0.2,0.5,0.6,3,1\n")
+    gt = read_csv_gt(csv)
+    keyframes = read_annotations(csv, 81)
+    np.testing.assert_array_equal(np.concatenate([k.boxes for k in keyframes]), gt[["x1", "y1", "x2", "y2"]])
+    assert [int(np.flatnonzero(k.labels[0])[0]) for k in keyframes] == gt["action"].tolist()
 
 
 def test_select_proposals_follows_the_reference_rule():
@@ -106,9 +126,9 @@ def test_read_proposals_rejects_bad_files(tmp_path):
             read_proposals(path)
     evil = tmp_path / "evil.pkl"
     evil.write_bytes(pickle.dumps({"v,0902": os.getcwd}))  # a function: a global reference
-    with pytest.raises(DataError, match=f"^{evil}: refusing"):
+    with pytest.raises(InputError, match=f"^{evil}: refusing"):
         read_proposals(evil)
     corrupt = tmp_path / "corrupt.pkl"
     corrupt.write_bytes(good.read_bytes()[:20])
-    with pytest.raises(DataError, match=f"^{corrupt}"):
+    with pytest.raises(InputError, match=f"^{corrupt}"):
         read_proposals(corrupt)

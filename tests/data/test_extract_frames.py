@@ -13,7 +13,7 @@ from slowbench.data.extract_frames import extract_all, extract_video, main, resa
 from slowbench.data.synthetic import generate
 from slowbench.data.video_reader import VideoReader
 from slowbench.data.video_writer import encode_video
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 
 def _jpeg(path) -> np.ndarray:

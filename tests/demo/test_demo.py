@@ -19,8 +19,8 @@ from slowbench.data.video_reader import VideoReader
 from slowbench.data.video_writer import encode_video
 from slowbench.demo.__main__ import main
 from slowbench.demo.render import GROUND_TRUTH_COLOUR, PREDICTION_COLOUR
+from slowbench.model_zoo import get_row
 from slowbench.models import build_detector
-from slowbench.zoo import get_row
 
 ROW = "ava21-k400-r50-4x16"  # clip 4 x 16: keyframes need 32 frames before and 16 after
 OVERRIDES = {"depth": 18, "base_channels": 4, "num_classes": 8}

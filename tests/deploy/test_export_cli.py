@@ -11,7 +11,7 @@ from deploy_helpers import ROW
 from slowbench import export as export_cli
 from slowbench.deploy.check import random_inputs
 from slowbench.engine.trained_detector import load_trained_detector
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 pytest.importorskip("onnxruntime")
 SHAPE = ["--clip-shape", "1x3x4x64x96"]

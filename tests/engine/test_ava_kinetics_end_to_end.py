@@ -14,7 +14,7 @@ import eval.ava
 from slowbench import test as test_cli
 from slowbench import train as train_cli
 from slowbench.data import prepare_ava_kinetics
-from slowbench.data.layout import ava_files, kinetics_val_files
+from slowbench.data.dataset_files import ava_files, kinetics_val_files
 from slowbench.data.synthetic import AVA_DIR, generate
 from slowbench.data.synthetic.kinetics_release import VIDEOS_DIR, proposals_path
 

@@ -6,9 +6,9 @@ import sys
 import pytest
 from engine_helpers import TINY_ARGS
 
+from slowbench import model_zoo as zoo_cli
 from slowbench import test as test_cli
 from slowbench import train as train_cli
-from slowbench import zoo as zoo_cli
 from slowbench.errors import InputError, run_cli
 
 
@@ -159,7 +159,7 @@ def test_planning_does_not_change_the_arguments(tiny_ava, tmp_path):
     work_dirs/<row>); the parsed arguments stay as the user gave them."""
     from slowbench.engine.distributed import init_distributed
     from slowbench.engine.run_plan import plan_run
-    from slowbench.zoo import get_row
+    from slowbench.model_zoo import get_row
 
     args = train_cli.parse_args(["--row", "ava21-k400-r50-4x16", "--data-root", str(tiny_ava)])
     before = vars(args).copy()
@@ -193,7 +193,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
 
 def test_a_bug_in_a_process_prints_its_traceback():
     code = (
-        "import sys, slowbench.zoo as z\n"
+        "import sys, slowbench.model_zoo as z\n"
         "def broken(name): raise ValueError('a bug, not bad input')\n"
         "z.get_row = broken\nsys.exit(z.main(['show', 'x']))\n"
     )
@@ -226,3 +226,14 @@ def test_a_work_dir_that_cannot_be_made_is_one_line(tiny_ava, tmp_path, capsys):
     )
     assert status == 2 and len(err.splitlines()) == 1
     assert err.startswith(f"error: {tmp_path / 'file' / 'run'}: cannot create the folder (")
+
+
+def test_the_repository_has_one_input_error_base():
+    """slowbench's errors are eval's: one base, one ArgumentParser; run_cli catches them all."""
+    import eval.errors
+    import slowbench.errors
+
+    assert slowbench.errors.InputError is eval.errors.InputError
+    assert slowbench.errors.ArgumentParser is eval.errors.ArgumentParser
+    assert issubclass(slowbench.errors.DataError, eval.errors.InputError)
+    assert issubclass(slowbench.errors.CheckpointError, eval.errors.InputError)

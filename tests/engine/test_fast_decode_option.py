@@ -7,8 +7,8 @@ from engine_helpers import TINY_ARGS, TINY_ROW
 
 from slowbench.data.synthetic import INFO_FILE
 from slowbench.engine.distributed import DistInfo
+from slowbench.model_zoo import get_row
 from slowbench.train import parse_args, plan_run
-from slowbench.zoo import get_row
 
 
 def test_real_data_is_decoded_faithfully_unless_fast_decode(tiny_ava, tmp_path):

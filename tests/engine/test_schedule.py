@@ -133,6 +133,6 @@ def test_zero_iters_per_epoch_is_rejected():
 )
 def test_schedule_from_zoo_row(name, expected):
     from slowbench.engine.schedule import schedule_from_row
-    from slowbench.zoo import get_row
+    from slowbench.model_zoo import get_row
 
     assert schedule_from_row(get_row(name)) == expected

@@ -7,7 +7,7 @@ from engine_helpers import TINY_MODEL_ARGS
 from slowbench import train as train_cli
 from slowbench.data.synthetic import INFO_FILE
 from slowbench.engine import synthetic_profile
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 
 def test_missing_default_root_falls_back_to_synthetic_data(tmp_path, monkeypatch, capsys):

@@ -176,8 +176,8 @@ def test_weights_only_checkpoint_cannot_resume(tmp_path):
 def test_a_trained_checkpoint_is_read_once_for_its_meta_and_weights(tmp_path, monkeypatch):
     from slowbench.checkpoint import save_checkpoint
     from slowbench.engine.trained_detector import load_trained_detector
+    from slowbench.model_zoo import get_row
     from slowbench.models import build_detector
-    from slowbench.zoo import get_row
 
     row, overrides = get_row("ava21-k400-r50-4x16"), {"depth": 18, "base_channels": 4}
     trained = build_detector(row, **overrides)
@@ -204,8 +204,8 @@ def test_a_checkpoint_meta_of_the_wrong_kind_is_one_line(tmp_path, meta, message
     """torch.load(weights_only=True) accepts any plain meta; it used to fail as AttributeError,
     TypeError or ValueError deep in the loaders."""
     from slowbench.engine.trained_detector import load_trained_detector
+    from slowbench.model_zoo import get_row
     from slowbench.models import build_detector
-    from slowbench.zoo import get_row
 
     row = get_row("ava21-k400-r50-4x16")
     torch.save(

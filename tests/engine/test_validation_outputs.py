@@ -8,9 +8,9 @@ import types
 import numpy as np
 import pytest
 
-from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump
+from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump
 from slowbench.errors import InputError
-from slowbench.zoo import get_row
+from slowbench.model_zoo import get_row
 
 MULTISPORTS = get_row("multisports-k400-r50-4x16")
 AVA = get_row("ava22-k700-16x4")

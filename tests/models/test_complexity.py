@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from slowbench.model_zoo import get_row
 from slowbench.models import build_detector, complexity, create_slowonly_backbone
-from slowbench.zoo import get_row
 
 
 def _meta(row):

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -27,10 +24,11 @@ from tqdm import tqdm
 
 import eval.ava
 from eval.ap import precision_recall, voc_ap
+from eval.atomic import atomic_folder
 from eval.fork_map import usable_cpus
 from slowbench.errors import DataError, InputError, first_line
 
-from ..layout import ava_files
+from ..dataset_files import ava_files
 from .kinetics_release import SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations, youtube_id
 from .scene import ACTIONS, FPS, make_scene
 from .writers import (
@@ -226,12 +224,7 @@ def generate(
         )
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise DataError(f"{out_dir}: exists and is not empty; delete it or choose another --out")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    except OSError as error:
-        raise DataError(f"{out_dir}: cannot create ({error.strerror or error})") from None
-    try:
+    with atomic_folder(out_dir) as staging:
         info = _write(
             staging,
             params,
@@ -247,10 +240,6 @@ def generate(
             progress=progress,
         )
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

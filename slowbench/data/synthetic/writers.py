@@ -1,4 +1,4 @@
-"""Writes synthetic scenes in the AVA and MultiSports reference layouts (names from `..layout`)."""
+"""Writes synthetic scenes in the AVA and MultiSports reference layouts (names from `..dataset_files`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..layout import ava_files, multisports_files
+from ..dataset_files import ava_files, multisports_files
 from ..video_writer import encode_video
 from .scene import ACTIONS, FPS, Scene, person_box
 

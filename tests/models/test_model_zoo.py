@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from slowbench.errors import InputError
-from slowbench.zoo import ROWS, UnknownRowError, ZooRow, get_row
+from slowbench.model_zoo import ROWS, UnknownRowError, ZooRow, get_row
 
 
 def test_fifteen_rows_in_reference_order_with_unique_names():
@@ -94,7 +94,7 @@ def test_rows_are_frozen():
 
 def test_cli_list_prints_every_row():
     result = subprocess.run(
-        [sys.executable, "-m", "slowbench.zoo", "list"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "slowbench.model_zoo", "list"], capture_output=True, text=True, check=True
     )
     for row in ROWS:
         assert row.name in result.stdout
@@ -102,7 +102,7 @@ def test_cli_list_prints_every_row():
 
 def test_cli_unknown_row_fails_without_traceback():
     result = subprocess.run(
-        [sys.executable, "-m", "slowbench.zoo", "show", "bogus"], capture_output=True, text=True
+        [sys.executable, "-m", "slowbench.model_zoo", "show", "bogus"], capture_output=True, text=True
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "bogus" in result.stderr

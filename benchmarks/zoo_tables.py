@@ -1,6 +1,6 @@
 """Regenerate `docs/model_zoo.md`: the seed's SlowOnly model-zoo tables with measured columns.
 
-    python -m benchmarks.zoo [--rows NAME,...] [--device cpu|cuda] [--quick] [--out docs/model_zoo.md]
+    python -m benchmarks.zoo_tables [--rows NAME,...] [--device cpu|cuda] [--quick] [--out docs/model_zoo.md]
 
 Every published column is kept; per row it adds parameters, GFLOPs at the row's test shape,
 inference latency and clips/s, training-step time and peak memory (CUDA max allocated on a GPU,
@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from eval.atomic import atomic_write
 from slowbench.errors import ArgumentParser, InputError, run_cli
-from slowbench.zoo import ROWS, ZooRow, get_row
+from slowbench.model_zoo import ROWS, ZooRow, get_row
 
 if TYPE_CHECKING:  # torch loads in the measuring processes only
     import torch
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    parser = ArgumentParser(prog="python -m benchmarks.zoo", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="python -m benchmarks.zoo_tables", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", help="comma-separated row names or config names (default: all)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--quick", action="store_true", help="small shapes and batches, for a CPU")

@@ -2,7 +2,7 @@
 
 Rows A-E are AVA v2.1, F-I AVA-Kinetics (validated on AVA v2.2), J-N the cumulative "tricks"
 ablation on top of I, O MultiSports. Every row can be asked for by its short name or by the
-reference config name (with or without `.py` and a directory). `python -m slowbench.zoo list`
+reference config name (with or without `.py` and a directory). `python -m slowbench.model_zoo list`
 prints them as a table.
 """
 
@@ -428,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> None:
-    parser = ArgumentParser(prog="python -m slowbench.zoo", description="SlowOnly detection model-zoo rows")
+    parser = ArgumentParser(
+        prog="python -m slowbench.model_zoo", description="SlowOnly detection model-zoo rows"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="print every row as a table")
     show = commands.add_parser("show", help="print every field of one row")

@@ -27,7 +27,7 @@ def headline(result: dict) -> dict:
 def evaluate_predictions(row, files, predictions, report=None) -> dict:
     """The evaluator's result for a row's val predictions: what ``eval.ava`` / ``eval.multisports``
     write with ``--json`` (fractions; ``headline`` picks the headline metrics); ``files`` is the
-    val split's ``slowbench.data.layout.DatasetFiles``. With ``report`` (a directory), the
+    val split's ``slowbench.data.dataset_files.DatasetFiles``. With ``report`` (a directory), the
     evaluator's HTML report (error analysis included) goes there and the result holds the errors."""
     details = {"keep_curves": True, "errors": True} if report else {}
     if row.dataset == "multisports":

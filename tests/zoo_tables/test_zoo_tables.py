@@ -1,4 +1,4 @@
-"""`python -m benchmarks.zoo`: the model-zoo table runner."""
+"""`python -m benchmarks.zoo_tables`: the model-zoo table runner."""
 
 import json
 import os
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from benchmarks import zoo as runner
-from slowbench.zoo import ROWS, get_row
+from benchmarks import zoo_tables as runner
+from slowbench.model_zoo import ROWS, get_row
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MEASURED_COLUMNS = [
@@ -26,7 +26,7 @@ MEASURED_COLUMNS = [
 def run_runner(*args):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.zoo", *args],
+        [sys.executable, "-m", "benchmarks.zoo_tables", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

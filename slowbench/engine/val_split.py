@@ -5,7 +5,7 @@ Protocols (``eval.ava``): the AVA part with ``mmaction2`` (the number mmaction2'
 for rows F-N), the Kinetics part and the union with ``activitynet-2020`` (the challenge's evaluator:
 fractional timestamps, 2-column gt rows). In the union, AVA frames listed as excluded are left out
 of the gt, so detections there are ignored, as the ``activitynet`` protocol does with exclusions.
-Other rows have one part, evaluated as ``slowbench.engine.validation`` does.
+Other rows have one part, evaluated as ``slowbench.engine.scoring`` does.
 """
 
 import dataclasses
@@ -17,9 +17,9 @@ from torch.utils.data import ConcatDataset
 
 import eval.ava
 from slowbench.data import build_dataset, load_split
-from slowbench.data.layout import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
+from slowbench.data.dataset_files import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
 from slowbench.engine.detections import ava_detections
-from slowbench.engine.validation import check_dump_path, evaluate_predictions, write_dump, write_result_report
+from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump, write_result_report
 from slowbench.errors import InputError
 
 PART_CHOICES = ("ava", "kinetics", "both")
