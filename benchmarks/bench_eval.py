@@ -280,7 +280,7 @@ def test_ava_whole_process(benchmark, ava_files):
     wall, cpu, peak = timed_process(benchmark, 3, *command)
     naive_wall, naive_cpu, _ = best_of(1, "-m", "benchmarks.eval_cases", gt, pred, label_map, excluded)
     errors_wall, errors_cpu, errors_peak = best_of(3, *command, "--errors")
-    # The machine's speed state (bare python 0.04-0.05 s fast, 0.065-0.07 s slow; README).
+    # The machine's speed state (bare python 0.04-0.05 s fast, 0.065-0.07 s slow; docs/evaluation.md).
     bare_wall, _, _ = best_of(3, "-c", "pass")
     benchmark.extra_info.update(
         {

@@ -1,6 +1,6 @@
 """pytest plugin: runs `benchmarks/bench_gpu.py` on the CPU at toy sizes, with CPU stand-ins for
 the `torch.cuda` calls it makes, so that its code (not its figures) runs where there is no GPU.
-A GPU session has minutes; a Python slip in a benchmark nobody could run should not cost them.
+Time on a GPU machine is scarce; a Python slip in a benchmark that never ran should not cost it.
 
     python -m pytest -p benchmarks.cpu_stand_ins benchmarks/bench_gpu.py --benchmark-only
 

@@ -1,4 +1,4 @@
-"""Regenerate `docs/model_zoo.md`: the seed's SlowOnly model-zoo tables with measured columns.
+"""Regenerate `docs/model_zoo.md`: mmaction2's SlowOnly model-zoo tables with measured columns.
 
     python -m benchmarks.zoo_tables [--rows NAME,...] [--device cpu|cuda] [--quick] [--out docs/model_zoo.md]
 
@@ -32,7 +32,7 @@ from slowbench.model_zoo import ROWS, ZooRow, get_row
 if TYPE_CHECKING:  # torch loads in the measuring processes only
     import torch
 
-# The seed's four tables, in its order; the tricks table starts from its baseline row I.
+# mmaction2's four tables, in its order; the tricks table starts from its baseline row I.
 TABLES: tuple[tuple[str, str], ...] = (
     ("AVA2.1", "ABCDE"),
     ("AVA2.2, trained on AVA-Kinetics", "FGHI"),
@@ -194,7 +194,7 @@ def reproduced_metrics(paths: list[pathlib.Path]) -> dict[str, str]:
 
 
 def published(row: ZooRow) -> dict[str, object]:
-    """The seed's columns for a row."""
+    """mmaction2's published columns for a row."""
     columns: dict[str, object] = {
         "row": row.letter,
         "name": row.name,
@@ -221,7 +221,7 @@ def published(row: ZooRow) -> dict[str, object]:
 def build_tables(
     rows: list[ZooRow], measured: dict[str, dict], reproduced: dict[str, str]
 ) -> list[tuple[str, pd.DataFrame]]:
-    """One DataFrame per seed table holding the selected rows, published then measured columns."""
+    """One DataFrame per published table holding the selected rows, published then measured columns."""
     tables = []
     for title, letters in TABLES:
         records = []
@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     return run_cli(_run, argv)
 
 
-def _run(argv: list[str] | None) -> int:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     parser = ArgumentParser(prog="python -m benchmarks.zoo_tables", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", help="comma-separated row names or config names (default: all)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
@@ -311,7 +312,11 @@ def _run(argv: list[str] | None) -> int:
         "results.json or slowbench.test --json output "
         "(default: every work_dirs/**/*.json that names a row and a metric)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(argv: list[str] | None) -> int:
+    args = parser().parse_args(argv)
     try:
         rows = parse_rows(args.rows)
     except InputError as error:

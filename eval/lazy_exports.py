@@ -8,9 +8,11 @@ import sys
 __all__ = ["lazy_exports"]
 
 
-def lazy_exports(package, exports):
-    """(`__getattr__`, `__dir__`) for the `__init__` of `package`: `exports` maps each public name
-    to the submodule (relative to `package`) that defines it."""
+def lazy_exports(package, modules):
+    """(`__all__`, `__getattr__`, `__dir__`) for the `__init__` of `package`: `modules` maps each
+    submodule (relative to `package`) to the public names it defines, as one space-separated
+    string."""
+    exports = {name: module for module, names in modules.items() for name in names.split()}
 
     def __getattr__(name):
         if name not in exports:
@@ -22,4 +24,4 @@ def lazy_exports(package, exports):
     def __dir__():
         return sorted(exports)
 
-    return __getattr__, __dir__
+    return list(exports), __getattr__, __dir__

@@ -36,7 +36,8 @@ def parse_clip_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     p = ArgumentParser(prog="python -m slowbench.export", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", required=True, help="checkpoint (slowbench.train output or official .pth)")
@@ -58,6 +59,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="with .pt2: also compile an AOTInductor package <name>.aoti.pt2 (needs a C++ compiler)",
     )
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments, parsed and checked (one-line InputError for a bad combination)."""
+    p = parser()
     args = p.parse_args(argv)
     if pathlib.Path(args.out).suffix not in FORMATS:
         p.error(f"--out {args.out}: the name must end in .onnx or .pt2")

@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     return run_cli(_run, argv)
 
 
-def _run(argv: list[str] | None) -> None:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     parser = ArgumentParser(
         prog="python -m slowbench.model_zoo", description="SlowOnly detection model-zoo rows"
     )
@@ -435,7 +436,11 @@ def _run(argv: list[str] | None) -> None:
     commands.add_parser("list", help="print every row as a table")
     show = commands.add_parser("show", help="print every field of one row")
     show.add_argument("name", help="short row name or reference config name")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(argv: list[str] | None) -> None:
+    args = parser().parse_args(argv)
     if args.command == "list":
         print(_table())
     else:

@@ -236,21 +236,10 @@ def _register() -> None:
         n, c, t, h, w = input.shape
         return input.new_empty((rois.shape[0], c, t, pooled_height, pooled_width))
 
+    # The backward ops return the input's gradient: its sizes are arguments; the rest (RoIs,
+    # argmax, pooling settings) does not change the shape.
     @torch.library.register_fake(lib + "roi_align_3d_backward")
-    def _(
-        grad,
-        rois,
-        batch_size,
-        channels,
-        time,
-        height,
-        width,
-        pooled_height,
-        pooled_width,
-        spatial_scale,
-        sampling_ratio,
-        aligned,
-    ):
+    def _(grad, rois, batch_size, channels, time, height, width, *settings):
         return grad.new_empty((batch_size, channels, time, height, width))
 
     @torch.library.register_fake(lib + "temporal_pool")
@@ -280,22 +269,7 @@ def _register() -> None:
         return out, input.new_empty(arg_shape, dtype=torch.int16)
 
     @torch.library.register_fake(lib + "roi_align_3d_pool_backward")
-    def _(
-        grad,
-        rois,
-        argmax,
-        batch_size,
-        channels,
-        time,
-        height,
-        width,
-        pooled_height,
-        pooled_width,
-        spatial_scale,
-        sampling_ratio,
-        aligned,
-        temporal_mode,
-    ):
+    def _(grad, rois, argmax, batch_size, channels, time, height, width, *settings):
         return grad.new_empty((batch_size, channels, time, height, width))
 
     # --- autograd ------------------------------------------------------------------

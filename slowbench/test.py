@@ -30,7 +30,8 @@ from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cl
 from slowbench.model_zoo import get_row
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     p = ArgumentParser(prog="python -m slowbench.test", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument("--ckpt", help="checkpoint (slowbench.train output or official .pth)")
@@ -75,6 +76,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="decode with Pillow at reduced scale (up to 1.4x faster; pixels differ from "
         "mmaction2's; default: the checkpoint's training pipeline, else mmaction2's)",
     )
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments, parsed and checked (one-line InputError for a bad combination)."""
+    p = parser()
     args = p.parse_args(argv)
     if (args.ckpt is None) == (args.onnx is None):
         p.error("give exactly one of --ckpt and --onnx")

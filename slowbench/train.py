@@ -23,7 +23,8 @@ from slowbench.errors import ArgumentParser, run_cli
 from slowbench.model_zoo import get_row
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     p = ArgumentParser(prog="python -m slowbench.train", description=__doc__.splitlines()[0])
     p.add_argument("--row", required=True, help="model-zoo row name or reference config name")
     p.add_argument(
@@ -107,7 +108,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="ITERS",
         help="checkpoint and exit after global iteration ITERS, as a killed run (for resume tests)",
     )
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments, parsed and checked (one-line InputError for a bad combination)."""
+    return parser().parse_args(argv)
 
 
 def parse_override(item: str) -> tuple[str, object]:

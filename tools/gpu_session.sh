@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The one script a GPU session runs through the device tool, one stage per call:
+# The checks to run on a GPU machine, one stage per command:
 #
-#   bash tools/gpu_session.sh first                     # the first call: build, CUDA tests, core benchmarks, ...
+#   bash tools/gpu_session.sh first                     # run first: build, CUDA tests, core benchmarks, ...
 #   bash tools/gpu_session.sh build-test [PYTEST_ARGS]  # build, then the whole test suite (CUDA tests too)
 #   bash tools/gpu_session.sh sanitize                  # compute-sanitizer memcheck / racecheck on the op tests
 #   bash tools/gpu_session.sh bench [PYTEST_ARGS]       # bench_gpu.py, bench_ops.py (CUDA cases), bench_model.py
@@ -9,16 +9,16 @@
 #   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
 #   bash tools/gpu_session.sh input                     # is slowbench.test input-bound here? (host vs GPU)
 #
-# The device tool's call: run(command="bash tools/gpu_session.sh first", carry=[".whl"],
-# timeout_s=600). Its image has no PyAV: `.whl/` carries the wheel for its Python 3.12 (made here with
-# `python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp
-# --platform manylinux_2_28_x86_64 -d .whl av==16.0.1`), installed into /tmp/site by every stage.
-# Device machines start bare: build-test always builds (pip install -e with FORCE_CUDA=1), the
-# other stages build first unless slowbench._C already has CUDA kernels. Every stage prints the
-# device, driver and torch version first, writes at most 8 files (all the tool returns) to
-# ${OUT:-/tmp/gpu_out}, and cuts its steps off BUDGET_S seconds (default 540) after it started, so
-# that it ends, logs included, inside the tool's 10-minute call. Exit status: 0 when every step
-# passed, 1 otherwise (summary.txt lists each step's status and duration).
+# For a machine without network access whose Python (3.12) has no PyAV, `.whl/` beside the checkout
+# carries the wheel (made on a machine with network by `python3 -m pip download --no-deps
+# --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64
+# -d .whl av==16.0.1`), installed into /tmp/site by every stage. A fresh machine has no build:
+# build-test always builds (pip install -e with FORCE_CUDA=1), the other stages build first unless
+# slowbench._C already has CUDA kernels. Every stage prints the device, driver and torch version
+# first, writes at most 8 files to ${OUT:-/tmp/gpu_out} (logs and JSON), and cuts its steps off
+# BUDGET_S seconds (default 540) after it started, so that it ends, logs included, within a
+# 10-minute command. Exit status: 0 when every step passed, 1 otherwise (summary.txt lists each
+# step's status and duration).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -132,7 +132,7 @@ spread_tests() {
   step "$1" "$2" env OMP_NUM_THREADS=1 "${PYTEST[@]}" "${workers[@]}" "${@:3}"
 }
 
-# The first call of a session: #16's proof in the order that a short lease proves the most:
+# The first stage to run on a GPU machine, in the order that proves the most when time is short:
 # the build, the CUDA op tests and the core benchmarks, then memcheck, then the rest of the suite.
 stage_first() {
   build

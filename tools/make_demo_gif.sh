@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the README's docs/demo.gif with `python -m slowbench.demo` from the quick-start checkpoint:
+# Makes docs/demo.gif (shown in the README) with `python -m slowbench.demo` from the quick-start checkpoint:
 #
 #   python -m slowbench.train --row ava22-k700-16x4      # the quick start (writes work_dirs/ava22-k700-16x4/)
 #   bash tools/make_demo_gif.sh [WORK_DIR] [VIDEO] [OUT]

@@ -12,26 +12,13 @@ positives are), `report` (the `--report` page), `__main__` (`python -m eval.ava`
 
 from eval.lazy_exports import lazy_exports
 
-_EXPORTS = {
-    "evaluate": "evaluation",
-    "evaluate_tables": "evaluation",
-    "read_label_map": "io",
-    "read_csv_gt": "io",
-    "read_csv_gt_2020": "io",
-    "read_csv_pred": "io",
-    "read_exclusions": "io",
-    "read_gt_table": "io",
-    "read_gt_2020_table": "io",
-    "read_gt_rows": "io",
-    "read_pred_table": "io",
-    "read_gt_and_pred": "io",
-    "write_csv_pred": "io",
-    "check_columns": "io",
-    "PROTOCOLS": "protocols",
-    "FRACTIONAL": "protocols",
-    "CATEGORIES": "protocols",
-    "IOU_THRESHOLD": "protocols",
-    "main": "__main__",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "evaluation": "evaluate evaluate_tables",
+        "io": "read_label_map read_csv_gt read_csv_gt_2020 read_csv_pred read_exclusions read_gt_table "
+        "read_gt_2020_table read_gt_rows read_pred_table read_gt_and_pred write_csv_pred check_columns",
+        "protocols": "PROTOCOLS FRACTIONAL CATEGORIES IOU_THRESHOLD",
+        "__main__": "main",
+    },
+)

@@ -4,12 +4,10 @@ with the change B - A. Modules: `comparison` (the library), `__main__` (`python 
 
 from eval.lazy_exports import lazy_exports
 
-_EXPORTS = {
-    "compare": "comparison",
-    "format_comparison": "comparison",
-    "plot_comparison": "comparison",
-    "METRICS": "comparison",
-    "main": "__main__",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "comparison": "compare format_comparison plot_comparison METRICS",
+        "__main__": "main",
+    },
+)

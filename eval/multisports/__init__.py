@@ -12,21 +12,12 @@ eval.multisports`). The same gt pickle layout serves UCF101-24 and JHMDB-21.
 
 from eval.lazy_exports import lazy_exports
 
-_EXPORTS = {
-    "evaluate": "evaluation",
-    "prepare": "evaluation",
-    "evaluate_prepared": "evaluation",
-    "Prepared": "evaluation",
-    "VIDEO_THRESHOLD_SETS": "evaluation",
-    "COMPAT_MODES": "evaluation",
-    "load_gt": "io",
-    "prepare_gt": "io",
-    "load_predictions": "io",
-    "GroundTruth": "io",
-    "SKIPPED_LABEL_NAMES": "io",
-    "DEFAULT_GT_PATH": "io",
-    "link_tubes": "tube_linking",
-    "main": "__main__",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "evaluation": "evaluate prepare evaluate_prepared Prepared VIDEO_THRESHOLD_SETS COMPAT_MODES",
+        "io": "load_gt prepare_gt load_predictions GroundTruth SKIPPED_LABEL_NAMES DEFAULT_GT_PATH",
+        "tube_linking": "link_tubes",
+        "__main__": "main",
+    },
+)

@@ -15,7 +15,7 @@ would be hours per epoch):
 - schedule: the row's shape (warm-up, step or cosine decay) rescaled to ``EPOCHS`` epochs, with
   ``BATCH_SIZE`` clips per step and ``LR``.
 
-The frame-mAP these runs reach is in the README's table of synthetic-data results.
+The frame-mAP these runs reach is in docs/training.md (results on the synthetic data).
 """
 
 import dataclasses
@@ -63,7 +63,7 @@ def synthetic_profile(row, data_root) -> SyntheticProfile:
     info = read_info(data_root)
     num_classes = len(info["classes"]) + (0 if row.dataset == "multisports" else 1)
     # No flip: it would turn "move left" into "move right" without swapping the labels. The fast
-    # decode path: no official checkpoint is involved, and the README's synthetic results use it.
+    # decode path: no official checkpoint is involved, and the published synthetic-data results use it.
     pipeline = PipelineConfig.for_synthetic(row, short_side=SHORT_SIDE).replace(flip=False, fast_decode=True)
     overrides = {"base_channels": BASE_CHANNELS, "num_classes": num_classes}
     if row.with_global or row.mlp_head:

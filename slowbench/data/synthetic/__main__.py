@@ -14,7 +14,8 @@ def main(argv=None) -> int:
     return run_cli(_run, argv)
 
 
-def _run(argv) -> None:
+def parser() -> ArgumentParser:
+    """The command line's options."""
     parser = ArgumentParser(
         prog="python -m slowbench.data.synthetic",
         description="Write a small seeded synthetic action-detection dataset in the AVA or "
@@ -37,7 +38,11 @@ def _run(argv) -> None:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--height", type=int, default=96)
     parser.add_argument("--persons", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(argv) -> None:
+    args = parser().parse_args(argv)
     root = generate(
         args.out,
         args.kind,
