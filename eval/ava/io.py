@@ -144,26 +144,27 @@ def read_gt_2020_table(path):
         table = _joined([_fast_part(path, "person", fractional=True, source=source)])
         if table is not None:
             return table, {"video": table["video"][:0], "timestamp": table["timestamp"][:0]}
-        rows = _gt_rows(path, source)
+        rows = _gt_rows(path, source, unit_boxes=True)
     empty = rows["action"] < 0
     keys = {"video": rows["video"][empty], "timestamp": rows["timestamp"][empty]}
     return {name: rows[name][~empty] for name in ("video", "timestamp", *_BOX, "action", "person")}, keys
 
 
-def read_gt_rows(path):
+def read_gt_rows(path, *, unit_boxes=True):
     """Every row of a gt file in file order, for a reader that keeps the file's order (the
     training data): the columns of `read_gt_2020_table` (timestamps float64, fractional allowed),
     2-column rows (an annotated frame without an action) included with NaN boxes and action -1,
     and "line", each row's line number. Checked as the evaluator's readers check, with the same
-    messages."""
+    messages; without `unit_boxes`, boxes may lie outside [0, 1] (pixels, for a caller that
+    normalises them)."""
     with _rereadable(path) as source:
-        return _gt_rows(path, source)
+        return _gt_rows(path, source, unit_boxes)
 
 
-def _gt_rows(path, source):
+def _gt_rows(path, source, unit_boxes):
     fields, lines = _read_fields(path, allowed=(2, 7, 8), source=source)
     boxed = fields[2] != ""
-    typed = _typed_columns([column[boxed] for column in fields], lines[boxed], path, True)
+    typed = _typed_columns([column[boxed] for column in fields], lines[boxed], path, True, unit_boxes)
     rows = {"video": fields[0], "timestamp": _timestamps(fields[1], lines, path, True)}
     for name in (*_BOX, "action"):
         rows[name] = np.full(lines.size, -1 if name == "action" else np.nan, dtype=typed[name].dtype)
@@ -356,10 +357,11 @@ def _first_bad(bad, source, problem):
         raise InputError(f"{source}: row {rows[0]}: {problem}")
 
 
-def _check_boxes(table, report):
+def _check_boxes(table, report, unit_boxes=True):
     x1, y1, x2, y2 = (table[c] for c in _BOX)
     report((x2 < x1) | (y2 < y1), "inverted box (x2 < x1 or y2 < y1)")
-    report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
+    if unit_boxes:
+        report((np.minimum(x1, y1) < 0) | (np.maximum(x2, y2) > 1), "box outside [0, 1]")
 
 
 def _fast_part(path, last, *, fractional, span=None, source=None):
@@ -562,7 +564,7 @@ def _timestamps(column, lines, path, fractional):
     return values
 
 
-def _typed_columns(fields, lines, path, fractional):
+def _typed_columns(fields, lines, path, fractional, unit_boxes=True):
     table = {"video": fields[0], "timestamp": _timestamps(fields[1], lines, path, fractional)}
     for i, column in enumerate(_BOX, start=2):
         table[column] = _numbers(fields[i], lines, path, column)
@@ -572,5 +574,5 @@ def _typed_columns(fields, lines, path, fractional):
         if bad.any():
             raise InputError(f"{path}:{lines[np.flatnonzero(bad)[0]]}: {problem}")
 
-    _check_boxes(table, report)
+    _check_boxes(table, report, unit_boxes)
     return table
