@@ -11,6 +11,7 @@ from eval import safe_pickle
 from eval.ava.io import read_gt_rows
 
 from .errors import DataError
+from .label_columns import LabelColumns
 
 WHOLE_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], dtype=np.float64)
 
@@ -45,18 +46,33 @@ def image_key(video: str, timestamp: int | float) -> str:
     return f"{video},{timestamp}"
 
 
-def read_annotations(path, num_classes: int) -> list[Keyframe]:
+def read_annotations(path, num_classes: int, columns: LabelColumns | None = None) -> list[Keyframe]:
     """The keyframes of an AVA-style annotation CSV (`video,timestamp,x1,y1,x2,y2,action[,person]`
-    rows, read and checked by `eval.ava.read_gt_rows`), grouped by `video,timestamp` in order of
-    first appearance.
+    rows, read and checked by `eval.ava.read_gt_rows`): `keyframes_from_rows` of its rows."""
+    return keyframes_from_rows(read_gt_rows(path), num_classes, path, columns)
+
+
+def keyframes_from_rows(
+    rows: dict, num_classes: int, path, columns: LabelColumns | None = None
+) -> list[Keyframe]:
+    """Keyframes of `read_gt_rows` rows, grouped by `video,timestamp` in order of first appearance.
 
     Rows of one key whose four box values are exactly equal become one box with a multi-hot label
     (the reference merges by box equality, not by person id). A 2-column row `video,timestamp`
     is a keyframe without boxes. A 7-column row has person id -1. Timestamps are ints when whole.
-    Bad input is one line naming `path:line`; an action outside `[0, num_classes)` is a DataError.
+    Without `columns` the label id is the column and one outside `[0, num_classes)` is a
+    DataError naming `path:line`. With `columns` (mmaction2's `custom_classes`), rows of other
+    labels are dropped before grouping, as the reference drops them (a keyframe left without rows
+    is no sample), and labels become their columns; `num_classes` must be `columns.width`.
     """
-    rows = read_gt_rows(path)
     action, line = rows["action"], rows["line"]
+    if columns is not None:
+        if num_classes != columns.width:
+            raise ValueError(f"num_classes {num_classes} != {columns.width} columns")
+        mapped = columns.columns_of(action)
+        keep = (mapped >= 0) | (action < 0)
+        rows = {name: values[keep] for name, values in rows.items()}
+        action, line = np.where(action[keep] < 0, -1, mapped[keep]), rows["line"]
     outside = np.flatnonzero(action >= num_classes)
     if outside.size:
         first = outside[0]

@@ -12,6 +12,7 @@ from .dataset_files import DatasetFiles, check_split, dataset_files
 from .detection_dataset import DetectionDataset
 from .errors import DataError
 from .frame_decode import FrameFolders
+from .label_columns import LabelColumns
 from .pipeline_config import PipelineConfig
 from .timelines import AvaTimeline, KineticsTimeline, MultiSportsTimeline
 from .video_files import VideoFiles, VideoOrFrames
@@ -40,12 +41,14 @@ def load_split(
     num_classes: int,
     pipeline: PipelineConfig,
     test_mode: bool,
+    columns: LabelColumns | None = None,
 ) -> DetectionDataset:
     """A split from explicit file paths (`build_dataset` uses the reference names).
 
     AVA: exclusions (when the file exists) drop annotated frames; AVA v2.x proposals must be
     normalised. MultiSports: per video, the mp4 file when present, else 1-based JPEG files; the
-    GT pickle is optional here.
+    GT pickle is optional here. `columns` (`--classes`): only those labels, as head columns
+    (`read_annotations`); `num_classes` is then `columns.width`.
     """
     check_split(split)
     for path in (files.annotations, files.proposals):
@@ -54,7 +57,7 @@ def load_split(
     if not files.has_frames():
         videos = "" if files.videos is None else f" (or videos folder {files.videos})"
         raise DataError(f"{files.frames}: missing frames folder{videos}")
-    keyframes = read_annotations(files.annotations, num_classes)
+    keyframes = read_annotations(files.annotations, num_classes, columns)
     if files.exclusions is not None and files.exclusions.is_file():
         excluded = read_exclusions(files.exclusions)
         keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
@@ -92,12 +95,18 @@ def load_split(
 
 
 def build_dataset(
-    row, data_root, split: str, pipeline: PipelineConfig | None = None, *, test_mode: bool | None = None
+    row,
+    data_root,
+    split: str,
+    pipeline: PipelineConfig | None = None,
+    *,
+    test_mode: bool | None = None,
+    columns: LabelColumns | None = None,
 ) -> DetectionDataset:
     """The `split` ("train"/"val") of `row.dataset` under `data_root` in the reference layout.
 
     `pipeline` defaults to `PipelineConfig.from_row(row)`; `test_mode` defaults to split != "train"
-    (test mode: no frame jitter, short-side resize only).
+    (test mode: no frame jitter, short-side resize only); `columns` as in `load_split`.
     """
     pipeline = pipeline or PipelineConfig.from_row(row)
     return load_split(
@@ -107,4 +116,5 @@ def build_dataset(
         num_classes=row.num_classes,
         pipeline=pipeline,
         test_mode=split != "train" if test_mode is None else test_mode,
+        columns=columns,
     )
