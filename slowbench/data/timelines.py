@@ -76,6 +76,31 @@ class KineticsTimeline(AvaTimeline):
         return image_key(video.rsplit("_", 2)[0], int(timestamp))
 
 
+class SecondsTimeline:
+    """A dataset file's keyframes: second t is 0-based frame round((t - timestamp_start) * fps)
+    (the nearest frame, ties to even, as AVA-Kinetics' fractional seconds), shot (0, frame count),
+    proposal key `video,TTTT` (`image_key`). `frames` is the split's clip source (its `count`)."""
+
+    start_index = 0
+
+    def __init__(self, frames, *, fps: float, timestamp_start: float):
+        self.frames = frames
+        self.fps = fps
+        self.start = timestamp_start
+
+    def timestamp_start(self, video: str) -> float:
+        return self.start
+
+    def shot(self, video: str) -> tuple[int, int]:
+        return 0, self.frames.count(video)
+
+    def proposal_key(self, video: str, timestamp: int | float) -> str:
+        return image_key(video, timestamp)
+
+    def extra_meta(self, keyframe: Keyframe) -> dict:
+        return {}
+
+
 def _strip_mp4(video: str) -> str:
     return video[:-4] if video.endswith(".mp4") else video
 
