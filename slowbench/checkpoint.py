@@ -66,16 +66,20 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def checked_meta(meta, source) -> dict:
-    """A checkpoint's (or an ONNX export's) `meta` as a dict ({} when absent): `row` and
-    `data_root` are text and `model_overrides` a dict of names where present, else a one-line
-    `CheckpointError` naming `source`. What the overrides build is checked when they are used."""
+    """A checkpoint's (or an ONNX export's) `meta` as a dict ({} when absent): `row`, `data_root`
+    and `dataset_file` are text, `model_overrides` a dict of names, `classes` and `label_ids` lists
+    of integers where present, else a one-line `CheckpointError` naming `source`. What the
+    overrides build is checked when they are used."""
     meta = {} if meta is None else meta
     if not isinstance(meta, dict):
         raise CheckpointError(f"{source}: meta is {type(meta).__name__}, expected a dict")
     for key, kind, expected in (
         ("row", str, "text"),
         ("data_root", str, "text"),
+        ("dataset_file", str, "text"),
         ("model_overrides", dict, "a dict"),
+        ("classes", list, "a list"),
+        ("label_ids", list, "a list"),
     ):
         if meta.get(key) is not None and not isinstance(meta[key], kind):
             raise CheckpointError(
@@ -83,6 +87,9 @@ def checked_meta(meta, source) -> dict:
             )
     if not all(isinstance(name, str) for name in meta.get("model_overrides") or {}):
         raise CheckpointError(f"{source}: meta['model_overrides'] has a key that is not a name")
+    for key in ("classes", "label_ids"):
+        if not all(isinstance(label, int) and not isinstance(label, bool) for label in meta.get(key) or []):
+            raise CheckpointError(f"{source}: meta[{key!r}] holds a value that is not a label id")
     return meta
 
 

@@ -14,16 +14,20 @@ import pathlib
 import sys
 import time
 
+import torch
+
 from eval.atomic import atomic_json
 from slowbench.data import PipelineConfig, collate, default_data_root, find_dataset
+from slowbench.data.dataset_check import check_dataset
 from slowbench.data.worker_setup import default_workers
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least
+from slowbench.engine.checkpoint_data import checkpoint_columns, checkpoint_dataset
 from slowbench.engine.inference import predict_split
 from slowbench.engine.input_wait import InputWait
 from slowbench.engine.mixed_precision import MixedPrecision, add_amp_argument
 from slowbench.engine.run_setup import format_metrics, row_for_model
-from slowbench.engine.scoring import check_dump_path, headline
+from slowbench.engine.scoring import check_dump_path, dump_path, headline
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.engine.val_split import PART_CHOICES, build_val_split, evaluate_val, write_val_dump
 from slowbench.errors import ArgumentParser, CheckpointError, InputError, run_cli
@@ -42,6 +46,11 @@ def parser() -> ArgumentParser:
         "(its stored checkpoint meta gives the data root and pipeline)",
     )
     p.add_argument("--data-root", help="dataset root (default: the checkpoint's, else data/<dataset>)")
+    p.add_argument(
+        "--dataset",
+        metavar="DATASET.toml",
+        help="instead of --data-root: a dataset file (default: the one the checkpoint was trained on)",
+    )
     p.add_argument(
         "--dump",
         help="write predictions: .csv (AVA; AVA-Kinetics adds the Kinetics part "
@@ -92,6 +101,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConfig]:
     """Data root and test pipeline: explicit --data-root, else the trained-on root, else the default."""
+    return _official_root(row, args, meta), test_pipeline(args, meta)
+
+
+def _official_root(row, args, meta: dict) -> pathlib.Path:
     if args.data_root is not None:
         root = pathlib.Path(args.data_root)
     elif meta.get("data_root") and find_dataset(row, meta["data_root"]):
@@ -103,10 +116,15 @@ def resolve_test_data(row, args, meta: dict) -> tuple[pathlib.Path, PipelineConf
             f"{root}: no {row.dataset} dataset in the reference layout (annotations, "
             f"proposals and rawframes/ or, for MultiSports, trainval/); give --data-root"
         )
+    return root
+
+
+def test_pipeline(args, meta: dict, row=None) -> PipelineConfig:
+    """The checkpoint's recorded pipeline (its test short side), else the row's reference one."""
     if not meta.get("pipeline"):
-        return root, PipelineConfig.from_row(row)
+        return PipelineConfig.from_row(row or get_row(args.row))
     try:
-        return root, PipelineConfig.from_saved(meta["pipeline"])
+        return PipelineConfig.from_saved(meta["pipeline"])
     except (TypeError, ValueError) as error:
         raise CheckpointError(
             f"{args.ckpt or args.onnx}: meta['pipeline'] is not a pipeline: {error}"
@@ -117,13 +135,25 @@ def test(args) -> dict | None:
     """Runs the command's test; the result dict on rank 0 (None on other ranks)."""
     started = time.perf_counter()
     row = get_row(args.row)
-    if args.dump:
-        check_dump_path(row, args.dump)
+    if args.dump and args.dataset is None and not _may_name_dataset_file(args):
+        check_dump_path(row, args.dump)  # before any work; else once the dataset is known
     info = distributed.init_distributed(args.device)
     try:
         return _test(row, args, info, started)
     finally:
         distributed.shutdown(info)
+
+
+def _may_name_dataset_file(args) -> bool:
+    """Whether the checkpoint may have been trained on a dataset file, whose format (not the
+    row's) decides the dump's: an ONNX file, or a checkpoint whose meta names one."""
+    if args.onnx:
+        return True
+    try:
+        meta = torch.load(args.ckpt, map_location="cpu", weights_only=True, mmap=True).get("meta") or {}
+    except Exception:  # noqa: BLE001 - a missing or broken checkpoint is reported when it is read
+        return False
+    return isinstance(meta, dict) and bool(meta.get("dataset_file"))
 
 
 def _test(row, args, info, started) -> dict | None:
@@ -133,11 +163,23 @@ def _test(row, args, info, started) -> dict | None:
         detector, meta = load_onnx_detector(row, args.onnx)
     else:
         detector, meta = load_trained_detector(row, args.ckpt)
-    data_root, pipeline = resolve_test_data(row, args, meta)
+    spec = checkpoint_dataset(
+        args.dataset, args.data_root, meta, width=detector.num_classes, source=args.ckpt or args.onnx
+    )
+    if spec is None:
+        data_root, pipeline = resolve_test_data(row, args, meta)
+    else:
+        data_root, pipeline = spec.root, test_pipeline(args, meta, row)
+        check_dataset(spec, ["val"], clip=(row.clip_len, row.frame_interval))
+    if args.dump:
+        dump_path(args.dump, tubes=spec.format == "tubes" if spec else row.dataset == "multisports")
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
     overrides = meta.get("model_overrides") or {}
-    val = build_val_split(row_for_model(row, overrides), data_root, pipeline, args.part)
+    columns = checkpoint_columns(meta) if spec is None else None
+    val = build_val_split(
+        row_for_model(row, overrides), data_root, pipeline, args.part, columns=columns, spec=spec
+    )
     detector.to(info.device)
     input_wait = InputWait()
     predictions = predict_split(

@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+from slowbench.data.label_columns import parse_label_ids
 from slowbench.engine import distributed
 from slowbench.engine.arguments import at_least, positive_float
 from slowbench.engine.mixed_precision import add_amp_argument
@@ -31,6 +32,18 @@ def parser() -> ArgumentParser:
         "--data-root",
         help="dataset root in the reference layout (default: data/<dataset>; "
         "synthetic data is generated when nothing is there)",
+    )
+    p.add_argument(
+        "--dataset",
+        metavar="DATASET.toml",
+        help="instead of --data-root: a dataset described in one file (docs/custom_data.md)",
+    )
+    p.add_argument(
+        "--classes",
+        type=parse_label_ids,
+        metavar="IDS",
+        help="train and evaluate these label ids only, e.g. 11,12,14 (mmaction2's custom_classes; "
+        "AVA rows and --dataset files; replaces the file's classes)",
     )
     p.add_argument("--work-dir", default=None, help="outputs (default: work_dirs/<row>)")
     p.add_argument("--epochs", type=at_least(1), help="override the row's epochs (schedule rescaled to it)")

@@ -19,13 +19,14 @@ from slowbench.data.dataset_files import dataset_files
 from slowbench.data.synthetic import INFO_FILE, read_info
 from slowbench.data.video_reader import VideoReader
 from slowbench.engine.arguments import at_least, positive_float
+from slowbench.engine.checkpoint_data import checkpoint_columns, checkpoint_dataset
 from slowbench.engine.run_setup import row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
 from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.model_zoo import get_row
 
 from . import DemoSettings, output_size, plan_keyframes, run_demo
-from .boxes import read_boxes_csv, split_boxes
+from .boxes import dataset_boxes, read_boxes_csv, split_boxes
 from .render import OUTPUT_SUFFIXES, write_output
 
 
@@ -49,6 +50,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--data-root",
         help="dataset root for proposals / ground truth (default: the checkpoint's, else data/<dataset>)",
+    )
+    p.add_argument(
+        "--dataset",
+        metavar="DATASET.toml",
+        help="instead of --data-root: a dataset file for proposals, ground truth and label names "
+        "(default: the one the checkpoint was trained on)",
     )
     p.add_argument(
         "--video-id",
@@ -99,15 +106,31 @@ def _data_root(row, args, meta: dict) -> pathlib.Path:
     return default_data_root(row)
 
 
-def _video_id(row, video: pathlib.Path, given: str | None) -> str:
+def _video_id(row, video: pathlib.Path, given: str | None, spec) -> str:
+    """--video-id, else the file's stem (MultiSports: `<sport>/<stem>.mp4`)."""
     if given is not None:
         return given
-    return f"{video.parent.name}/{video.stem}.mp4" if row.dataset == "multisports" else video.stem
+    if spec is None and row.dataset == "multisports":
+        return f"{video.parent.name}/{video.stem}.mp4"
+    return video.stem
 
 
-def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth):
-    root = _data_root(row, args, meta)
+def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth, spec=None):
+    """The boxes of the video in the val or train split: a dataset file's, or the data root's."""
     what = "ground truth" if ground_truth else "proposals"
+    if spec is not None:
+        for split in ("val", "train"):
+            boxes = (
+                dataset_boxes(spec, split, video_id, ground_truth=ground_truth)
+                if split in spec.splits
+                else None
+            )
+            if boxes is not None:
+                return boxes
+        raise InputError(
+            f"{args.video}: video {video_id!r} is in no split of {spec.path} (give --video-id or --boxes)"
+        )
+    root = _data_root(row, args, meta)
     searched = []
     for split in ("val", "train"):
         files = dataset_files(row, root, split)
@@ -116,7 +139,13 @@ def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth):
             continue
         searched.append(str(source))
         boxes = split_boxes(
-            files, video_id, dataset=row.dataset, fps=fps, num_classes=num_classes, ground_truth=ground_truth
+            files,
+            video_id,
+            dataset=row.dataset,
+            fps=fps,
+            num_classes=num_classes,
+            ground_truth=ground_truth,
+            columns=checkpoint_columns(meta),
         )
         if boxes is not None:
             return boxes
@@ -131,15 +160,34 @@ def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth):
     )
 
 
-def _label_names(row, args, meta) -> dict:
+def _label_names(row, args, meta, spec) -> dict:
+    """Head column -> label name (--label-map's names of the columns' label ids, else the data's)."""
+    columns = spec.columns if spec is not None else checkpoint_columns(meta)
     if args.label_map:
-        return read_label_map(args.label_map)
+        names = read_label_map(args.label_map)
+    elif spec is not None:
+        names = spec.labels
+    else:
+        names = _official_names(row, args, meta)
+    if columns is None:
+        return names
+    return {column: names[label] for column, label in enumerate(columns.label_ids()) if label in names}
+
+
+def _official_names(row, args, meta) -> dict:
     root = _data_root(row, args, meta)
     if (root / INFO_FILE).is_file():  # synthetic data: its action names (AVA ids start at 1)
         first = 0 if row.dataset == "multisports" else 1
         return {first + i: name for i, name in enumerate(read_info(root)["classes"])}
     label_map = dataset_files(row, root, "val").label_map
     return read_label_map(label_map) if label_map is not None and label_map.is_file() else {}
+
+
+def _first_label_column(row, spec) -> int:
+    """0 for tube datasets (MultiSports), 1 for keyframe datasets (AVA's column 0 is background)."""
+    if spec is not None:
+        return spec.columns.first
+    return 0 if row.dataset == "multisports" else 1
 
 
 def demo(args) -> int:
@@ -158,12 +206,16 @@ def demo(args) -> int:
     reader = VideoReader(video)
     fps = 1 / float(np.median(np.diff(reader.index.seconds))) if len(reader) > 1 else 1.0
     num_classes = row_for_model(row, meta.get("model_overrides") or {}).num_classes
-    video_id = _video_id(row, video, args.video_id)
+    spec = checkpoint_dataset(
+        args.dataset, args.data_root, meta, width=num_classes, source=args.ckpt or args.onnx
+    )
+    video_id = _video_id(row, video, args.video_id, spec)
+    sources = dict(fps=fps, num_classes=num_classes, spec=spec)
     if args.boxes:
         boxes = read_boxes_csv(args.boxes, fps=fps, size=reader.index.size)
     else:
-        boxes = _split_source(row, args, meta, video_id, fps, num_classes, ground_truth=False)
-    truth = _split_source(row, args, meta, video_id, fps, num_classes, ground_truth=True) if args.gt else None
+        boxes = _split_source(row, args, meta, video_id, ground_truth=False, **sources)
+    truth = _split_source(row, args, meta, video_id, ground_truth=True, **sources) if args.gt else None
     plan = plan_keyframes(
         len(reader),
         clip_len=row.clip_len,
@@ -177,8 +229,8 @@ def demo(args) -> int:
         short_side=args.short_side or pipeline.get("test_short_side", 256),
         action_thr=args.action_thr,
         topk=args.topk,
-        label_columns=np.arange(0 if row.dataset == "multisports" else 1, num_classes),
-        names=_label_names(row, args, meta),
+        label_columns=np.arange(_first_label_column(row, spec), num_classes),
+        names=_label_names(row, args, meta, spec),
         max_gap=max(args.predict_stepsize, boxes.spacing) / 2,
         out_size=output_size(*reader.index.size, args.out_short_side),
         device=device,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from slowbench.data.annotations import read_annotations, read_proposals, select_proposals
+from slowbench.data.dataset_split import clip_source, read_keyframes, read_split_proposals
 from slowbench.errors import DataError, InputError
 
 
@@ -104,10 +105,10 @@ def _parse_box_row(row: list[str], where: str):
 
 
 def split_boxes(
-    files, video: str, *, dataset: str, fps: float, num_classes: int, ground_truth: bool
+    files, video: str, *, dataset: str, fps: float, num_classes: int, ground_truth: bool, columns=None
 ) -> TimedBoxes | None:
     """The proposals (or, with `ground_truth`, the annotations) of `video` in a split's files,
-    or None when the split does not list the video.
+    or None when the split does not list the video. `columns`: `--classes` of the checkpoint.
 
     Positions: AVA second s is frame (s - 900) x fps of a video cut at 900 s (as extracted frames
     are); MultiSports frame number f (1-based) is frame f - 1.
@@ -117,17 +118,8 @@ def split_boxes(
         return (timestamp - 900) * fps if dataset != "multisports" else timestamp - 1
 
     if ground_truth:
-        keyframes = [k for k in read_annotations(files.annotations, num_classes) if k.video == video]
-        if not keyframes:
-            return None
-        keyframes.sort(key=lambda k: k.timestamp)
-        entries = [
-            BoxesAt(k.boxes, np.ones(len(k.boxes)), [list(np.flatnonzero(row)) for row in k.labels])
-            for k in keyframes
-        ]
-        return TimedBoxes(
-            np.array([position(k.timestamp) for k in keyframes], np.float64), entries, str(files.annotations)
-        )
+        keyframes = read_annotations(files.annotations, num_classes, columns)
+        return keyframe_boxes(keyframes, video, position, str(files.annotations))
     prefix = f"{video},"
     proposals = {
         key: value for key, value in read_proposals(files.proposals).items() if key.startswith(prefix)
@@ -138,5 +130,44 @@ def split_boxes(
         timed = sorted((int(key[len(prefix) :]), value) for key, value in proposals.items())
     except ValueError:
         raise DataError(f"{files.proposals}: a key of {video!r} has no integer timestamp") from None
+    entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
+    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, str(files.proposals))
+
+
+def keyframe_boxes(keyframes, video: str, position, source: str) -> TimedBoxes | None:
+    """The annotated boxes of `video`'s keyframes at `position(timestamp)`, labels as head
+    columns; None when no keyframe is of `video`."""
+    keyframes = sorted((k for k in keyframes if k.video == video), key=lambda k: k.timestamp)
+    if not keyframes:
+        return None
+    entries = [
+        BoxesAt(k.boxes, np.ones(len(k.boxes)), [list(np.flatnonzero(row)) for row in k.labels])
+        for k in keyframes
+    ]
+    return TimedBoxes(np.array([position(k.timestamp) for k in keyframes], np.float64), entries, source)
+
+
+def dataset_boxes(spec, split: str, video: str, *, ground_truth: bool) -> TimedBoxes | None:
+    """`split_boxes` for a dataset file's split: its proposals (the annotated boxes when it has
+    none) or annotations; a keyframe at second t is frame (t - timestamp_start) x fps, a tube
+    frame f is frame f - 1. None when the split does not have `video`."""
+    frames = clip_source(spec)
+    keyframes = read_keyframes(spec, split, frames)
+
+    def position(timestamp) -> float:
+        if spec.format == "tubes":
+            return timestamp - 1
+        return (timestamp - spec.timestamp_start) * spec.fps
+
+    files = spec.splits.get(split)
+    if ground_truth or files is None or files.proposals is None:
+        source = str(spec.gt_file if spec.format == "tubes" else files.annotations)
+        return keyframe_boxes(keyframes, video, position, source)
+    proposals = read_split_proposals(spec, split, keyframes, frames)
+    timed = sorted(
+        ((k.timestamp, proposals.get(k.img_key)) for k in keyframes if k.video == video), key=lambda t: t[0]
+    )
+    if not timed:
+        return None
     entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
     return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, str(files.proposals))

@@ -26,11 +26,13 @@ def normalised_boxes(proposals, img_shape) -> np.ndarray:
     return np.asarray(proposals, dtype=np.float32).reshape(-1, 4) / np.array([w, h, w, h], dtype=np.float32)
 
 
-def ava_detections(predictions, *, action_thr: float = AVA_ACTION_THR) -> pd.DataFrame:
+def ava_detections(predictions, *, action_thr: float = AVA_ACTION_THR, label_ids=None) -> pd.DataFrame:
     """AVA detection rows: every (proposal, class column >= 1) with score > ``action_thr`` (strictly).
 
     Boxes and scores are rounded to 4 decimals as the reference writes them (``%.4f``) before evaluating,
-    so in-memory evaluation equals evaluating the dumped CSV. Column 0 is the background column.
+    so in-memory evaluation equals evaluating the dumped CSV. Column 0 is the background column. The
+    action is the column, or ``label_ids[column]`` (``LabelColumns.label_ids()``: mmaction2's
+    ``custom_classes[column]``).
     """
     parts = []
     for proposals, scores, meta in predictions:
@@ -43,7 +45,7 @@ def ava_detections(predictions, *, action_thr: float = AVA_ACTION_THR) -> pd.Dat
         part = pd.DataFrame(np.round(boxes[box_idx].astype(np.float64), 4), columns=["x1", "y1", "x2", "y2"])
         part.insert(0, "timestamp", meta["timestamp"])  # seconds: int, or float (AVA-Kinetics)
         part.insert(0, "video", str(meta["video"]))
-        part["action"] = cls.astype(np.int64)
+        part["action"] = (cls if label_ids is None else np.asarray(label_ids)[cls]).astype(np.int64)
         part["score"] = np.round(scores[box_idx, cls], 4)
         parts.append(part)
     if not parts:
@@ -61,8 +63,9 @@ def multisports_video_name(video: str) -> str:
     return video[:-4] if video.endswith(".mp4") else video
 
 
-def multisports_frame_dets(predictions, gt: dict) -> np.ndarray:
-    """``[N, 8]`` frame detections: one per proposal, its argmax class and that score, GT pixel units."""
+def multisports_frame_dets(predictions, gt: dict, label_ids=None) -> np.ndarray:
+    """``[N, 8]`` frame detections: one per proposal, its argmax column's label (the column, or
+    ``label_ids[column]``) and that score, GT pixel units."""
     videos = {name: i for i, name in enumerate(gt["test_videos"][0])}
     rows = []
     for proposals, scores, meta in predictions:
@@ -77,7 +80,8 @@ def multisports_frame_dets(predictions, gt: dict) -> np.ndarray:
         block = np.empty((scores.shape[0], MULTISPORTS_COLUMNS), dtype=np.float64)
         block[:, 0] = videos[name]
         block[:, 1] = int(meta["timestamp"])
-        block[:, 2] = scores.argmax(axis=1)
+        best = scores.argmax(axis=1)
+        block[:, 2] = best if label_ids is None else np.asarray(label_ids)[best]
         block[:, 3] = scores.max(axis=1)
         block[:, 4:] = boxes
         rows.append(block)

@@ -3,7 +3,11 @@
 import dataclasses
 import pathlib
 
-from slowbench.data import PipelineConfig, default_data_root, find_dataset
+from eval.ava.io import read_label_map
+from slowbench.data import PipelineConfig, dataset_files, default_data_root, find_dataset
+from slowbench.data.dataset_check import check_dataset
+from slowbench.data.dataset_file import DatasetSpec, read_dataset_file
+from slowbench.data.label_columns import LabelColumns
 from slowbench.data.worker_setup import default_workers
 from slowbench.engine.synthetic_profile import is_synthetic, prepare_synthetic, synthetic_profile
 from slowbench.errors import InputError
@@ -19,7 +23,9 @@ class RunPlan:
     command-line options applied."""
 
     work_dir: pathlib.Path
-    data_root: pathlib.Path
+    data_root: pathlib.Path  # a dataset file's folder for --dataset
+    dataset: DatasetSpec | None  # --dataset, read and checked
+    columns: LabelColumns | None  # the head's label ids (--dataset or --classes); None: column = id
     chance_mAP: float | None  # synthetic data only: expected frame-mAP of random scores
     pipeline: PipelineConfig
     model_overrides: dict  # build_detector keywords: the profile's, then the user's
@@ -46,10 +52,21 @@ class RunPlan:
 
 def plan_run(row, args, info) -> RunPlan:
     """Resolves the work dir and data root (generating synthetic data when no dataset is at the
-    default root) and the effective settings. ``args`` is read, never changed."""
+    default root), or reads and checks the ``--dataset`` file, and the effective settings; every
+    check of the data runs here, before anything is written. ``args`` is read, never changed."""
     work_dir = pathlib.Path(args.work_dir or pathlib.Path("work_dirs") / row.name)
-    data_root = _data_root(row, args.data_root, work_dir, info)
-    if is_synthetic(data_root):
+    spec = None
+    if args.dataset is not None:
+        if args.data_root is not None:
+            raise InputError(
+                "--dataset and --data-root: give one of them (a dataset file or an official layout)"
+            )
+        spec = read_dataset_file(args.dataset, classes=args.classes)
+        check_dataset(spec, ["train", "val"], clip=(row.clip_len, row.frame_interval))
+        data_root = spec.root
+    else:
+        data_root = _data_root(row, args.data_root, work_dir, info)
+    if spec is None and is_synthetic(data_root):
         profile = synthetic_profile(row, data_root)
         base = dict(
             pipeline=profile.pipeline,
@@ -75,18 +92,30 @@ def plan_run(row, args, info) -> RunPlan:
     if args.auto_scale_lr:
         lr *= batch_size * info.world_size / row.batch_size
     pipeline = base["pipeline"]
+    columns = spec.columns if spec is not None else official_columns(row, data_root, args.classes)
+    head = _head_overrides(columns, spec)
+    if spec is not None and not spec.flip:
+        pipeline = pipeline.replace(flip=False)
     if args.short_side:
         side = args.short_side
         pipeline = pipeline.replace(train_scale=(side, side * 5 // 4), crop_size=side, test_short_side=side)
     if args.fast_decode:
         pipeline = pipeline.replace(fast_decode=True)
     user_overrides = dict(args.model_override)
+    for key, value in head.items():
+        if key in user_overrides and user_overrides[key] != value:
+            raise InputError(
+                f"--model-override {key}={user_overrides[key]}: the data sets it to {value} "
+                f"({'--dataset' if spec is not None else '--classes'})"
+            )
     return RunPlan(
         work_dir=work_dir,
         data_root=data_root,
+        dataset=spec,
+        columns=columns,
         chance_mAP=chance,
         pipeline=pipeline,
-        model_overrides={**base["model_overrides"], **user_overrides},
+        model_overrides={**base["model_overrides"], **head, **user_overrides},
         user_overrides=user_overrides,
         epochs=args.epochs or base["epochs"],
         batch_size=batch_size,
@@ -117,3 +146,33 @@ def _data_root(row, given, work_dir, info) -> pathlib.Path:
     if find_dataset(row, data_root):
         return data_root
     return prepare_synthetic(row, work_dir, info, missing_root=data_root)
+
+
+def official_columns(row, data_root, classes) -> LabelColumns | None:
+    """``--classes`` on an official AVA dataset, checked as mmaction2 checks ``custom_classes``:
+    ids of the dataset's label map, not 0, no repeats; None without ``--classes``."""
+    if classes is None:
+        return None
+    if row.dataset == "multisports":
+        raise InputError(
+            "--classes: applies to AVA rows and to --dataset files, not to the MultiSports layout"
+        )
+    label_map_file = dataset_files(row, data_root, "val").label_map
+    label_map = read_label_map(label_map_file)
+    for label in classes:
+        if label not in label_map:
+            raise InputError(f"--classes: {label} is not a class of {label_map_file}")
+    if len(set(classes)) != len(classes):
+        raise InputError(f"--classes: a label id is repeated in {list(classes)}")
+    return LabelColumns(tuple(classes), first=1)
+
+
+def _head_overrides(columns: LabelColumns | None, spec: DatasetSpec | None) -> dict:
+    """The head the data needs: one column per label id (plus the background column of keyframe
+    datasets); none for an official dataset without ``--classes``."""
+    if columns is None:
+        return {}
+    head = {"num_classes": columns.width}
+    if spec is not None:
+        head["background_class"] = columns.first == 1
+    return head

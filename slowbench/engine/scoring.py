@@ -24,37 +24,58 @@ def headline(result: dict) -> dict:
     return {key: result[key] for key in HEADLINE_KEYS if key in result}
 
 
-def evaluate_predictions(row, files, predictions, report=None) -> dict:
+def evaluate_predictions(row, files, predictions, report=None, columns=None) -> dict:
     """The evaluator's result for a row's val predictions: what ``eval.ava`` / ``eval.multisports``
     write with ``--json`` (fractions; ``headline`` picks the headline metrics); ``files`` is the
     val split's ``slowbench.data.dataset_files.DatasetFiles``. With ``report`` (a directory), the
-    evaluator's HTML report (error analysis included) goes there and the result holds the errors."""
-    details = {"keep_curves": True, "errors": True} if report else {}
+    evaluator's HTML report (error analysis included) goes there and the result holds the errors.
+    ``columns`` (``LabelColumns``, AVA rows with ``--classes``): the head's label ids, which are
+    also the only classes evaluated (mmaction2's ``custom_classes``)."""
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
-        result = eval.multisports.evaluate(
-            gt,
-            multisports_frame_dets(predictions, gt),
-            keep_curves=bool(report),
-            errors_thr=0.5 if report else None,
+        return evaluate_tubes(
+            gt, multisports_frame_dets(predictions, gt), report, {"row": row.name, "gt": files.gt_pickle}
         )
-        write_result_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
-        return result
     excluded = (
         eval.ava.read_exclusions(files.exclusions)
         if files.exclusions is not None and pathlib.Path(files.exclusions).is_file()
         else ()
     )
     label_map = eval.ava.read_label_map(files.label_map)
-    detections = ava_detections(predictions)
+    if columns is not None:
+        label_map = {label: label_map[label] for label in columns.ids}
+    detections = ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
     # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
+    return evaluate_keyframes(
+        eval.ava.read_csv_gt(files.annotations),
+        detections,
+        label_map,
+        excluded=excluded,
+        report=report,
+        settings={"row": row.name, "protocol": "mmaction2", "gt": files.annotations},
+    )
+
+
+def evaluate_tubes(gt, frame_dets, report, settings: dict) -> dict:
+    """``eval.multisports.evaluate`` of ``[N, 8]`` frame detections (its HTML report to ``report``)."""
+    result = eval.multisports.evaluate(
+        gt, frame_dets, keep_curves=bool(report), errors_thr=0.5 if report else None
+    )
+    write_result_report(report, "multisports", result, settings)
+    return result
+
+
+def evaluate_keyframes(
+    gt, detections, label_map, *, excluded=(), protocol="mmaction2", empty_keyframes=(), report=None, settings
+) -> dict:
+    """``eval.ava.evaluate`` over the classes of ``label_map`` (its HTML report to ``report``, with
+    ``settings`` and the protocol)."""
+    details = {"keep_curves": True, "errors": True} if report else {}
     result = eval.ava.evaluate(
-        eval.ava.read_csv_gt(files.annotations), detections, label_map, excluded=excluded, **details
+        gt, detections, label_map, excluded, protocol, empty_keyframes=empty_keyframes, **details
     )
-    write_result_report(
-        report, "ava", result, {"row": row.name, "protocol": result["protocol"], "gt": files.annotations}
-    )
+    write_result_report(report, "ava", result, {**settings, "protocol": result["protocol"]})
     return result
 
 
@@ -66,37 +87,46 @@ def write_result_report(directory, kind, result, settings) -> None:
         print(f"wrote {write_report(directory, content, curves, settings)}")
 
 
-def write_dump(row, files, predictions, path) -> pathlib.Path:
-    """Writes predictions in the format the evaluators read: the official AVA detection CSV, or for
-    MultiSports a pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (plain containers + numpy), or,
-    given a directory, the official toolkit's ``frame_detections.pkl`` and ``video_detections.pkl``
-    (tubes linked by ``eval``)."""
+def write_dump(row, files, predictions, path, columns=None) -> pathlib.Path:
+    """Writes predictions in the format the evaluators read: the official AVA detection CSV (label
+    ids through ``columns`` when given), or for MultiSports ``write_tube_dump``'s files."""
     is_directory = _is_directory(path)
     path = check_dump_path(row, path)
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
-        if is_directory:
-            prepared = eval.multisports.prepare(gt, multisports_frame_dets(predictions, gt))
-            write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes, option="--dump")
-            return path
-        return atomic_pickle(
-            path,
-            {
-                "frame_dets": multisports_frame_dets(predictions, gt),
-                "gt_path": str(pathlib.Path(files.gt_pickle).resolve()),
-            },
+        return write_tube_dump(
+            path, gt, files.gt_pickle, multisports_frame_dets(predictions, gt), is_directory
         )
-    eval.ava.write_csv_pred(path, ava_detections(predictions))
+    eval.ava.write_csv_pred(
+        path, ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
+    )
     return path
+
+
+def write_tube_dump(path, gt: dict, gt_path, frame_dets, is_directory: bool) -> pathlib.Path:
+    """A pickle ``{"frame_dets": [N, 8], "gt_path": str}`` (plain containers + numpy) that
+    ``python -m eval.multisports`` reads, or, for a directory, the official toolkit's
+    ``frame_detections.pkl`` and ``video_detections.pkl`` (tubes linked by ``eval``)."""
+    if is_directory:
+        prepared = eval.multisports.prepare(gt, frame_dets)
+        write_official_files(path, prepared.gt, prepared.frame_dets, prepared.tubes, option="--dump")
+        return path
+    return atomic_pickle(path, {"frame_dets": frame_dets, "gt_path": str(pathlib.Path(gt_path).resolve())})
 
 
 def check_dump_path(row, path) -> pathlib.Path:
     """The dump format follows the dataset: ``.pkl`` (or a directory ``DIR/`` for the official
     toolkit's pair) for MultiSports, ``.csv`` for AVA rows."""
-    if row.dataset == "multisports" and _is_directory(path):
+    return dump_path(path, tubes=row.dataset == "multisports")
+
+
+def dump_path(path, *, tubes: bool) -> pathlib.Path:
+    """``--dump``'s path, checked: a ``.pkl`` file or a directory ``DIR/`` for tube datasets
+    (MultiSports), a ``.csv`` file for keyframe datasets (AVA)."""
+    if tubes and _is_directory(path):
         return pathlib.Path(path)
     path = pathlib.Path(path)
-    suffix = ".pkl" if row.dataset == "multisports" else ".csv"
+    suffix = ".pkl" if tubes else ".csv"
     if path.suffix != suffix:
         kind = (
             "a MultiSports dump is a .pkl file or a directory DIR/"

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from eval.atomic import atomic_json
 from slowbench.checkpoint import load_pretrained, read_checkpoint
 from slowbench.data import build_dataset, collate
+from slowbench.data.dataset_split import load_dataset_split
 from slowbench.engine import distributed
 from slowbench.engine.inference import predict_split
 from slowbench.engine.jsonl_log import JsonLinesLog
@@ -33,7 +34,7 @@ from slowbench.models import build_detector
 
 # Checkpoint meta keys that must match for --resume to continue a run (``amp``: the saved loss
 # scaler state only fits the precision it was saved under).
-RESUME_KEYS = ("row", "batch_size", "world_size", "epochs", "model_overrides", "amp")
+RESUME_KEYS = ("row", "batch_size", "world_size", "epochs", "model_overrides", "amp", "classes")
 
 
 class LossForward(torch.nn.Module):
@@ -90,8 +91,11 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
     log = JsonLinesLog(plan.work_dir / LOG_NAME if info.is_main else None)
     detector = _build_detector(row, plan)  # first: it checks the overrides, which size the labels too
     data_row = row_for_model(row, plan.model_overrides)
-    train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline)
-    val = build_val_split(data_row, plan.data_root, plan.pipeline)
+    if plan.dataset is not None:
+        train_set = load_dataset_split(plan.dataset, "train", plan.pipeline)
+    else:
+        train_set = build_dataset(data_row, plan.data_root, "train", plan.pipeline, columns=plan.columns)
+    val = build_val_split(data_row, plan.data_root, plan.pipeline, columns=plan.columns, spec=plan.dataset)
     detector.to(info.device)
     sampler = EpochSampler(len(train_set), seed=plan.seed, rank=info.rank, world_size=info.world_size)
     iters_per_epoch = math.ceil(len(sampler) / plan.batch_size)
@@ -125,6 +129,11 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
         "model_overrides": plan.model_overrides,
         "synthetic": plan.synthetic,
         "data_root": str(plan.data_root.resolve()),
+        # What slowbench.test and slowbench.demo read by default: the dataset file, --classes (or
+        # the file's classes) and the label id of every head column.
+        "dataset_file": None if plan.dataset is None else str(plan.dataset.path),
+        "classes": _chosen_classes(plan),
+        "label_ids": None if plan.columns is None else list(plan.columns.ids),
         "pipeline": dataclasses.asdict(plan.pipeline),
         "batch_size": plan.batch_size,
         "world_size": info.world_size,
@@ -171,6 +180,13 @@ def start_run(row, plan: RunPlan, info, *, started: float, pretrained=None, resu
         f"{val.describe()}{f'; {plan.amp} autocast' if plan.amp else ''}"
     )
     return run
+
+
+def _chosen_classes(plan: RunPlan) -> list | None:
+    """The label ids chosen by --classes or a dataset file's classes (None: every label)."""
+    if plan.dataset is not None:
+        return None if plan.dataset.classes is None else list(plan.dataset.classes)
+    return None if plan.columns is None else list(plan.columns.ids)
 
 
 def _build_detector(row, plan: RunPlan) -> torch.nn.Module:

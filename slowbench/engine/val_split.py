@@ -5,7 +5,8 @@ Protocols (``eval.ava``): the AVA part with ``mmaction2`` (the number mmaction2'
 for rows F-N), the Kinetics part and the union with ``activitynet-2020`` (the challenge's evaluator:
 fractional timestamps, 2-column gt rows). In the union, AVA frames listed as excluded are left out
 of the gt, so detections there are ignored, as the ``activitynet`` protocol does with exclusions.
-Other rows have one part, evaluated as ``slowbench.engine.scoring`` does.
+Other rows have one part, evaluated as ``slowbench.engine.scoring`` does; a dataset file's val split
+is one part too, evaluated by ``slowbench.engine.dataset_scoring``.
 """
 
 import dataclasses
@@ -17,7 +18,11 @@ from torch.utils.data import ConcatDataset
 
 import eval.ava
 from slowbench.data import build_dataset, load_split
+from slowbench.data.dataset_file import DatasetSpec
 from slowbench.data.dataset_files import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
+from slowbench.data.dataset_split import load_dataset_split
+from slowbench.data.label_columns import LabelColumns
+from slowbench.engine.dataset_scoring import evaluate_dataset, write_dataset_dump
 from slowbench.engine.detections import ava_detections
 from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump, write_result_report
 from slowbench.errors import InputError
@@ -32,15 +37,18 @@ class ValPart:
 
     name: str
     dataset: object  # slowbench.data.DetectionDataset
-    files: DatasetFiles
+    files: DatasetFiles | None  # None for a dataset file's split
 
 
 @dataclasses.dataclass
 class ValSplit:
-    """The parts of a row's val split; ``dataset`` concatenates them (part order)."""
+    """The parts of a row's val split; ``dataset`` concatenates them (part order). ``columns``: the
+    head's label ids (``--classes``; None: column = label id); ``spec``: the dataset file, if any."""
 
     row: object
     parts: list
+    columns: LabelColumns | None = None
+    spec: DatasetSpec | None = None
 
     @property
     def dataset(self):
@@ -63,15 +71,20 @@ class ValSplit:
         return " + ".join(f"{p.name} {len(p.dataset)} clips ({PROTOCOL[p.name]})" for p in self.parts)
 
 
-def build_val_split(row, data_root, pipeline, part=None) -> ValSplit:
-    """The val split of ``row`` under ``data_root``. ``part`` (AVA-Kinetics rows only): "ava",
-    "kinetics" or "both"; None means both when the Kinetics part is there, else the AVA part."""
+def build_val_split(row, data_root, pipeline, part=None, *, columns=None, spec=None) -> ValSplit:
+    """The val split of ``row`` under ``data_root``, or of the dataset file ``spec``. ``part``
+    (AVA-Kinetics rows only): "ava", "kinetics" or "both"; None means both when the Kinetics part
+    is there, else the AVA part. ``columns``: ``--classes`` of an official dataset."""
     root = pathlib.Path(data_root)
-    if row.dataset != "ava-kinetics":
+    if spec is not None or row.dataset != "ava-kinetics":
         if part is not None:
             raise InputError(f"--part {part}: only AVA-Kinetics rows have parts, not {row.name}")
-        dataset = build_dataset(row, root, "val", pipeline, test_mode=True)
-        return ValSplit(row, [ValPart(row.dataset, dataset, dataset_files(row, root, "val"))])
+    if spec is not None:
+        dataset = load_dataset_split(spec, "val", pipeline, test_mode=True)
+        return ValSplit(row, [ValPart(spec.path.stem, dataset, None)], spec.columns, spec)
+    if row.dataset != "ava-kinetics":
+        dataset = build_dataset(row, root, "val", pipeline, test_mode=True, columns=columns)
+        return ValSplit(row, [ValPart(row.dataset, dataset, dataset_files(row, root, "val"))], columns)
     if part not in (None, *PART_CHOICES):
         raise InputError(f"--part: expected one of {', '.join(PART_CHOICES)}, got {part!r}")
     kinetics = has_kinetics_val(root)
@@ -88,7 +101,7 @@ def build_val_split(row, data_root, pipeline, part=None) -> ValSplit:
         parts.append(
             ValPart(
                 "ava",
-                build_dataset(row, root, "val", pipeline, test_mode=True),
+                build_dataset(row, root, "val", pipeline, test_mode=True, columns=columns),
                 dataset_files(row, root, "val"),
             )
         )
@@ -104,33 +117,36 @@ def build_val_split(row, data_root, pipeline, part=None) -> ValSplit:
                     num_classes=row.num_classes,
                     pipeline=pipeline,
                     test_mode=True,
+                    columns=columns,
                 ),
                 files,
             )
         )
-    return ValSplit(row, parts)
+    return ValSplit(row, parts, columns)
 
 
 def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
     """The evaluator's result (``evaluate_predictions``; ``headline`` picks the metrics). One part:
     that part's. AVA-Kinetics with both parts: the union's, plus ``"ava_mAP"`` and
     ``"kinetics_mAP"``. ``report`` (a directory): eval's HTML report of the headline ``mAP``."""
-    row = val.row
-    if row.dataset != "ava-kinetics":
-        return evaluate_predictions(row, val.parts[0].files, predictions, report=report)
-    if [part.name for part in val.parts] == ["ava"]:
-        return evaluate_predictions(row, val.parts[0].files, predictions, report=report)
+    row, columns = val.row, val.columns
+    if val.spec is not None:
+        return evaluate_dataset(val.spec, predictions, report, row.name)
+    if row.dataset != "ava-kinetics" or [part.name for part in val.parts] == ["ava"]:
+        return evaluate_predictions(row, val.parts[0].files, predictions, report=report, columns=columns)
     scored, gts = {}, []
     for part, part_predictions in zip(val.parts, val.by_part(predictions)):
         if part.name == "ava":
-            scored["ava_mAP"] = evaluate_predictions(row, part.files, part_predictions)["mAP"]
-        gts.append(_part_for_2020(part, part_predictions))
+            scored["ava_mAP"] = evaluate_predictions(row, part.files, part_predictions, columns=columns)[
+                "mAP"
+            ]
+        gts.append(_part_for_2020(part, part_predictions, columns))
     gt, empty, detections = (pd.concat(frames, ignore_index=True) for frames in zip(*gts))
     kinetics = val.parts[-1]
     if len(val.parts) == 2:
-        alone = _score_2020(kinetics.files, *gts[-1])
+        alone = _score_2020(kinetics.files, *gts[-1], columns=columns)
         scored["kinetics_mAP"] = alone["mAP"]
-    result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report))
+    result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report), columns=columns)
     if report:
         settings = {
             "row": row.name,
@@ -141,19 +157,19 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
     return {**result, **scored}
 
 
-def _official_detections(part: ValPart, predictions) -> pd.DataFrame:
+def _official_detections(part: ValPart, predictions, columns) -> pd.DataFrame:
     """Detection rows of a part as the official files name frames: a Kinetics clip
     (``<youtube_id>_<start>_<end>``) by its YouTube id; its timestamps already are source seconds."""
-    detections = ava_detections(predictions)
+    detections = ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
     if part.name == "kinetics":
         detections["video"] = detections["video"].str.rsplit("_", n=2).str[0]
     return detections
 
 
-def _part_for_2020(part: ValPart, predictions):
+def _part_for_2020(part: ValPart, predictions, columns):
     """(gt, empty keyframes, detections) of a part as the 2020 evaluator reads them; the AVA part
     without its excluded frames."""
-    detections = _official_detections(part, predictions)
+    detections = _official_detections(part, predictions, columns)
     if part.name == "kinetics":
         gt, empty = eval.ava.read_csv_gt_2020(part.files.gt_csv)
         return gt, empty, detections
@@ -165,8 +181,10 @@ def _part_for_2020(part: ValPart, predictions):
     return gt, gt[["video", "timestamp"]].iloc[:0], detections
 
 
-def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False) -> dict:
+def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False, columns=None) -> dict:
     label_map = eval.ava.read_label_map(files.label_map)
+    if columns is not None:
+        label_map = {label: label_map[label] for label in columns.ids}
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     extra = {"keep_curves": True, "errors": True} if details else {}
     return eval.ava.evaluate(
@@ -177,17 +195,22 @@ def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False) ->
 def write_val_dump(val: ValSplit, predictions, path) -> list:
     """Writes the predictions the evaluators read; returns the paths written. AVA-Kinetics: the AVA
     part to ``path`` and the Kinetics part to ``<stem>_kinetics.csv`` beside it, in the official
-    submission form (YouTube id and the keyframe's seconds in the source video)."""
+    submission form (YouTube id and the keyframe's seconds in the source video). A dataset file:
+    ``write_dataset_dump``'s files (it prints the command that evaluates them)."""
+    if val.spec is not None:
+        written, command = write_dataset_dump(val.spec, predictions, path)
+        print(f"evaluate the dump with: {command}")
+        return written
     if val.row.dataset != "ava-kinetics":
-        return [write_dump(val.row, val.parts[0].files, predictions, path)]
+        return [write_dump(val.row, val.parts[0].files, predictions, path, val.columns)]
     path = check_dump_path(val.row, path)
     written = []
     for part, part_predictions in zip(val.parts, val.by_part(predictions)):
         if part.name == "ava":
-            written.append(write_dump(val.row, part.files, part_predictions, path))
+            written.append(write_dump(val.row, part.files, part_predictions, path, val.columns))
             continue
         target = kinetics_dump_path(path)
-        eval.ava.write_csv_pred(target, _official_detections(part, part_predictions))
+        eval.ava.write_csv_pred(target, _official_detections(part, part_predictions, val.columns))
         written.append(target)
     return written
 
