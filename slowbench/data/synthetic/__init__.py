@@ -8,7 +8,9 @@
 `python -m slowbench.data.extract_frames` before training, as with the real movies).
 `kind="ava-kinetics"` writes what `python -m slowbench.data.prepare_ava_kinetics` reads: an AVA
 root in `ava/` (frame folders), Kinetics-style videos in `kinetics700/` and the annotation
-release in `ava_kinetics_v1_0/` (see `kinetics_release`).
+release in `ava_kinetics_v1_0/` (see `kinetics_release`). `kind="custom"` (the AVA task) and
+`kind="tubes"` (the MultiSports task) write a user's own data at 25 fps with its `dataset.toml`
+(see `custom_layouts`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,16 @@ from eval.fork_map import usable_cpus
 from slowbench.errors import DataError, InputError, first_line
 
 from ..dataset_files import ava_files
+from .custom_layouts import (
+    CUSTOM_FPS,
+    FRAME_NAME,
+    UCF_FRAME_NAME,
+    custom_layout,
+    custom_video_names,
+    ucf_video_names,
+    write_custom_annotations,
+    write_ucf_tubes,
+)
 from .kinetics_release import SECONDS, VIDEOS_DIR, video_name, write_kinetics_annotations, youtube_id
 from .scene import ACTIONS, FPS, make_scene
 from .writers import (
@@ -40,7 +53,7 @@ from .writers import (
 )
 
 INFO_FILE = "synthetic_info.json"
-KINDS = ("ava", "multisports", "ava-kinetics")
+KINDS = ("ava", "multisports", "ava-kinetics", "custom", "tubes")
 FORMATS = ("frames", "mp4")
 AVA_DIR = "ava"  # the AVA root inside an "ava-kinetics" dataset
 KINETICS_FIRST_INDEX = 1_000_000  # scene seeds of Kinetics videos, apart from the AVA ones
@@ -94,14 +107,19 @@ def chance_frame_map(labels: list[np.ndarray], *, draws: int = 50, seed: int = 0
 
 
 def chance_ava_map(root: Path, split: str = "val", *, draws: int = 30, seed: int = 0) -> float:
-    """AVA frame-mAP of chance as `eval.ava` computes it: every GT box detected exactly and scored
-    at random for every class, averaged over `draws`. Unlike `chance_frame_map` it counts the hits
-    that overlapping persons (IoU >= 0.5) lend each other, so it is the floor a model must beat.
-    """
+    """`chance_keyframe_map` of the AVA-layout split at `root`."""
     files = ava_files(root, split, "2.1")
     gt = eval.ava.read_csv_gt(files.annotations)
     label_map = eval.ava.read_label_map(files.label_map)
     excluded = eval.ava.read_exclusions(files.exclusions)
+    return chance_keyframe_map(gt, label_map, excluded, draws=draws, seed=seed)
+
+
+def chance_keyframe_map(gt, label_map: dict, excluded, *, draws: int = 30, seed: int = 0) -> float:
+    """AVA frame-mAP of chance as `eval.ava` computes it: every GT box detected exactly and scored
+    at random for every class, averaged over `draws`. Unlike `chance_frame_map` it counts the hits
+    that overlapping persons (IoU >= 0.5) lend each other, so it is the floor a model must beat.
+    """
     boxes = gt.drop_duplicates(["video", "timestamp", "x1", "y1", "x2", "y2"])
     every_class = boxes.drop(columns=["action", "person"]).merge(
         pd.DataFrame({"action": sorted(label_map)}), how="cross"
@@ -122,7 +140,15 @@ def chance_ava_map(root: Path, split: str = "val", *, draws: int = 30, seed: int
 def _video_names(kind: str, first: int, count: int) -> list[str]:
     if kind == "ava":
         return [f"synth{index:06d}" for index in range(first, first + count)]  # 11 chars, as AVA ids
+    if kind == "custom":
+        return custom_video_names(first, count)
+    if kind == "tubes":
+        return ucf_video_names(first, count)
     return [f"synthetic_sport/v_synth{index:06d}" for index in range(first, first + count)]
+
+
+def _fps(kind: str) -> int:
+    return CUSTOM_FPS if kind in ("custom", "tubes") else FPS
 
 
 def _scenes(
@@ -140,8 +166,15 @@ def _scenes(
     for offset, name in enumerate(names):
         # One generator per video: a video does not change when more videos are asked for.
         rng = np.random.default_rng([seed, first + offset])
+        fps = _fps(kind)
         scenes[name] = make_scene(
-            rng, width=width, height=height, n_frames=seconds * FPS, persons=persons, multilabel=kind == "ava"
+            rng,
+            width=width,
+            height=height,
+            n_frames=seconds * fps,
+            persons=persons,
+            multilabel=kind in ("ava", "custom"),
+            fps=fps,
         )
     return scenes
 
@@ -163,6 +196,10 @@ def _check(
     if kind == "ava-kinetics" and fmt != "frames":
         raise InputError(
             "format: ava-kinetics writes AVA frame folders and Kinetics mp4 videos; it takes no other format"
+        )
+    if kind == "tubes" and fmt != "frames":
+        raise InputError(
+            "format: tubes writes UCF101-24's rgb-images/ frame folders; it takes no other format"
         )
     if (fmt == "mp4" or kind == "ava-kinetics") and (width % 2 or height % 2):
         raise InputError(f"mp4 (yuv420p) needs an even width and height, got {width}x{height}")
@@ -241,6 +278,18 @@ def generate(
         )
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
     return out_dir
+
+
+def _custom_info(kind: str, scenes: dict, root: Path, params: dict, fmt: str, seed: int) -> dict:
+    """Writes the annotations and dataset file of the `custom` / `tubes` kinds; returns the info."""
+    if kind == "custom":
+        written = write_custom_annotations(scenes, root, fmt, seed)
+        counts = written["gt_boxes"]
+        chance = chance_keyframe_map(written["chance_gt"], written["label_map"], written["excluded"])
+    else:
+        counts, val_labels = write_ucf_tubes(scenes, root)
+        chance = chance_frame_map(val_labels)
+    return {"params": params, "classes": list(ACTIONS), "chance_frame_mAP": chance, "gt_boxes": counts}
 
 
 def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None:
@@ -356,22 +405,22 @@ def _write(
         )
         for split, (first, count) in sizes.items()
     }
+    every = [(scene, name) for split_scenes in scenes.values() for name, scene in split_scenes.items()]
     if fmt == "mp4":
         folder = root / ("trainval" if kind == "multisports" else "videos")
-        every = [
-            (scene, folder / f"{name}.mp4")
-            for split_scenes in scenes.values()
-            for name, scene in split_scenes.items()
-        ]
-        writer = write_video
+        jobs, writer = [(scene, folder / f"{name}.mp4") for scene, name in every], write_video
     else:
-        every = [
-            (scene, root / "rawframes" / name)
-            for split_scenes in scenes.values()
-            for name, scene in split_scenes.items()
-        ]
-        writer = write_frames
-    _write_every_video(every, writer, desc=f"synthetic {kind} {fmt}", progress=progress)
+        folder, frame_name = {
+            "custom": (custom_layout(root, fmt)[0], FRAME_NAME),
+            "tubes": (root / "rgb-images", UCF_FRAME_NAME),
+        }.get(kind, (root / "rawframes", "img_{:05d}.jpg"))
+        jobs, writer = (
+            [(scene, folder / name) for scene, name in every],
+            partial(write_frames, name=frame_name),
+        )
+    _write_every_video(jobs, writer, desc=f"synthetic {kind} {fmt}", progress=progress)
+    if kind in ("custom", "tubes"):
+        return _custom_info(kind, scenes, root, params, fmt, seed)
     labels, tubes = {}, {}
     for index, (split, split_scenes) in enumerate(scenes.items()):
         rng = np.random.default_rng([seed, 1_000_003, index])

@@ -22,7 +22,12 @@ def parser() -> ArgumentParser:
         "MultiSports layout (readable by slowbench.data.build_dataset).",
     )
     parser.add_argument("--out", required=True, help="dataset root to create (must be new or empty)")
-    parser.add_argument("--kind", choices=KINDS, default="ava")
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="ava",
+        help="ava, multisports, ava-kinetics: the official layouts; custom, tubes: a dataset file (docs/custom_data.md)",
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,

@@ -47,6 +47,7 @@ class Person:
     speed: float  # px per second when moving
     segments: list = field(default_factory=list)
     x: np.ndarray = None  # [n_frames] body centre x
+    fps: int = FPS  # frames per second of the timeline
 
     def segment_at(self, frame: int) -> Segment:
         for segment in self.segments:
@@ -55,12 +56,12 @@ class Person:
         return self.segments[-1]
 
 
-def _segment_bounds(n_frames: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+def _segment_bounds(n_frames: int, rng: np.random.Generator, fps: int) -> list[tuple[int, int]]:
     # Changes at whole seconds + 0.5 and segments of 3-5 s: a clip (about -1.1 s .. +0.8 s around
     # its keyframe) mixes two actions only next to a change, i.e. for few keyframes.
     bounds, start, end_s = [], 0, rng.integers(2, 5) + 0.5
     while start < n_frames:
-        end = min(int(round(end_s * FPS)), n_frames)
+        end = min(int(round(end_s * fps)), n_frames)
         bounds.append((start, end))
         start, end_s = end, end_s + rng.integers(3, 6)
     return bounds
@@ -87,9 +88,10 @@ def _choose_actions(rng: np.random.Generator, multilabel: bool, can_move: dict) 
 
 
 def make_person(
-    rng: np.random.Generator, *, width: int, height: int, n_frames: int, multilabel: bool
+    rng: np.random.Generator, *, width: int, height: int, n_frames: int, multilabel: bool, fps: int = FPS
 ) -> Person:
-    """A random person with an action timeline that keeps it inside the frame."""
+    """A random person with an action timeline that keeps it inside the frame (the same timeline
+    in seconds, for the same random draws, at any `fps`)."""
     # Tall enough to span 2-3 feature cells at the detector's stride 16 on 96 px frames.
     body_h = height * rng.uniform(0.45, 0.6)
     body_w = body_h * rng.uniform(0.38, 0.48)
@@ -108,19 +110,20 @@ def make_person(
         arm_rest=rng.uniform(40, 160),
         phases=rng.uniform(0, 2 * np.pi, size=3),
         speed=width * rng.uniform(0.11, 0.15),
+        fps=fps,
     )
     margin = body_w * 0.6  # the body may leave the frame by a few pixels; the box is clipped
     x = np.empty(n_frames)
     position = rng.uniform(margin, width - margin)
-    for start, end in _segment_bounds(n_frames, rng):
-        travel = person.speed * (end - start) / FPS
+    for start, end in _segment_bounds(n_frames, rng, fps):
+        travel = person.speed * (end - start) / fps
         can_move = {
             "move left": position - travel >= margin,
             "move right": position + travel <= width - margin,
         }
         actions = _choose_actions(rng, multilabel, can_move)
         velocity = {"move left": -1, "move right": 1}
-        step = sum(velocity.get(a, 0) for a in actions) * person.speed / FPS
+        step = sum(velocity.get(a, 0) for a in actions) * person.speed / fps
         x[start:end] = position + step * np.arange(1, end - start + 1)
         position = x[end - 1]
         if person.segments and person.segments[-1].actions == actions:
@@ -133,7 +136,7 @@ def make_person(
 
 def _pose(person: Person, frame: int):
     """(body box x1, y1, x2, y2), head box, arm segment ((x, y), (x, y)), texture shift, at `frame`."""
-    t = frame / FPS
+    t = frame / person.fps
     actions = person.segment_at(frame).actions
     lift = 0.0
     squash = 1.0
@@ -216,6 +219,7 @@ class Scene:
     pillar: tuple | None  # (x1, x2, colour) drawn over the persons
     shake: np.ndarray  # [n_frames, 2] camera offsets in [0, 2 SHAKE_PX]
     seed: int
+    fps: int = FPS
 
     def render(self, frame: int, rng: np.random.Generator) -> np.ndarray:
         """uint8 [height, width, 3] RGB of 0-based `frame`."""
@@ -240,6 +244,7 @@ def make_scene(
     n_frames: int,
     persons: tuple[int, int],
     multilabel: bool,
+    fps: int = FPS,
 ) -> Scene:
     low = rng.uniform(40, 200, size=(height // 12 + 2, width // 12 + 2, 3)).astype(np.uint8)
     size = (width + 2 * SHAKE_PX, height + 2 * SHAKE_PX)
@@ -247,7 +252,7 @@ def make_scene(
     count = int(rng.integers(persons[0], persons[1] + 1))
     people = sorted(
         (
-            make_person(rng, width=width, height=height, n_frames=n_frames, multilabel=multilabel)
+            make_person(rng, width=width, height=height, n_frames=n_frames, multilabel=multilabel, fps=fps)
             for _ in range(count)
         ),
         key=lambda person: person.ground,
@@ -267,4 +272,5 @@ def make_scene(
         pillar=pillar,
         shake=shake,
         seed=int(rng.integers(2**31)),
+        fps=fps,
     )

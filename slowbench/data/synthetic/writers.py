@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -10,32 +11,36 @@ from PIL import Image
 
 from ..dataset_files import ava_files, multisports_files
 from ..video_writer import encode_video
-from .scene import ACTIONS, FPS, Scene, person_box
+from .scene import ACTIONS, Scene, person_box
 
 AVA_VERSIONS = ("2.1", "2.2")  # both file sets, so every AVA row (v2.1, v2.2, AVA-Kinetics) reads it
 AVA_FIRST_SECOND = 900
 JPEG_QUALITY = 90
-# H.264 with B-frames and a keyframe every second, so reading a clip exercises seeking and
-# reordering as a downloaded video does; CRF 17 keeps the codec loss near the JPEG frames'.
-VIDEO_OPTIONS = {"crf": "17", "g": str(FPS), "bf": "2", "preset": "fast"}
 
 
-def write_frames(scene: Scene, folder: Path) -> None:
-    """`folder/img_%05d.jpg`, numbered from 1 like ffmpeg's frame extraction."""
+def video_options(fps: int) -> dict:
+    """H.264 with B-frames and a keyframe every second, so reading a clip exercises seeking and
+    reordering as a downloaded video does; CRF 17 keeps the codec loss near the JPEG frames'."""
+    return {"crf": "17", "g": str(fps), "bf": "2", "preset": "fast"}
+
+
+def write_frames(scene: Scene, folder: Path, name: str = "img_{:05d}.jpg") -> None:
+    """`folder/img_%05d.jpg` (or `name`), numbered from 1 like ffmpeg's frame extraction."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(scene.seed)
     for frame in range(scene.n_frames):
-        Image.fromarray(scene.render(frame, rng)).save(
-            folder / f"img_{frame + 1:05d}.jpg", quality=JPEG_QUALITY
-        )
+        Image.fromarray(scene.render(frame, rng)).save(folder / name.format(frame + 1), quality=JPEG_QUALITY)
 
 
 def write_video(scene: Scene, path: Path) -> None:
-    """`path` (.mp4): the scene's frames as H.264 (yuv420p) at the scene's 30 fps."""
+    """`path` (.mp4): the scene's frames as H.264 (yuv420p) at the scene's fps, a keyframe every second."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(scene.seed)
     encode_video(
-        path, (scene.render(index, rng) for index in range(scene.n_frames)), FPS, options=VIDEO_OPTIONS
+        path,
+        (scene.render(index, rng) for index in range(scene.n_frames)),
+        scene.fps,
+        options=video_options(scene.fps),
     )
 
 
@@ -73,30 +78,39 @@ def _fmt(box: np.ndarray) -> str:
     return ",".join(f"{value:.3f}" for value in box)
 
 
-def _pickle(path: Path, value) -> None:
+def write_pickle(path: Path, value) -> None:
     with open(path, "wb") as file:
         pickle.dump(value, file, protocol=4)
 
 
-def write_ava_annotations(
-    scenes: dict[str, Scene], root: Path, split: str, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """CSV, exclusions, label maps and proposals of one AVA split; returns the val-side label rows
-    (one bool [len(ACTIONS)] per GT box of a kept keyframe).
+@dataclass
+class KeyframeAnnotations:
+    """The keyframes of some scenes: `rows` (video, second, normalised box [4], action index,
+    entity), `excluded` (video, second) keyframes (unannotated), `proposals` {(video, second):
+    float64 [N, 5] normalised} and `labels` (one bool [len(ACTIONS)] per annotated box)."""
 
-    Keyframes are whole seconds 902 .. 900 + duration - 2 (second 900 = img_00001), labelled
-    with the actions of the segment holding the keyframe. One keyframe of ~15% of the videos is
-    listed as excluded and, as in AVA, left unannotated (it keeps its proposals): under the
-    reference metric, GT rows on an excluded keyframe would still count as misses.
-    """
-    rows, excluded, proposals, labels = [], [], {}, []
+    rows: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)
+    proposals: dict = field(default_factory=dict)
+    labels: list = field(default_factory=list)
+
+
+def keyframe_annotations(
+    scenes: dict[str, Scene], rng: np.random.Generator, first_second: int
+) -> KeyframeAnnotations:
+    """Keyframes at whole seconds first_second + 2 .. first_second + duration - 2 (second
+    `first_second` = frame 0), labelled with the actions of the segment holding the keyframe. One
+    keyframe of ~15% of the videos is listed as excluded and, as in AVA, left unannotated (it
+    keeps its proposals): under the reference metric, GT rows on an excluded keyframe would still
+    count as misses."""
+    found = KeyframeAnnotations()
     for video, scene in scenes.items():
-        seconds = range(AVA_FIRST_SECOND + 2, AVA_FIRST_SECOND + scene.n_frames // FPS - 1)
+        seconds = range(first_second + 2, first_second + scene.n_frames // scene.fps - 1)
         dropped = int(rng.choice(seconds)) if rng.random() < 0.15 else None
         if dropped is not None:
-            excluded.append(f"{video},{dropped:04d}")
+            found.excluded.append((video, dropped))
         for second in seconds:
-            frame = FPS * (second - AVA_FIRST_SECOND)
+            frame = scene.fps * (second - first_second)
             boxes = []
             for entity, person in enumerate(scene.persons):
                 box = _normalised(person_box(person, frame, scene.width, scene.height), scene)
@@ -104,12 +118,25 @@ def write_ava_annotations(
                 if second == dropped:
                     continue
                 actions = person.segment_at(frame).actions
-                rows += [
-                    f"{video},{second:04d},{_fmt(box)},{ACTIONS.index(a) + 1},{entity}"
-                    for a in sorted(actions, key=ACTIONS.index)
+                found.rows += [
+                    (video, second, box, ACTIONS.index(a), entity) for a in sorted(actions, key=ACTIONS.index)
                 ]
-                labels.append(np.isin(ACTIONS, list(actions)))
-            proposals[f"{video},{second:04d}"] = noisy_proposals(np.array(boxes), rng)
+                found.labels.append(np.isin(ACTIONS, list(actions)))
+            found.proposals[video, second] = noisy_proposals(np.array(boxes), rng)
+    return found
+
+
+def write_ava_annotations(
+    scenes: dict[str, Scene], root: Path, split: str, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """CSV, exclusions, label maps and proposals of one AVA split (`keyframe_annotations` from
+    second 900 = img_00001); returns the label rows of its annotated boxes."""
+    found = keyframe_annotations(scenes, rng, AVA_FIRST_SECOND)
+    rows = [
+        f"{video},{second:04d},{_fmt(box)},{action + 1},{entity}"
+        for video, second, box, action, entity in found.rows
+    ]
+    proposals = {f"{video},{second:04d}": value for (video, second), value in found.proposals.items()}
     label_map = "".join(
         f'item {{\n  name: "{name}"\n  id: {index + 1}\n}}\n' for index, name in enumerate(ACTIONS)
     )
@@ -117,10 +144,10 @@ def write_ava_annotations(
         files = ava_files(root, split, version)
         files.annotations.parent.mkdir(parents=True, exist_ok=True)
         files.annotations.write_text("\n".join(rows) + "\n")
-        files.exclusions.write_text("".join(line + "\n" for line in excluded))
+        files.exclusions.write_text("".join(f"{video},{second:04d}\n" for video, second in found.excluded))
         files.label_map.write_text(label_map)
-        _pickle(files.proposals, proposals)  # same name in both versions
-    return labels
+        write_pickle(files.proposals, proposals)  # same name in both versions
+    return found.labels
 
 
 def write_multisports_annotations(
@@ -134,16 +161,7 @@ def write_multisports_annotations(
     """
     rows, proposals, tubes, labels = [], {}, {}, []
     for video, scene in scenes.items():
-        per_label: dict[int, list] = {}
-        for person in scene.persons:
-            for segment in person.segments:
-                label = ACTIONS.index(next(iter(segment.actions)))
-                frames = np.arange(segment.start, segment.end)
-                boxes = np.stack([person_box(person, f, scene.width, scene.height) for f in frames])
-                per_label.setdefault(label, []).append(
-                    np.concatenate([frames[:, None] + 1, boxes], axis=1).astype(np.float32)
-                )
-        tubes[video] = per_label
+        per_label = tubes[video] = scene_tubes(scene)
         frame_boxes: dict[int, list] = {}
         for label, label_tubes in per_label.items():
             for entity, tube in enumerate(label_tubes):
@@ -157,22 +175,39 @@ def write_multisports_annotations(
     files = multisports_files(root, split)
     files.annotations.parent.mkdir(parents=True, exist_ok=True)
     files.annotations.write_text("\n".join(rows) + "\n")
-    _pickle(files.proposals, proposals)
+    write_pickle(files.proposals, proposals)
     return tubes, labels
 
 
-def write_multisports_gt(root: Path, scenes: dict[str, dict[str, Scene]], tubes: dict) -> None:
-    """`annotations/multisports_GT.pkl` with the reference keys (labels, train/test video lists,
-    nframes, resolution (h, w), gttubes {video: {label: [float32 [n, 5] (frame, x1, y1, x2, y2)]}})."""
+def scene_tubes(scene: Scene) -> dict[int, list[np.ndarray]]:
+    """Every (person, action segment) of a single-label scene as a tube: {label index: [float32
+    [n, 5] (1-based frame, x1, y1, x2, y2 in pixels)]}."""
+    per_label: dict[int, list] = {}
+    for person in scene.persons:
+        for segment in person.segments:
+            label = ACTIONS.index(next(iter(segment.actions)))
+            frames = np.arange(segment.start, segment.end)
+            boxes = np.stack([person_box(person, f, scene.width, scene.height) for f in frames])
+            per_label.setdefault(label, []).append(
+                np.concatenate([frames[:, None] + 1, boxes], axis=1).astype(np.float32)
+            )
+    return per_label
+
+
+def tube_gt(scenes: dict[str, dict[str, Scene]], tubes: dict) -> dict:
+    """The gt pickle's dict (MultiSports' keys, ACT's layout): labels, train/test video lists,
+    nframes, resolution (h, w), gttubes {video: {label: [float32 [n, 5] (frame, x1, y1, x2, y2)]}}."""
     every = {video: scene for split in scenes.values() for video, scene in split.items()}
-    _pickle(
-        multisports_files(root, "val").gt_pickle,
-        {
-            "labels": list(ACTIONS),
-            "train_videos": [list(scenes["train"])],
-            "test_videos": [list(scenes["val"])],
-            "nframes": {video: scene.n_frames for video, scene in every.items()},
-            "resolution": {video: (scene.height, scene.width) for video, scene in every.items()},
-            "gttubes": tubes,
-        },
-    )
+    return {
+        "labels": list(ACTIONS),
+        "train_videos": [list(scenes["train"])],
+        "test_videos": [list(scenes["val"])],
+        "nframes": {video: scene.n_frames for video, scene in every.items()},
+        "resolution": {video: (scene.height, scene.width) for video, scene in every.items()},
+        "gttubes": tubes,
+    }
+
+
+def write_multisports_gt(root: Path, scenes: dict[str, dict[str, Scene]], tubes: dict) -> None:
+    """`annotations/multisports_GT.pkl` (`tube_gt`)."""
+    write_pickle(multisports_files(root, "val").gt_pickle, tube_gt(scenes, tubes))
