@@ -1,5 +1,6 @@
 """eval.safe_pickle: plain data and numpy arrays load, anything else is refused before import."""
 
+import io
 import os
 import pickle
 
@@ -128,3 +129,31 @@ def test_torch_pickle_is_refused(shared_file):
     path = shared_file("fixtures/mmaction2_tests/eval_multisports/data_samples.pkl")
     with pytest.raises(InputError, match="refusing to unpickle global 'torch"):
         safe_pickle.load(path)
+
+
+class _Python2Pickler(pickle._Pickler):
+    """Writes `bytes` as Python 2 wrote its `str` (BINSTRING opcodes), as in ACT's gt pickles of
+    UCF101-24 and JHMDB-21, whose numpy arrays carry their raw data that way."""
+
+    def save_bytes(self, obj):
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + len(obj).to_bytes(4, "little") + obj)
+        self.memoize(obj)
+
+    dispatch = {**pickle._Pickler.dispatch, bytes: save_bytes}
+
+
+def test_python2_pickles_of_numpy_arrays_load(tmp_path):
+    tube = np.array([[1, 10.5, 20, 30, 40], [2, 11, 21, 31, 255.75]], dtype=np.float32)
+    stream = io.BytesIO()
+    _Python2Pickler(stream, protocol=2).dump({"gttubes": {"v": {0: [tube]}}, "nframes": {"v": 2}})
+    assert pickle.SHORT_BINSTRING in stream.getvalue()  # raw array bytes, not _codecs.encode
+    with pytest.raises(UnicodeDecodeError):
+        pickle.loads(stream.getvalue())  # Python 3's default (ASCII) cannot read it
+    path = tmp_path / "py2.pkl"
+    path.write_bytes(stream.getvalue())
+    loaded = safe_pickle.load(path)
+    np.testing.assert_array_equal(loaded["gttubes"]["v"][0][0], tube)
+    assert loaded["nframes"] == {"v": 2}
