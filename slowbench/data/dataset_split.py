@@ -94,23 +94,21 @@ def read_keyframe_rows(spec: DatasetSpec, split: str, frames) -> dict:
             f"timestamp {timestamp[i]:g} is before timestamp_start = {spec.timestamp_start:g} of {spec.path}"
         ),
     )
-    if split == "val" and spec.protocol != "activitynet-2020":
-        _first(
-            path,
-            line,
-            timestamp != np.floor(timestamp),
-            lambda i: (
-                f"fractional timestamp {timestamp[i]:g}: {spec.path}: protocol: {spec.protocol!r} keys "
-                'frames by whole seconds; set protocol = "activitynet-2020"'
-            ),
+    fractional = np.flatnonzero(timestamp != np.floor(timestamp))
+    if split == "val" and spec.protocol != "activitynet-2020" and fractional.size:
+        raise DataError(
+            f"{spec.path}: protocol: {spec.protocol!r} keys frames by whole seconds, but "
+            f"{path}:{line[fractional[0]]} has the timestamp {timestamp[fractional[0]]:g}; "
+            'set protocol = "activitynet-2020"'
         )
+    checked = rows["action"] >= 0
     if spec.boxes == "pixels":
-        rows = {**rows, **_divided(rows, rows["video"], frames)}
+        divided, known = _divided(rows, rows["video"], frames)
+        rows, checked = {**rows, **divided}, checked & known
         units = 'the video\'s frame size (boxes = "pixels")'
     else:
         units = f'[0, 1] (boxes = "normalized" in {spec.path}; boxes in pixels need boxes = "pixels")'
-    boxed = rows["action"] >= 0
-    outside = boxed & ((np.minimum(rows["x1"], rows["y1"]) < 0) | (np.maximum(rows["x2"], rows["y2"]) > 1))
+    outside = checked & ((np.minimum(rows["x1"], rows["y1"]) < 0) | (np.maximum(rows["x2"], rows["y2"]) > 1))
     _first(path, line, outside, lambda i: f"box outside {units}")
     return rows
 
@@ -122,15 +120,18 @@ def _first(path, lines: np.ndarray, bad: np.ndarray, problem) -> None:
         raise DataError(f"{path}:{lines[rows[0]]}: {problem(rows[0])}")
 
 
-def _divided(boxes: dict, videos: np.ndarray, frames) -> dict:
-    """The x1, y1, x2, y2 columns divided by the frame size of each row's video (as given for a
-    video without frames: it is skipped later, with a warning)."""
+def _divided(boxes: dict, videos: np.ndarray, frames) -> tuple[dict, np.ndarray]:
+    """(the x1, y1, x2, y2 columns divided by the frame size of each row's video, bool [N]: the
+    row's video has frames). A video without frames keeps its boxes as given: it is skipped
+    later, with a warning."""
     scale = np.ones((len(videos), 4))
+    known = np.zeros(len(videos), dtype=bool)
     for video in dict.fromkeys(videos.tolist()):
         if frames.has_video(video):
+            rows = videos == video
             width, height = frames.frame_size(video)
-            scale[videos == video] = (width, height, width, height)
-    return {name: boxes[name] / scale[:, index] for index, name in enumerate(_BOX)}
+            scale[rows], known[rows] = (width, height, width, height), True
+    return {name: boxes[name] / scale[:, index] for index, name in enumerate(_BOX)}, known
 
 
 def tube_keyframes(spec: DatasetSpec, split: str) -> list[Keyframe]:

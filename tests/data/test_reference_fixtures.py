@@ -8,6 +8,7 @@ from data_helpers import write_linked_frames
 
 from eval.ava.io import read_label_map
 from slowbench.data import DatasetFiles, PipelineConfig, load_split, read_annotations
+from slowbench.data.label_columns import LabelColumns
 
 pytestmark = pytest.mark.shared_data
 AVA = "fixtures/mmaction2_tests/ava_dataset"
@@ -71,6 +72,25 @@ def test_ava_sample_without_exclusions(shared_file, tmp_path):
     assert len(third["meta"]["frame_inds"]) == 32
     labels = [np.flatnonzero(k.labels[0]).tolist() for k in dataset.keyframes]
     assert labels == [[12, 17, 79], [12, 17], [12, 74, 80]]
+
+
+def test_ava_sample_with_custom_classes(shared_file, tmp_path):
+    """mmaction2's AVADataset with custom_classes=[17, 79], num_classes=3 (constructed in its
+    tests, values checked by running it): labels [[0, 1, 1]] for 0902 and [[0, 1, 0]] for 0903;
+    the _-Z6wFjXtGQ key has no listed label and is no sample."""
+    dataset = load_split(
+        _ava_files(shared_file, tmp_path, exclusions=False),
+        dataset="ava21",
+        split="train",
+        num_classes=3,
+        pipeline=PIPELINE.replace(train_scale=(240, 240), crop_size=240),
+        test_mode=False,
+        columns=LabelColumns((17, 79), first=1),
+    )
+    assert [k.img_key for k in dataset.keyframes] == ["0f39OWEqJ24,0902", "0f39OWEqJ24,0903"]
+    np.testing.assert_array_equal(dataset.keyframes[0].labels, [[0, 1, 1]])
+    np.testing.assert_array_equal(dataset.keyframes[1].labels, [[0, 1, 0]])
+    assert dataset[1]["gt_labels"].shape == (1, 3)
 
 
 def test_ava_kinetics_sample_uses_start_index_zero(shared_file, tmp_path):

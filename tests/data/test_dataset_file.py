@@ -1,0 +1,154 @@
+"""The reading rules of a dataset file, against hand-made files: fractional timestamps, fps and
+timestamp_start, non-contiguous label ids, both box conventions, classes (mmaction2's
+custom_classes), `proposals = "gt"`, and frames and videos giving the same clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from custom_dataset import FRAMES, SIZE, grey_level, write_dataset
+
+from slowbench.data import PipelineConfig
+from slowbench.data.dataset_file import read_dataset_file
+from slowbench.data.dataset_split import load_dataset_split
+from slowbench.data.frame_template import FrameTemplate, VideoTemplate
+from slowbench.data.video_reader import VideoReader
+from slowbench.data.video_writer import encode_video
+
+PIPELINE = PipelineConfig(clip_len=4, frame_interval=16, test_short_side=48)
+
+
+def keyframes_of(spec, split="train"):
+    dataset = load_dataset_split(spec, split, PIPELINE, test_mode=True)
+    return {keyframe.img_key: keyframe for keyframe in dataset.keyframes}, dataset
+
+
+def test_fps_and_timestamp_start_place_the_clip_in_frames(tmp_path):
+    spec = read_dataset_file(write_dataset(tmp_path, extra="timestamp_start = 0.5"))
+    keyframes, dataset = keyframes_of(spec)
+    index = list(keyframes).index("a,0001")
+    sample = dataset[index]
+    # second 1 at 25 fps from second 0.5: 0-based frame 12.5 -> 12 (ties to even), frame number 13;
+    # 4x16 around it: 0-based -20 (clamped to 0), -4 (clamped), 12, 28 -> numbers 1, 1, 13, 29.
+    np.testing.assert_array_equal(sample["meta"]["frame_inds"], [1, 1, 13, 29])
+    levels = sample["clip"][0, :, 0, 0].numpy()
+    np.testing.assert_array_equal(levels, [grey_level(n) for n in (1, 1, 13, 29)])
+
+
+def test_fractional_timestamps_take_the_nearest_frame(tmp_path):
+    spec = read_dataset_file(write_dataset(tmp_path))
+    keyframes, dataset = keyframes_of(spec)
+    assert keyframes["a,2.5"].timestamp == 2.5 and keyframes["a,0001"].timestamp == 1
+    sample = dataset[list(keyframes).index("a,2.5")]
+    # 2.5 s x 25 fps = frame 62.5 -> 62 (ties to even), number 63; the clip reads 31, 47, 63, 79.
+    np.testing.assert_array_equal(sample["meta"]["frame_inds"], [31, 47, 63, 79])
+
+
+def test_non_contiguous_label_ids_become_columns_after_the_background(tmp_path):
+    spec = read_dataset_file(write_dataset(tmp_path))
+    assert spec.columns.ids == (2, 7, 40) and spec.columns.width == 4
+    keyframes, _ = keyframes_of(spec)
+    # a,0001: person 0 has labels 2 and 40 (one box, multi-hot), person 1 label 7.
+    np.testing.assert_array_equal(keyframes["a,0001"].labels, [[0, 1, 0, 1], [0, 0, 1, 0]])
+    np.testing.assert_array_equal(keyframes["b,0002"].labels, [[0, 0, 0, 1]])
+
+
+def test_pixel_and_normalised_boxes_read_the_same(tmp_path):
+    pixels, _ = keyframes_of(read_dataset_file(write_dataset(tmp_path / "px", pixels=True)))
+    unit, _ = keyframes_of(read_dataset_file(write_dataset(tmp_path / "unit", pixels=False)))
+    assert list(pixels) == list(unit)
+    for key in pixels:
+        np.testing.assert_allclose(pixels[key].boxes, unit[key].boxes, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(pixels["b,0002"].boxes, [[0.5, 0.5, 1.0, 1.0]])
+
+
+def test_proposals_gt_are_the_annotated_boxes_with_score_one(tmp_path):
+    spec = read_dataset_file(write_dataset(tmp_path, extra='protocol = "activitynet-2020"'))
+    keyframes, dataset = keyframes_of(spec, "val")
+    for key, keyframe in keyframes.items():
+        np.testing.assert_array_equal(dataset.proposals[key][:, :4], keyframe.boxes)
+        np.testing.assert_array_equal(dataset.proposals[key][:, 4], 1.0)
+    sample = dataset[list(keyframes).index("a,0001")]
+    np.testing.assert_array_equal(sample["meta"]["proposals_normalized"], keyframes["a,0001"].boxes)
+
+
+def test_classes_keep_those_labels_in_the_order_given(tmp_path):
+    spec = read_dataset_file(write_dataset(tmp_path, extra="classes = [40, 2]"))
+    assert spec.columns.ids == (40, 2) and spec.columns.width == 3
+    keyframes, _ = keyframes_of(spec)
+    # Label 7's rows are dropped before grouping: its box of a,0001 is gone and a,2.5 (only 7) is
+    # no sample, as mmaction2's AVADataset does with custom_classes.
+    assert list(keyframes) == ["a,0001", "b,0002"]
+    np.testing.assert_array_equal(keyframes["a,0001"].labels, [[0, 1, 1]])
+    np.testing.assert_array_equal(keyframes["b,0002"].labels, [[0, 1, 0]])
+    assert read_dataset_file(tmp_path / "dataset.toml", classes=(7,)).columns.ids == (7,)
+
+
+def test_frames_and_videos_give_the_same_clips(tmp_path):
+    """A video and its frames extracted losslessly (PNG) are one source: same numbers, same pixels."""
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(FRAMES, SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    video = tmp_path / "videos" / "a.mp4"
+    video.parent.mkdir()
+    encode_video(video, iter(frames), 25, options={"crf": "17", "g": "25", "bf": "2"})
+    decoded = VideoReader(video).frames(np.arange(FRAMES))
+    folder = tmp_path / "frames" / "a"
+    folder.mkdir(parents=True)
+    from PIL import Image
+
+    for number, frame in enumerate(decoded, start=1):
+        Image.fromarray(frame).save(folder / f"{number:05d}.png")
+    as_frames = FrameTemplate(str(tmp_path / "frames/{video}/{frame:05d}.png"))
+    as_video = VideoTemplate(str(tmp_path / "videos/{video}.mp4"))
+    assert as_frames.count("a") == as_video.count("a") == FRAMES
+    assert as_frames.frame_size("a") == as_video.frame_size("a") == SIZE
+    indices = np.array([-5, 0, 31, 62, 99, 140])
+    clip_f, shape_f, _, numbers_f = as_frames.read_clip("a", indices, None)
+    clip_v, shape_v, _, numbers_v = as_video.read_clip("a", indices, None)
+    np.testing.assert_array_equal(numbers_f, [1, 1, 32, 63, 100, 100])
+    np.testing.assert_array_equal(numbers_f, numbers_v)
+    assert shape_f == shape_v == (SIZE[1], SIZE[0])
+    np.testing.assert_array_equal(clip_f, clip_v)
+
+
+def test_frame_template_counts_frames_without_listing(tmp_path):
+    write_dataset(tmp_path)
+    template = FrameTemplate(str(tmp_path / "frames/{video}/f{frame:04d}.png"))
+    assert template.count("a") == FRAMES and not template.has_video("zz")
+    (tmp_path / "frames" / "a" / f"f{FRAMES + 1:04d}.png").write_bytes(b"")
+    assert FrameTemplate(template.template).count("a") == FRAMES + 1
+
+
+@pytest.mark.parametrize("frames", [False, True])
+def test_tubes_keyframes_are_every_annotated_frame(tmp_path, frames):
+    """Tubes: one keyframe per annotated frame of the split's videos, boxes over the pickle's
+    resolution, labels as columns (classes keep those tubes only)."""
+    import pickle
+
+    tube = np.array([[f, 8, 6, 40, 42] for f in range(3, 7)], dtype=np.float32)
+    gt = {
+        "labels": ["run", "jump", "fall"],
+        "train_videos": [["c/v1"]],
+        "test_videos": [["c/v2"]],
+        "nframes": {"c/v1": 10, "c/v2": 10},
+        "resolution": {"c/v1": (48, 64), "c/v2": (48, 64)},
+        "gttubes": {"c/v1": {0: [tube], 2: [tube[1:3]]}, "c/v2": {1: [tube]}},
+    }
+    (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
+    extra = "classes = [2]\n" if frames else ""
+    (tmp_path / "dataset.toml").write_text(
+        f'format = "tubes"\ngt = "gt.pkl"\nframes = "rgb/{{video}}/{{frame:05d}}.jpg"\n{extra}'
+    )
+    spec = read_dataset_file(tmp_path / "dataset.toml")
+    from slowbench.data.dataset_split import tube_keyframes
+
+    keyframes = tube_keyframes(spec, "train")
+    if frames:  # classes = [2]: only the label-2 tube, one column
+        assert [k.timestamp for k in keyframes] == [4, 5]
+        np.testing.assert_array_equal(keyframes[0].labels, [[1]])
+        return
+    assert [k.timestamp for k in keyframes] == [3, 4, 5, 6]
+    # frames 4 and 5 carry the same box in labels 0 and 2: one box, multi-hot
+    np.testing.assert_array_equal(keyframes[1].labels, [[1, 0, 1]])
+    np.testing.assert_allclose(keyframes[0].boxes, [[8 / 64, 6 / 48, 40 / 64, 42 / 48]])
+    assert [k.video for k in tube_keyframes(spec, "val")] == ["c/v2"] * 4
