@@ -11,7 +11,7 @@ The video is decoded in one forward pass; only the frames still needed are kept.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -76,8 +76,9 @@ def plan_keyframes(
 @dataclass
 class DemoSettings:
     """How keyframes are scored and labelled. `label_columns`: the score columns that are actions
-    (AVA's column 0 is background); `names`: label id (= column) -> name; `max_gap`: how far (in
-    frames) a keyframe may be from its boxes' time; `out_size`: (w, h) of the output frames."""
+    (AVA's column 0 is background); `names`: column -> label name; `max_gap`: how far (in
+    frames) a keyframe may be from its boxes' time; `out_size`: (w, h) of the output frames;
+    `label_ids`: column -> label id where they differ (`--classes`, dataset files)."""
 
     short_side: int
     action_thr: float
@@ -87,6 +88,7 @@ class DemoSettings:
     max_gap: float
     out_size: tuple[int, int]
     device: torch.device
+    label_ids: dict = field(default_factory=dict)
 
 
 def output_size(width: int, height: int, short_side: int | None) -> tuple[int, int]:
@@ -182,7 +184,11 @@ def score_keyframe(
                 "box_score": float(box_score),
                 "scores": row.tolist(),
                 "labels": [
-                    {"id": int(c), "name": settings.names.get(int(c), f"class {c}"), "score": float(row[c])}
+                    {
+                        "id": settings.label_ids.get(int(c), int(c)),
+                        "name": settings.names.get(int(c), f"class {c}"),
+                        "score": float(row[c]),
+                    }
                     for c in chosen
                 ],
             }

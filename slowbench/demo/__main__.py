@@ -160,9 +160,14 @@ def _split_source(row, args, meta, video_id, fps, num_classes, *, ground_truth, 
     )
 
 
+def _head_columns(meta, spec):
+    """The head's label ids (`LabelColumns`), or None where column = label id."""
+    return spec.columns if spec is not None else checkpoint_columns(meta)
+
+
 def _label_names(row, args, meta, spec) -> dict:
     """Head column -> label name (--label-map's names of the columns' label ids, else the data's)."""
-    columns = spec.columns if spec is not None else checkpoint_columns(meta)
+    columns = _head_columns(meta, spec)
     if args.label_map:
         names = read_label_map(args.label_map)
     elif spec is not None:
@@ -172,6 +177,13 @@ def _label_names(row, args, meta, spec) -> dict:
     if columns is None:
         return names
     return {column: names[label] for column, label in enumerate(columns.label_ids()) if label in names}
+
+
+def _column_ids(columns) -> dict:
+    """Column -> label id of the head (empty where column = label id)."""
+    if columns is None:
+        return {}
+    return {column: int(label) for column, label in enumerate(columns.label_ids()) if label >= 0}
 
 
 def _official_names(row, args, meta) -> dict:
@@ -231,6 +243,7 @@ def demo(args) -> int:
         topk=args.topk,
         label_columns=np.arange(_first_label_column(row, spec), num_classes),
         names=_label_names(row, args, meta, spec),
+        label_ids=_column_ids(_head_columns(meta, spec)),
         max_gap=max(args.predict_stepsize, boxes.spacing) / 2,
         out_size=output_size(*reader.index.size, args.out_short_side),
         device=device,

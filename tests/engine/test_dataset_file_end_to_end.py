@@ -113,8 +113,8 @@ def test_demo_finds_boxes_and_names_in_the_dataset_file(keyframes_data, keyframe
     assert status == 0, stdout
     shown = json.loads((tmp_path / "demo.json").read_text())
     assert shown["boxes_from"] == str(keyframes_data / "val_proposals.pkl") and shown["detections"]
-    names = {label["name"] for d in shown["detections"] for label in d["labels"]}
-    assert names and names <= {"wave", "move left", "jump"}  # ids 13, 2, 5
+    labels = {(label["id"], label["name"]) for d in shown["detections"] for label in d["labels"]}
+    assert labels and labels <= {(13, "wave"), (2, "move left"), (5, "jump")}
 
 
 @pytest.fixture(scope="module")
