@@ -2,7 +2,12 @@
 
 import pytest
 import torch
-from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, TINY_ROW  # noqa: F401 - re-exported for older tests
+from engine_helpers import (  # noqa: F401 - re-exported for older tests
+    TINY_ARGS,
+    TINY_MODEL_ARGS,
+    TINY_ROW,
+    learn,
+)
 
 from slowbench.data.synthetic import generate
 
@@ -55,6 +60,29 @@ def learning_ava(tmp_path_factory):
         videos=640,
         val_videos=32,
         persons=(1, 1),
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def learned_ava(learning_ava, tmp_path_factory) -> dict:
+    """`results.json` of the learning run on `learning_ava` (test_it_learns.py's; ~3.5 min)."""
+    return learn(["--data-root", str(learning_ava)], tmp_path_factory.mktemp("learned") / "run")
+
+
+@pytest.fixture(scope="session")
+def learning_custom(tmp_path_factory):
+    """`learning_ava`'s task as a user's own data (`--kind custom`): the same 640 / 32 scenes, at
+    AVA's 30 fps so that the frames are the same too, timestamps from 0, label ids 2..17, pixel
+    boxes, frames `frame_000001.jpg`."""
+    return generate(
+        tmp_path_factory.mktemp("learn") / "custom",
+        kind="custom",
+        seed=0,
+        videos=640,
+        val_videos=32,
+        persons=(1, 1),
+        fps=30,
         progress=False,
     )
 

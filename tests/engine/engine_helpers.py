@@ -2,8 +2,11 @@
 import conftest)."""
 
 import contextlib
+import json
 
 import torch
+
+from slowbench import train as train_cli
 
 TINY_ROW = "ava21-k400-r50-4x16"
 # A few-second run: R18 with 4 stem channels on 32 px crops, 2 clips per step, no worker processes.
@@ -60,3 +63,11 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def learn(data_args: list, work_dir) -> dict:
+    """`results.json` of a learning run (`LEARN_ARGS` on the data `data_args` names) in `work_dir`."""
+    with one_thread():  # the other core decodes batches in the data-loading worker
+        status = train_cli.main([*LEARN_ARGS, *data_args, "--work-dir", str(work_dir)])
+    assert status == 0
+    return json.loads((work_dir / "results.json").read_text())

@@ -147,10 +147,6 @@ def _video_names(kind: str, first: int, count: int) -> list[str]:
     return [f"synthetic_sport/v_synth{index:06d}" for index in range(first, first + count)]
 
 
-def _fps(kind: str) -> int:
-    return CUSTOM_FPS if kind in ("custom", "tubes") else FPS
-
-
 def _scenes(
     kind: str,
     names: list[str],
@@ -161,12 +157,12 @@ def _scenes(
     width: int,
     height: int,
     persons: tuple[int, int],
+    fps: int,
 ) -> dict:
     scenes = {}
     for offset, name in enumerate(names):
         # One generator per video: a video does not change when more videos are asked for.
         rng = np.random.default_rng([seed, first + offset])
-        fps = _fps(kind)
         scenes[name] = make_scene(
             rng,
             width=width,
@@ -188,6 +184,7 @@ def _check(
     width: int,
     height: int,
     persons: tuple[int, int],
+    fps: int | None,
 ) -> None:
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -211,6 +208,8 @@ def _check(
         raise InputError(f"frames must be at least 48x48, got {width}x{height}")
     if not 1 <= persons[0] <= persons[1]:
         raise InputError(f"persons must be 1 <= min <= max, got {persons}")
+    if fps is not None and (kind not in ("custom", "tubes") or fps < 1):
+        raise InputError(f"fps: the custom and tubes kinds take a frame rate >= 1, not {kind} {fps}")
 
 
 def generate(
@@ -225,6 +224,7 @@ def generate(
     height: int = 96,
     persons: tuple[int, int] = (2, 4),
     fmt: str = "frames",
+    fps: int | None = None,
     progress: bool = True,
 ) -> Path:
     """Writes the dataset into `out_dir` (created atomically) and returns its path.
@@ -233,10 +233,11 @@ def generate(
     second from 902 to 900 + seconds - 2, multi-label actions, in the AVA v2.1 and v2.2 file names.
     MultiSports kind: single-label action tubes annotated on every frame. An `out_dir` that already
     holds a dataset generated with the same arguments is reused; any other non-empty one is an error.
-    `fmt` "frames" writes JPEG frame folders, "mp4" H.264 files (see the module docstring).
+    `fmt` "frames" writes JPEG frame folders, "mp4" H.264 files (see the module docstring). `fps`
+    (custom and tubes kinds only, default 25): the frame rate the same scenes are rendered at.
     """
     persons = tuple(persons)
-    _check(kind, fmt, videos, val_videos, seconds, width, height, persons)
+    _check(kind, fmt, videos, val_videos, seconds, width, height, persons, fps)
     out_dir = Path(out_dir)
     params = {
         "format_version": FORMAT_VERSION,
@@ -251,6 +252,8 @@ def generate(
     }
     if fmt != "frames":  # only then: datasets written before the option existed stay reusable
         params["format"] = fmt
+    if fps is not None:
+        params["fps"] = fps
     if (out_dir / INFO_FILE).is_file():
         info = read_info(out_dir)
         if info["params"] == params:
@@ -274,6 +277,7 @@ def generate(
             height=height,
             persons=persons,
             fmt=fmt,
+            fps=fps or (CUSTOM_FPS if kind in ("custom", "tubes") else FPS),
             progress=progress,
         )
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
@@ -363,6 +367,7 @@ def _write(
     height: int,
     persons: tuple[int, int],
     fmt: str,
+    fps: int,
     progress: bool,
 ) -> dict:
     if kind == "ava-kinetics":
@@ -378,6 +383,7 @@ def _write(
             height=height,
             persons=persons,
             fmt="frames",
+            fps=fps,
             progress=progress,
         )
         info["kinetics_gt_boxes"] = _write_kinetics_release(
@@ -402,6 +408,7 @@ def _write(
             width=width,
             height=height,
             persons=persons,
+            fps=fps,
         )
         for split, (first, count) in sizes.items()
     }

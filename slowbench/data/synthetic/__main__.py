@@ -48,6 +48,7 @@ def parser() -> ArgumentParser:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--height", type=int, default=96)
     parser.add_argument("--persons", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"))
+    parser.add_argument("--fps", type=int, help="custom and tubes: the frame rate (default 25)")
     return parser
 
 
@@ -64,6 +65,7 @@ def _run(argv) -> None:
         height=args.height,
         persons=tuple(args.persons),
         fmt=args.format,
+        fps=args.fps,
     )
     info = read_info(root)
     print(

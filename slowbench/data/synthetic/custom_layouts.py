@@ -1,6 +1,7 @@
 """Synthetic scenes written as a user's own data, each with its `dataset.toml`.
 
-`custom`: the AVA task (the same seeded scenes, multi-label keyframes every second) at 25 fps,
+`custom`: the AVA task (the same seeded scenes, multi-label keyframes every second) at 25 fps
+(or another rate),
 timestamps from 0, label ids 2, 3, 5, 7, 11, 13, 17 in an `id: name` file, boxes in pixels, noisy
 proposals (pixels), excluded val keyframes, videos `videos/<video>.mp4` or frames
 `frames/<video>/frame_000001.jpg`. `tubes`: the MultiSports task (single-label tubes on every
@@ -17,7 +18,7 @@ import pandas as pd
 from .scene import ACTIONS, Scene
 from .writers import keyframe_annotations, scene_tubes, tube_gt, write_pickle
 
-CUSTOM_FPS = 25
+CUSTOM_FPS = 25  # the default frame rate of both kinds
 LABEL_IDS = (2, 3, 5, 7, 11, 13, 17)  # ACTIONS[i] has id LABEL_IDS[i]
 FRAME_NAME = "frame_{:06d}.jpg"
 UCF_FRAME_NAME = "{:05d}.jpg"
@@ -86,11 +87,12 @@ def write_custom_annotations(scenes: dict[str, dict[str, Scene]], root: Path, fm
             )
             excluded = set(found.excluded)
     _, template = custom_layout(root, fmt)
+    fps = next(iter(scenes["train"].values())).fps
     (root / DATASET_FILE).write_text(
         f"""# A synthetic dataset written as a user's own (python -m slowbench.data.synthetic --kind custom).
 format = "keyframes"
 labels = "labels.txt"
-fps = {CUSTOM_FPS}
+fps = {fps}
 timestamp_start = 0
 {template}
 boxes = "pixels"
