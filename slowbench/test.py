@@ -201,6 +201,7 @@ def _test(row, args, info, started) -> dict | None:
         **metrics,
         "samples": len(val),
         "data_root": str(data_root),
+        **({"dataset_file": str(spec.path)} if spec is not None else {}),
         "seconds": round(time.perf_counter() - started, 1),
         "device": str(info.device),
         "input": {**input_wait.summary(), "workers": args.workers},

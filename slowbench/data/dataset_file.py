@@ -41,17 +41,19 @@ TOP_KEYS = {
     },
     "tubes": {"format", "gt", "gt_split", "frames", "videos", "classes", "flip"},
 }
-SPLIT_KEYS = {"keyframes": {"annotations", "proposals", "exclusions"}, "tubes": {"proposals"}}
+SPLIT_KEYS = {"keyframes": {"annotations", "proposals", "exclusions"}, "tubes": {"proposals", "frame_step"}}
 
 
 @dataclass(frozen=True)
 class SplitSpec:
     """One split's files (absolute paths). `annotations`: the keyframes CSV (None for tubes);
-    `proposals`: a proposals pickle, or None for the annotated boxes; `exclusions`: optional."""
+    `proposals`: a proposals pickle, or None for the annotated boxes; `exclusions`: optional;
+    `frame_step` (tubes, train only): every how many annotated frames of a tube is a keyframe."""
 
     annotations: Path | None
     proposals: Path | None
     exclusions: Path | None
+    frame_step: int = 1
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,18 @@ def _split(where: _Where, table, name: str, kind: str) -> SplitSpec:
     proposals = None
     if table.get("proposals", GT_PROPOSALS) != GT_PROPOSALS:
         proposals = where.file(table, "proposals", required=True, prefix=f"{name}.")
+    step = table.get("frame_step", 1)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+        raise where.error(f"{name}.frame_step", f"expected an integer >= 1, got {step!r}")
+    if step != 1 and name != "train":
+        raise where.error(
+            f"{name}.frame_step", "only [train] takes a frame step (evaluation needs every frame)"
+        )
     return SplitSpec(
         annotations=where.file(table, "annotations", required=kind == "keyframes", prefix=f"{name}."),
         proposals=proposals,
         exclusions=where.file(table, "exclusions", required=False, prefix=f"{name}."),
+        frame_step=step,
     )
 
 

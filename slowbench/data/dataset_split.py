@@ -135,10 +135,11 @@ def _divided(boxes: dict, videos: np.ndarray, frames) -> tuple[dict, np.ndarray]
 
 
 def tube_keyframes(spec: DatasetSpec, split: str) -> list[Keyframe]:
-    """Every annotated frame of the split's tubes of the evaluated labels, in video then frame
-    order: boxes divided by the video's `resolution` (h, w); one box per distinct box with a
-    multi-hot label (tubes of two labels on one box share it); entity ids number the tubes."""
-    gt, columns = spec.gt, spec.columns
+    """Every annotated frame of the split's tubes of the evaluated labels (every `frame_step`-th of
+    a tube: frames f with (f - 1) % step == 0), in video then frame order: boxes divided by the
+    video's `resolution` (h, w); one box per distinct box with a multi-hot label (tubes of two labels
+    on one box share it); entity ids number the tubes."""
+    gt, columns, step = spec.gt, spec.columns, spec.split(split).frame_step
     keyframes = []
     for video in split_videos(spec, split):
         where = f"{spec.gt_file}: key 'gttubes'['{video}']"
@@ -158,6 +159,8 @@ def tube_keyframes(spec: DatasetSpec, split: str) -> list[Keyframe]:
                 if column < 0:
                     continue
                 for frame, *box in np.asarray(tube, dtype=np.float64).tolist():
+                    if (int(frame) - 1) % step:
+                        continue
                     box = tuple(np.array(box) / (width, height, width, height))
                     frames.setdefault(int(frame), {}).setdefault(box, [entity, []])[1].append(column)
         for frame in sorted(frames):

@@ -4,13 +4,15 @@ custom_classes), `proposals = "gt"`, and frames and videos giving the same clips
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from custom_dataset import FRAMES, SIZE, grey_level, write_dataset
 
-from slowbench.data import PipelineConfig
+from slowbench.data import DataError, PipelineConfig
 from slowbench.data.dataset_file import read_dataset_file
-from slowbench.data.dataset_split import load_dataset_split
+from slowbench.data.dataset_split import load_dataset_split, tube_keyframes
 from slowbench.data.frame_template import FrameTemplate, VideoTemplate
 from slowbench.data.video_reader import VideoReader
 from slowbench.data.video_writer import encode_video
@@ -119,12 +121,10 @@ def test_frame_template_counts_frames_without_listing(tmp_path):
     assert FrameTemplate(template.template).count("a") == FRAMES + 1
 
 
-@pytest.mark.parametrize("frames", [False, True])
-def test_tubes_keyframes_are_every_annotated_frame(tmp_path, frames):
-    """Tubes: one keyframe per annotated frame of the split's videos, boxes over the pickle's
-    resolution, labels as columns (classes keep those tubes only)."""
-    import pickle
-
+def _tubes_dataset(tmp_path, extra: str = ""):
+    """Two videos of 10 frames: v1 (train) with a label-0 tube on frames 3-6 and a label-2 tube on
+    frames 4-5 over the same boxes, v2 (val) with a label-1 tube."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     tube = np.array([[f, 8, 6, 40, 42] for f in range(3, 7)], dtype=np.float32)
     gt = {
         "labels": ["run", "jump", "fall"],
@@ -135,20 +135,31 @@ def test_tubes_keyframes_are_every_annotated_frame(tmp_path, frames):
         "gttubes": {"c/v1": {0: [tube], 2: [tube[1:3]]}, "c/v2": {1: [tube]}},
     }
     (tmp_path / "gt.pkl").write_bytes(pickle.dumps(gt))
-    extra = "classes = [2]\n" if frames else ""
     (tmp_path / "dataset.toml").write_text(
         f'format = "tubes"\ngt = "gt.pkl"\nframes = "rgb/{{video}}/{{frame:05d}}.jpg"\n{extra}'
     )
-    spec = read_dataset_file(tmp_path / "dataset.toml")
-    from slowbench.data.dataset_split import tube_keyframes
+    return read_dataset_file(tmp_path / "dataset.toml")
 
+
+def test_tubes_keyframes_are_every_annotated_frame(tmp_path):
+    """Tubes: one keyframe per annotated frame of the split's videos, boxes over the pickle's
+    resolution, labels as columns."""
+    spec = _tubes_dataset(tmp_path)
     keyframes = tube_keyframes(spec, "train")
-    if frames:  # classes = [2]: only the label-2 tube, one column
-        assert [k.timestamp for k in keyframes] == [4, 5]
-        np.testing.assert_array_equal(keyframes[0].labels, [[1]])
-        return
     assert [k.timestamp for k in keyframes] == [3, 4, 5, 6]
     # frames 4 and 5 carry the same box in labels 0 and 2: one box, multi-hot
     np.testing.assert_array_equal(keyframes[1].labels, [[1, 0, 1]])
     np.testing.assert_allclose(keyframes[0].boxes, [[8 / 64, 6 / 48, 40 / 64, 42 / 48]])
     assert [k.video for k in tube_keyframes(spec, "val")] == ["c/v2"] * 4
+
+
+def test_tubes_classes_and_frame_step(tmp_path):
+    spec = _tubes_dataset(tmp_path / "classes", "classes = [2]\n")
+    keyframes = tube_keyframes(spec, "train")  # only the label-2 tube, one column
+    assert [k.timestamp for k in keyframes] == [4, 5]
+    np.testing.assert_array_equal(keyframes[0].labels, [[1]])
+    spec = _tubes_dataset(tmp_path / "step", "[train]\nframe_step = 2\n")
+    assert [k.timestamp for k in tube_keyframes(spec, "train")] == [3, 5]  # frames f with (f - 1) % 2 == 0
+    assert [k.timestamp for k in tube_keyframes(spec, "val")] == [3, 4, 5, 6]
+    with pytest.raises(DataError, match=r"dataset.toml: val.frame_step: only \[train\]"):
+        _tubes_dataset(tmp_path / "val", "[val]\nframe_step = 2\n")
