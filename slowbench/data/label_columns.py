@@ -44,6 +44,11 @@ class LabelColumns:
         return columns
 
 
+def label_ids_of(columns: LabelColumns | None) -> np.ndarray | None:
+    """`columns.label_ids()`, or None where the column is the label id (no `LabelColumns`)."""
+    return None if columns is None else columns.label_ids()
+
+
 def parse_label_ids(text: str) -> tuple[int, ...]:
     """The `--classes` option's type: `"11,12,14"` -> `(11, 12, 14)`."""
     try:

@@ -11,6 +11,7 @@ from eval.atomic import atomic_pickle
 from eval.multisports.official_files import write_official_files
 from eval.report.html import write_report
 from eval.report.plots import pop_curves
+from slowbench.data.label_columns import label_ids_of
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
 
@@ -44,7 +45,7 @@ def evaluate_predictions(row, files, predictions, report=None, columns=None) -> 
     label_map = eval.ava.read_label_map(files.label_map)
     if columns is not None:
         label_map = {label: label_map[label] for label in columns.ids}
-    detections = ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
+    detections = ava_detections(predictions, label_ids=label_ids_of(columns))
     # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
     detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     return evaluate_keyframes(
@@ -97,9 +98,7 @@ def write_dump(row, files, predictions, path, columns=None) -> pathlib.Path:
         return write_tube_dump(
             path, gt, files.gt_pickle, multisports_frame_dets(predictions, gt), is_directory
         )
-    eval.ava.write_csv_pred(
-        path, ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
-    )
+    eval.ava.write_csv_pred(path, ava_detections(predictions, label_ids=label_ids_of(columns)))
     return path
 
 

@@ -21,7 +21,7 @@ from slowbench.data import build_dataset, load_split
 from slowbench.data.dataset_file import DatasetSpec
 from slowbench.data.dataset_files import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
 from slowbench.data.dataset_split import load_dataset_split
-from slowbench.data.label_columns import LabelColumns
+from slowbench.data.label_columns import LabelColumns, label_ids_of
 from slowbench.engine.dataset_scoring import evaluate_dataset, write_dataset_dump
 from slowbench.engine.detections import ava_detections
 from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump, write_result_report
@@ -137,9 +137,8 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
     scored, gts = {}, []
     for part, part_predictions in zip(val.parts, val.by_part(predictions)):
         if part.name == "ava":
-            scored["ava_mAP"] = evaluate_predictions(row, part.files, part_predictions, columns=columns)[
-                "mAP"
-            ]
+            ava = evaluate_predictions(row, part.files, part_predictions, columns=columns)
+            scored["ava_mAP"] = ava["mAP"]
         gts.append(_part_for_2020(part, part_predictions, columns))
     gt, empty, detections = (pd.concat(frames, ignore_index=True) for frames in zip(*gts))
     kinetics = val.parts[-1]
@@ -160,7 +159,7 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
 def _official_detections(part: ValPart, predictions, columns) -> pd.DataFrame:
     """Detection rows of a part as the official files name frames: a Kinetics clip
     (``<youtube_id>_<start>_<end>``) by its YouTube id; its timestamps already are source seconds."""
-    detections = ava_detections(predictions, label_ids=None if columns is None else columns.label_ids())
+    detections = ava_detections(predictions, label_ids=label_ids_of(columns))
     if part.name == "kinetics":
         detections["video"] = detections["video"].str.rsplit("_", n=2).str[0]
     return detections
