@@ -3,7 +3,9 @@
 `build_dataset(row, data_root, split)` reads a split in the reference (mmaction2) layout and
 returns clips with boxes (pixels as mmaction2 makes them; `resize_crop_flip` is that transform for
 frames from any decoder); `collate` batches them; `python -m slowbench.data.synthetic` writes a
-small synthetic dataset in the same layouts.
+small synthetic dataset in the same layouts. Any other dataset is described in one TOML file:
+`dataset_file.read_dataset_file` -> `DatasetSpec`, `dataset_split.load_dataset_split`, checked by
+`dataset_check` (`python -m slowbench.data.check`).
 """
 
 from .annotations import Keyframe, image_key, read_annotations, read_proposals, select_proposals

@@ -136,6 +136,12 @@ def read_dataset_file(path, *, classes: tuple[int, ...] | None = None) -> Datase
     else:
         chosen = _classes(where, list(classes), labels, "--classes")
     ids = chosen if chosen is not None else tuple(sorted(labels))
+    protocol = _choice(where, data, "protocol", PROTOCOLS)
+    if protocol == "activitynet-2020" and "val" in splits and splits["val"].exclusions is not None:
+        raise where.error(
+            "val.exclusions",
+            "the activitynet-2020 protocol has no exclusions; leave those keyframes out of the CSV",
+        )
     return DatasetSpec(
         path=path,
         format=kind,
@@ -148,7 +154,7 @@ def read_dataset_file(path, *, classes: tuple[int, ...] | None = None) -> Datase
         frames=frames,
         videos=videos,
         boxes=_choice(where, data, "boxes", BOX_UNITS),
-        protocol=_choice(where, data, "protocol", PROTOCOLS),
+        protocol=protocol,
         flip=_flag(where, data, "flip", default=True),
         gt_file=gt_file,
         gt=gt,

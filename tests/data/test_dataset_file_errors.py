@@ -78,6 +78,10 @@ CASES = {
         "train.csv:1: box outside [0, 1]",
     ),
     "bad box unit": (_replace('boxes = "pixels"', 'boxes = "px"'), "dataset.toml: boxes: expected one of"),
+    "exclusions under the 2020 protocol": (
+        _replace('proposals = "gt"\n\n[val]', 'proposals = "gt"\n\n[val]\nexclusions = "train.csv"'),
+        "dataset.toml: val.exclusions: the activitynet-2020 protocol has no exclusions",
+    ),
     "fractional val timestamp, mmaction2 protocol": (
         _replace('protocol = "activitynet-2020"', 'protocol = "mmaction2"'),
         "dataset.toml: protocol: 'mmaction2' keys frames by whole seconds, but ",
