@@ -9,8 +9,9 @@ import pickle
 import numpy as np
 import pytest
 from custom_dataset import FRAMES, SIZE, grey_level, write_dataset
+from data_helpers import Row
 
-from slowbench.data import DataError, PipelineConfig
+from slowbench.data import DataError, PipelineConfig, build_dataset
 from slowbench.data.dataset_file import read_dataset_file
 from slowbench.data.dataset_split import load_dataset_split, tube_keyframes
 from slowbench.data.frame_template import FrameTemplate, VideoTemplate
@@ -163,3 +164,55 @@ def test_tubes_classes_and_frame_step(tmp_path):
     assert [k.timestamp for k in tube_keyframes(spec, "val")] == [3, 4, 5, 6]
     with pytest.raises(DataError, match=r"dataset.toml: val.frame_step: only \[train\]"):
         _tubes_dataset(tmp_path / "val", "[val]\nframe_step = 2\n")
+
+
+def _absolute_toml(tmp_path, text: str):
+    (tmp_path / "dataset.toml").write_text(text)
+    return read_dataset_file(tmp_path / "dataset.toml")
+
+
+def test_official_ava_layout_as_a_dataset_file(synthetic_ava, tmp_path):
+    """AVA's layout is a particular dataset file: the same keyframes, labels, boxes and proposals;
+    the clip one frame earlier (second t is img_{30 (t - 900) + 1}, AVA's img_{30 (t - 900) + 2})."""
+    anno = synthetic_ava / "annotations"
+    spec = _absolute_toml(
+        tmp_path,
+        f'labels = "{anno}/ava_action_list_v2.1_for_activitynet_2018.pbtxt"\nfps = 30\ntimestamp_start = 900\n'
+        f'frames = "{synthetic_ava}/rawframes/{{video}}/img_{{frame:05d}}.jpg"\n[val]\n'
+        f'annotations = "{anno}/ava_val_v2.1.csv"\nproposals = "{anno}/ava_dense_proposals_val.FAIR.recall_93.9.pkl"\n'
+        f'exclusions = "{anno}/ava_val_excluded_timestamps_v2.1.csv"\n',
+    )
+    official = build_dataset(Row("r", "ava21", 8, 4, 16), synthetic_ava, "val", PIPELINE, test_mode=True)
+    mine = load_dataset_split(spec, "val", PIPELINE, test_mode=True)
+    assert [k.img_key for k in mine.keyframes] == [k.img_key for k in official.keyframes]
+    for ours, theirs in zip(mine.keyframes, official.keyframes):
+        np.testing.assert_array_equal(ours.labels, theirs.labels)
+        np.testing.assert_array_equal(ours.boxes, theirs.boxes)
+    for index in range(len(mine)):
+        ours, theirs = mine[index]["meta"], official[index]["meta"]
+        np.testing.assert_array_equal(ours["proposals_normalized"], theirs["proposals_normalized"])
+        np.testing.assert_array_equal(ours["frame_inds"] + 1, theirs["frame_inds"])
+
+
+def test_official_multisports_layout_as_a_tubes_file(synthetic_multisports, tmp_path):
+    """MultiSports' layout read as a tubes file (its gt pickle, its frame folders): the keyframes,
+    labels and clips of the official reader (boxes within its CSV's 3 decimals)."""
+    root = synthetic_multisports
+    spec = _absolute_toml(
+        tmp_path,
+        f'format = "tubes"\ngt = "{root}/annotations/multisports_GT.pkl"\n'
+        f'frames = "{root}/rawframes/{{video}}/img_{{frame:05d}}.jpg"\n',
+    )
+    official = build_dataset(Row("m", "multisports", 7, 4, 16), root, "val", PIPELINE)
+    mine = load_dataset_split(spec, "val", PIPELINE)
+    key = {(k.video.removesuffix(".mp4"), k.timestamp): index for index, k in enumerate(official.keyframes)}
+    assert sorted(key) == sorted((k.video, k.timestamp) for k in mine.keyframes)
+    for index, ours in enumerate(mine.keyframes):
+        theirs = official.keyframes[key[ours.video, ours.timestamp]]
+        a, b = np.lexsort(ours.boxes.T), np.lexsort(theirs.boxes.T)
+        np.testing.assert_allclose(ours.boxes[a], theirs.boxes[b], atol=5e-4)
+        np.testing.assert_array_equal(ours.labels[a], theirs.labels[b])
+        if index % 10 == 0:
+            sample, reference = mine[index], official[key[ours.video, ours.timestamp]]
+            np.testing.assert_array_equal(sample["meta"]["frame_inds"], reference["meta"]["frame_inds"])
+            np.testing.assert_array_equal(sample["clip"].numpy(), reference["clip"].numpy())
