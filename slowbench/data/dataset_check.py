@@ -49,30 +49,22 @@ def check_dataset(
 
 
 def check_split(spec: DatasetSpec, name: str, clip: tuple[int, int] | None) -> SplitSummary:
+    """Checks one split (see the module docstring) and counts what it holds."""
     frames = clip_source(spec)
     keyframes = read_keyframes(spec, name, frames)
     where = spec.gt_file if spec.format == "tubes" else spec.split(name).annotations
     if not keyframes:
         raise DataError(f"{where}: the {name} split has no annotated frames of the evaluated classes")
-    first = split_videos(spec, name)[0] if spec.format == "tubes" else keyframes[0].video
-    if not frames.has_video(first):
-        key = "frames" if spec.frames else "videos"
-        raise DataError(
-            f"{spec.path}: {key}: {frames.template!r} matches no frame of {first!r}, the first "
-            f"video of {where} (looked for {frames.location(first)})"
-        )
-    summary = SplitSummary(name, keyframes=len(keyframes))
+    _check_template(
+        spec, frames, split_videos(spec, name)[0] if spec.format == "tubes" else keyframes[0].video, where
+    )
     last = {}
     for keyframe in keyframes:
         last[keyframe.video] = max(last.get(keyframe.video, keyframe.timestamp), keyframe.timestamp)
-        summary.boxes += len(keyframe.boxes)
-        for column in np.flatnonzero(keyframe.labels.sum(axis=0)):
-            label = spec.columns.ids[column - spec.columns.first]
-            summary.boxes_per_class[label] = summary.boxes_per_class.get(label, 0) + int(
-                keyframe.labels[:, column].sum()
-            )
-    summary.boxes_per_class = {label: summary.boxes_per_class.get(label, 0) for label in spec.columns.ids}
-    summary.videos = len(last)
+    summary = SplitSummary(name, videos=len(last), keyframes=len(keyframes))
+    summary.boxes = sum(len(keyframe.boxes) for keyframe in keyframes)
+    labelled = np.sum([keyframe.labels.sum(axis=0) for keyframe in keyframes], axis=0)
+    summary.boxes_per_class = dict(zip(spec.columns.ids, labelled[spec.columns.first :].astype(int).tolist()))
     for video, timestamp in last.items():
         if not frames.has_video(video):
             summary.missing_videos.append(video)
@@ -81,19 +73,24 @@ def check_split(spec: DatasetSpec, name: str, clip: tuple[int, int] | None) -> S
         summary.frames += count
         _check_length(spec, where, video, timestamp, count, clip)
     if spec.format == "tubes":
-        videos = split_videos(spec, name)
-        summary.tubes = sum(
-            len(tubes)
-            for video in videos
-            for label, tubes in spec.gt["gttubes"].get(video, {}).items()
-            if label in spec.columns.ids
-        )
+        tubes = [spec.gt["gttubes"].get(video, {}) for video in split_videos(spec, name)]
+        summary.tubes = sum(len(by_label.get(label, ())) for by_label in tubes for label in spec.columns.ids)
     files = spec.splits.get(name)
     summary.proposals = (
         str(files.proposals) if files is not None and files.proposals else "the annotated boxes"
     )
     read_split_proposals(spec, name, keyframes, frames)
     return summary
+
+
+def _check_template(spec: DatasetSpec, frames, first: str, where) -> None:
+    """The frame or video template must find the split's first video."""
+    if not frames.has_video(first):
+        key = "frames" if spec.frames else "videos"
+        raise DataError(
+            f"{spec.path}: {key}: {frames.template!r} matches no frame of {first!r}, the first "
+            f"video of {where} (looked for {frames.location(first)})"
+        )
 
 
 def _check_length(spec: DatasetSpec, where, video: str, timestamp, count: int, clip) -> None:
