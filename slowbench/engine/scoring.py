@@ -16,6 +16,8 @@ from slowbench.errors import InputError
 
 # The figures a run reports and logs, in this order, of those an evaluation result holds.
 HEADLINE_KEYS = ("mAP", "ava_mAP", "kinetics_mAP", "frame_mAP", "video_mAP")
+# How the evaluator's warnings name the model's predictions (the gt is named by its file).
+PREDICTIONS_NAME = "val predictions"
 
 
 def headline(result: dict) -> dict:
@@ -37,6 +39,8 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
             multisports_frame_dets(predictions, gt),
             keep_curves=bool(report),
             errors_thr=0.5 if report else None,
+            source=PREDICTIONS_NAME,
+            gt_source=str(files.gt_pickle),
         )
         write_result_report(report, "multisports", result, {"row": row.name, "gt": files.gt_pickle})
         return result
@@ -46,16 +50,25 @@ def evaluate_predictions(row, files, predictions, report=None) -> dict:
         else ()
     )
     label_map = eval.ava.read_label_map(files.label_map)
-    detections = ava_detections(predictions)
-    # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
-    detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     result = eval.ava.evaluate(
-        eval.ava.read_csv_gt(files.annotations), detections, label_map, excluded=excluded, **details
+        eval.ava.read_csv_gt(files.annotations),
+        label_map_detections(ava_detections(predictions), label_map),
+        label_map,
+        excluded=excluded,
+        names=(str(files.annotations), PREDICTIONS_NAME),
+        **details,
     )
     write_result_report(
         report, "ava", result, {"row": row.name, "protocol": result["protocol"], "gt": files.annotations}
     )
     return result
+
+
+def label_map_detections(detections, label_map):
+    """The detection rows of label-map classes: the head scores every column (AVA's 80), the
+    reference reads only the label map's (60) from its result CSV; not the user's input, so
+    the other columns are left out without a warning."""
+    return detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
 
 
 def write_result_report(directory, kind, result, settings) -> None:

@@ -19,7 +19,14 @@ import eval.ava
 from slowbench.data import build_dataset, load_split
 from slowbench.data.dataset_files import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
 from slowbench.engine.detections import ava_detections
-from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump, write_result_report
+from slowbench.engine.scoring import (
+    PREDICTIONS_NAME,
+    check_dump_path,
+    evaluate_predictions,
+    label_map_detections,
+    write_dump,
+    write_result_report,
+)
 from slowbench.errors import InputError
 
 PART_CHOICES = ("ava", "kinetics", "both")
@@ -128,9 +135,10 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
     gt, empty, detections = (pd.concat(frames, ignore_index=True) for frames in zip(*gts))
     kinetics = val.parts[-1]
     if len(val.parts) == 2:
-        alone = _score_2020(kinetics.files, *gts[-1])
+        alone = _score_2020(kinetics.files, *gts[-1], gt_name=str(kinetics.files.gt_csv))
         scored["kinetics_mAP"] = alone["mAP"]
-    result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report))
+    union = f"{' + '.join(str(part.files.annotations) for part in val.parts)} (union)"
+    result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report), gt_name=union)
     if report:
         settings = {
             "row": row.name,
@@ -165,12 +173,18 @@ def _part_for_2020(part: ValPart, predictions):
     return gt, gt[["video", "timestamp"]].iloc[:0], detections
 
 
-def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False) -> dict:
+def _score_2020(files: DatasetFiles, gt, empty, detections, *, gt_name, details=False) -> dict:
     label_map = eval.ava.read_label_map(files.label_map)
-    detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
+    detections = label_map_detections(detections, label_map)
     extra = {"keep_curves": True, "errors": True} if details else {}
     return eval.ava.evaluate(
-        gt, detections, label_map, protocol="activitynet-2020", empty_keyframes=empty, **extra
+        gt,
+        detections,
+        label_map,
+        protocol="activitynet-2020",
+        empty_keyframes=empty,
+        names=(gt_name, PREDICTIONS_NAME),
+        **extra,
     )
 
 
