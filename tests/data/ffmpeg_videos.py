@@ -112,10 +112,15 @@ def jpeg_numbers(files) -> list[int]:
     return [frame_number(cv2.imread(str(path))) for path in files]
 
 
+def decoded_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a video as RGB, in presentation order."""
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
 def video_numbers(path: Path) -> list[int]:
     """The number shown by every frame of a video, in presentation order."""
-    with av.open(str(path)) as container:
-        return [frame_number(frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
+    return [frame_number(image) for image in decoded_frames(path)]
 
 
 def ffmpeg_version() -> str:
