@@ -1,4 +1,4 @@
-"""How much mmaction2's demo choices would change a checkpoint's scores (docs/demo_differences.md).
+"""How much mmaction2's demo choices would change a checkpoint's scores (see docs/demo.md).
 
     python tools/demo_differences.py --row ROW --ckpt CKPT --data-root ROOT
 
