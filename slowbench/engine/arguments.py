@@ -31,26 +31,23 @@ def _integer_type(low: int, high: int | None):
     return parse
 
 
-def positive_float(text: str) -> float:
-    """The type of a float argument that accepts finite values > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+def _float_type(accept, expected: str):
+    """The type of a float argument whose finite values pass ``accept``; ``expected`` words them."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and accept(value)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def unit_float(text: str) -> float:
-    """The type of a float argument that accepts values in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
-    return value
+positive_float = _float_type(lambda value: value > 0, "a finite number > 0")
+unit_float = _float_type(lambda value: 0 <= value <= 1, "a number from 0 to 1")
 
 
 def frame_rate(text: str) -> Fraction:
