@@ -141,9 +141,11 @@ class ShortVideo(Exception):
 def cut_clip(plan: ClipPlan, out: Path) -> Path:
     """Writes `plan`'s clip as an H.264 mp4 at 30 fps, as the reference's ffmpeg cut does: its
     frames, fed to libx264 as decoded (no colour conversion) with the settings that command uses
-    (x264's defaults: CRF 23, preset medium; frame threads, 1.5 per core), so the pixels equal the
-    command's run on a machine with as many cores; no audio. Complete or absent (a temp file, then
-    renamed); an existing `out` is kept.
+    (x264's defaults: CRF 23, preset medium), on one encoder thread: x264's output depends on its
+    thread count (the command's default is 1.5 per core, so its clips differ from machine to
+    machine), and one thread makes every clip reproducible; the pixels equal the command's with
+    `-threads 1`. No audio. Complete or absent (a temp file, then renamed); an existing `out` is
+    kept. One clip is cut per process and core, so one thread wastes no core.
 
     A source that ends early gives a shorter clip; one that ends before a keyframe raises
     `ShortVideo`. Unreadable files raise `DataError` naming them.
@@ -159,7 +161,7 @@ def cut_clip(plan: ClipPlan, out: Path) -> Path:
         (_encodable(frame) for frame in frames),
         CLIP_FPS,
         options=FFMPEG_DEFAULT_X264,
-        frame_threads=True,
+        threads=1,
     )
     return out
 

@@ -47,13 +47,13 @@ def encode_frames(
     codec: str = "libx264",
     options: dict | None = None,
     pix_fmt: str | None = None,
-    frame_threads: bool = False,
+    threads: int | None = None,
 ) -> int:
     """Writes `frames` (all one size) to `path` at `fps`, one output frame each, as `encode_video`
     does; `pix_fmt` None keeps the frames' own pixel format (decoded YUV goes in unconverted, as
-    ffmpeg passes a decoder's frames to the encoder). `frame_threads`: the encoder threads as the
-    ffmpeg command sets them (frame threads, the codec's automatic count: for x264 1.5 per core,
-    and x264's output depends on that count). Returns the number of frames."""
+    ffmpeg passes a decoder's frames to the encoder). `threads`: the encoder's frame threads (None:
+    PyAV's default slice threads); x264's output depends on the count, so a fixed count makes the
+    file reproducible. Returns the number of frames."""
     path = Path(path)
     container_format = CONTAINER_FORMATS.get(path.suffix.lower())
     if container_format is None:
@@ -65,8 +65,8 @@ def encode_frames(
         nonlocal count
         with av.open(file, "w", format=container_format) as container:
             stream = container.add_stream(codec, rate=rate, options=options or DEFAULT_OPTIONS)
-            if frame_threads:
-                stream.thread_type, stream.thread_count = "FRAME", 0
+            if threads is not None:
+                stream.thread_type, stream.thread_count = "FRAME", threads
             for frame in frames:
                 if count == 0:
                     stream.width, stream.height = frame.width, frame.height

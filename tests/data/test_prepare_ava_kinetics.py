@@ -155,20 +155,20 @@ def test_clip_frames_are_those_of_the_reference_cut(tmp_path, rate, audio):
     reference = tmp_path / "reference.mp4"
     run_ffmpeg(
         *("-ss", 2, "-t", 3, "-accurate_seek", "-i", source.path),
-        *("-r", 30, "-avoid_negative_ts", 1, reference),
+        *("-r", 30, "-avoid_negative_ts", 1, "-threads", 1, reference),
     )
     cut_clip(plan, tmp_path / "ours.mp4")
     expected = video_numbers(reference)
     assert video_numbers(tmp_path / "ours.mp4") == expected and 88 <= len(expected) <= 92
-    # The same x264 settings and thread count give the same pixels (Debian's x264 core 164, PyAV
-    # 16's core 165), except that x264's frame threads through PyAV sometimes encode the first
-    # GOP differently (1 run in 6 measured; the ffmpeg command did not vary). PyAV's default
-    # slice threads, or CRF 17, change every frame.
-    same = [
-        np.array_equal(ours, theirs)
-        for ours, theirs in zip(decoded_frames(tmp_path / "ours.mp4"), decoded_frames(reference))
+    # The same x264 settings on one thread give the same pixels (Debian's x264 core 164, PyAV
+    # 16's core 165) in most runs, but PyAV's x264 now and then encodes the first GOP differently
+    # (mean up to 1.5 levels over the clip, under load): a coarse bound, which a wrong colour
+    # conversion, range or frame would still break.
+    difference = [
+        np.abs(ours.astype(np.int16) - theirs).mean()
+        for ours, theirs in zip(decoded_frames(tmp_path / "ours.mp4"), decoded_frames(reference), strict=True)
     ]
-    assert sum(same) >= len(same) // 2
+    assert np.mean(difference) < 3.0
 
 
 def test_a_source_shorter_than_its_window_is_reported(tmp_path):
