@@ -21,10 +21,10 @@
 // (so NaN/Inf propagate the same way); only the floating-point summation order differs.
 #pragma once
 
-#include <c10/macros/Macros.h>
-
 #include <cmath>
 #include <cstdint>
+
+#include "host_device.h"
 
 namespace slowbench {
 
@@ -43,7 +43,8 @@ struct RoiBox {
 };
 
 template <typename acc_t>
-C10_HOST_DEVICE inline int64_t grid_size(acc_t roi_size, int64_t pooled, int64_t sampling_ratio) {
+SLOWBENCH_HOST_DEVICE inline int64_t grid_size(
+    acc_t roi_size, int64_t pooled, int64_t sampling_ratio) {
   if (sampling_ratio > 0) {
     return sampling_ratio;
   }
@@ -67,7 +68,8 @@ struct RoiAlignGeometry {
 
 // `roi` points at the 5 values (batch, x1, y1, x2, y2), already in acc_t.
 template <typename acc_t>
-C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(const acc_t* roi, const RoiAlignGeometry& g) {
+SLOWBENCH_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(
+    const acc_t* roi, const RoiAlignGeometry& g) {
   RoiBox<acc_t> box;
   const acc_t b = roi[0];
   box.batch = (b >= 0 && b < static_cast<acc_t>(g.batch)) ? static_cast<int64_t>(b) : -1;
@@ -103,7 +105,7 @@ struct AxisSample {
 };
 
 template <typename acc_t>
-C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
+SLOWBENCH_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
   AxisSample<acc_t> s{0, 0, acc_t(0), acc_t(0), false};
   if (!(v >= acc_t(-1) && v <= static_cast<acc_t>(size))) {
     return s;
@@ -126,7 +128,7 @@ C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
 
 // Position of sample i of bin p along one axis (the reference's exact expression).
 template <typename acc_t>
-C10_HOST_DEVICE inline acc_t sample_position(
+SLOWBENCH_HOST_DEVICE inline acc_t sample_position(
     acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t i) {
   return start + static_cast<acc_t>(p) * bin +
          (static_cast<acc_t>(i) + acc_t(0.5)) * bin / static_cast<acc_t>(grid);
@@ -136,7 +138,7 @@ C10_HOST_DEVICE inline acc_t sample_position(
 // index repeats. Sample positions are monotonic along a bin, so a repeated index is always
 // among the last few entries.
 template <typename acc_t, typename index_t>
-C10_HOST_DEVICE inline void add_tap(
+SLOWBENCH_HOST_DEVICE inline void add_tap(
     index_t index, acc_t weight, index_t* idx, acc_t* w, int64_t& n) {
   const int64_t first = n > 4 ? n - 4 : 0;
   for (int64_t i = n - 1; i >= first; --i) {
@@ -154,7 +156,7 @@ C10_HOST_DEVICE inline void add_tap(
 // with the w ones): writes at most 2 * grid entries into idx / w and returns their number.
 // Weights are multiplied by `scale` (used to fold in inv_count).
 template <typename acc_t, typename index_t>
-C10_HOST_DEVICE inline int64_t axis_taps(
+SLOWBENCH_HOST_DEVICE inline int64_t axis_taps(
     acc_t start,
     acc_t bin,
     int64_t grid,
@@ -178,7 +180,7 @@ C10_HOST_DEVICE inline int64_t axis_taps(
 // NaN-aware "is v a new maximum" for a running max over t: the first NaN wins and stays,
 // ties keep the earliest index (torch.max semantics).
 template <typename acc_t>
-C10_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
+SLOWBENCH_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
   return (best == best) & ((v > best) | (v != v));  // bitwise: no branches
 }
 

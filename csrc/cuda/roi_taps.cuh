@@ -1,73 +1,16 @@
-// CUDA helpers shared by the RoIAlign kernels: launch sizes, per-block RoI tap tables in
-// shared memory (built once per block, reused by every channel and time step the block
-// covers), and a direct per-sample path for RoIs whose tables do not fit.
-//
-// Only narrow c10/ATen CUDA headers are included (no ATen/cuda/CUDAContext.h, which pulls in
-// cuBLAS/cuSPARSE/cuSOLVER headers that a minimal toolkit lacks).
+// Device helpers of the RoIAlign kernels: per-block RoI tap tables in shared memory (built once
+// per block, reused by every channel and time step the block covers), and a direct per-sample path
+// for RoIs whose tables do not fit.
 #pragma once
 
-#include <ATen/core/Tensor.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-#include <c10/macros/Macros.h>
-#include <c10/util/Exception.h>
-
-#include <algorithm>
 #include <cstdint>
 
 #include "../roi_align_common.h"
+#include "device_compat.cuh"
+#include "kernel_launch.h"
 
 namespace slowbench {
 namespace cuda {
-
-constexpr int kThreads = 256;
-// Dynamic shared memory per block for tap tables. RoIs needing more (sampling grids of
-// ~60+ per bin and axis at 8x8 output) use the direct path.
-constexpr int kTapSmemBytes = 16 * 1024;
-
-inline int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-// Blocks for a grid-stride loop over `n` items.
-inline unsigned int blocks_for(int64_t n) {
-  return static_cast<unsigned int>(
-      std::min<int64_t>(std::max<int64_t>(ceil_div(n, kThreads), 1), int64_t(1) << 20));
-}
-
-// Launch shape of the RoI kernels: one block per (RoI, chunk of channels), about 4 outputs per
-// thread so that the tap table a block builds is reused many times, while keeping enough
-// blocks in flight.
-struct RoiLaunch {
-  int64_t chunk;       // channels per block
-  int64_t num_chunks;  // blocks per RoI
-  unsigned int blocks;
-};
-
-// `outputs_per_channel`: the outputs one (RoI, channel) pair has (T * ph * pw, or ph * pw
-// when pooled over T).
-inline RoiLaunch roi_launch(
-    const char* op, int64_t num_rois, int64_t channels, int64_t outputs_per_channel) {
-  const int64_t target = 4 * kThreads;
-  const int64_t per_block =
-      std::max<int64_t>(1, target / std::max<int64_t>(1, outputs_per_channel));
-  const int64_t chunk = std::min<int64_t>(std::max<int64_t>(channels, 1), per_block);
-  const int64_t num_chunks = ceil_div(channels, chunk);
-  const int64_t blocks = num_rois * num_chunks;
-  TORCH_CHECK(
-      blocks < (int64_t(1) << 31), op, ": too many RoIs x channel chunks for one launch (", blocks,
-      ")");
-  return {chunk, num_chunks, static_cast<unsigned int>(blocks)};
-}
-
-struct Strides5 {
-  int64_t n, c, t, h, w;
-};
-
-inline Strides5 strides_of(const at::Tensor& t) {
-  return {t.stride(0), t.stride(1), t.stride(2), t.stride(3), t.stride(4)};
-}
 
 // Per-block tap table for one RoI, laid out in dynamic shared memory:
 //   yw[pooled_h * ycap] xw[pooled_w * xcap] (acc_t) | yidx, xidx (int) | ycnt[pooled_h],
@@ -75,15 +18,16 @@ inline Strides5 strides_of(const at::Tensor& t) {
 // Bin p's rows are yidx[p * ycap + i], i < ycnt[p] (weights yw, inv_count folded in).
 template <typename acc_t>
 struct BlockTaps {
-  acc_t* yw;
-  acc_t* xw;
-  int* yidx;
-  int* xidx;
-  int* ycnt;
-  int* xcnt;
-  int ycap, xcap;
+  // Set by build(); initialised so that a block without a table holds no indeterminate values.
+  acc_t* yw = nullptr;
+  acc_t* xw = nullptr;
+  int* yidx = nullptr;
+  int* xidx = nullptr;
+  int* ycnt = nullptr;
+  int* xcnt = nullptr;
+  int ycap = 0, xcap = 0;
 
-  __device__ static int64_t bytes_needed(
+  SLOWBENCH_HOST_DEVICE static int64_t bytes_needed(
       int64_t pooled_h, int64_t pooled_w, int64_t grid_h, int64_t grid_w) {
     const int64_t entries = pooled_h * 2 * grid_h + pooled_w * 2 * grid_w;
     return entries * static_cast<int64_t>(sizeof(acc_t) + sizeof(int)) +
@@ -92,7 +36,7 @@ struct BlockTaps {
 
   // Carves the table out of `smem` and fills it cooperatively; every thread of the block must
   // call it (it ends with __syncthreads()).
-  __device__ void build(
+  SLOWBENCH_DEVICE void build(
       unsigned char* smem,
       const RoiBox<acc_t>& box,
       int64_t pooled_h,
@@ -124,7 +68,7 @@ struct BlockTaps {
 
   // Value of bin (ph, pw) on one plane given by its H and W strides.
   template <typename scalar_t>
-  __device__ acc_t
+  SLOWBENCH_DEVICE acc_t
   eval(const scalar_t* plane, int64_t sh, int64_t sw, int64_t ph, int64_t pw) const {
     acc_t sum = 0;
     const int ny = ycnt[ph], nx = xcnt[pw];
@@ -145,7 +89,7 @@ struct BlockTaps {
 
   // Calls add(offset, weight * g) for every pixel bin (ph, pw) reads; offset = y * W + x.
   template <typename Add>
-  __device__ void scatter(int64_t width, int64_t ph, int64_t pw, acc_t g, Add add) const {
+  SLOWBENCH_DEVICE void scatter(int64_t width, int64_t ph, int64_t pw, acc_t g, Add add) const {
     const int ny = ycnt[ph], nx = xcnt[pw];
     for (int i = 0; i < ny; ++i) {
       const acc_t gy = g * yw[ph * ycap + i];
@@ -156,6 +100,14 @@ struct BlockTaps {
     }
   }
 };
+
+// Whether a block of RoI `box` builds its tap table in shared memory (else: the direct path, or a
+// RoI that reads nothing).
+template <typename acc_t>
+SLOWBENCH_HOST_DEVICE bool uses_tap_table(const RoiBox<acc_t>& box, const RoiAlignGeometry& g) {
+  return box.batch >= 0 && BlockTaps<acc_t>::bytes_needed(
+                               g.pooled_h, g.pooled_w, box.grid_h, box.grid_w) <= kTapSmemBytes;
+}
 
 // The part of the RoI work one block of a RoI kernel owns: RoI k, channels [c0, c0 + nc).
 template <typename acc_t>
@@ -168,20 +120,18 @@ struct RoiBlock {
 // Every thread of the block must call it: it builds the block's tap table in `smem` (ends with
 // __syncthreads()) when the RoI reads the map and its table fits in kTapSmemBytes.
 template <typename acc_t>
-__device__ RoiBlock<acc_t> start_roi_block(
+SLOWBENCH_DEVICE RoiBlock<acc_t> start_roi_block(
     unsigned char* smem,
     const acc_t* rois,
     const RoiAlignGeometry& g,
-    const RoiLaunch& launch,
+    const RoiChunks& chunks,
     BlockTaps<acc_t>& taps) {
   RoiBlock<acc_t> b;
-  b.k = blockIdx.x / launch.num_chunks;
-  b.c0 = (blockIdx.x % launch.num_chunks) * launch.chunk;
-  b.nc = g.channels - b.c0 < launch.chunk ? g.channels - b.c0 : launch.chunk;
+  b.k = blockIdx.x / chunks.num_chunks;
+  b.c0 = (blockIdx.x % chunks.num_chunks) * chunks.chunk;
+  b.nc = g.channels - b.c0 < chunks.chunk ? g.channels - b.c0 : chunks.chunk;
   b.box = make_roi_box<acc_t>(rois + 5 * b.k, g);
-  b.table = b.box.batch >= 0 &&
-            BlockTaps<acc_t>::bytes_needed(g.pooled_h, g.pooled_w, b.box.grid_h, b.box.grid_w) <=
-                kTapSmemBytes;
+  b.table = uses_tap_table(b.box, g);
   if (b.table) {  // block-uniform: every thread takes the same branch
     taps.build(smem, b.box, g.pooled_h, g.pooled_w, g.height, g.width);
   }
@@ -190,7 +140,7 @@ __device__ RoiBlock<acc_t> start_roi_block(
 
 // Direct path (no table): the reference's per-sample loop for bin (ph, pw).
 template <typename scalar_t, typename acc_t>
-__device__ acc_t direct_eval(
+SLOWBENCH_DEVICE acc_t direct_eval(
     const scalar_t* plane,
     int64_t sh,
     int64_t sw,
@@ -225,7 +175,7 @@ __device__ acc_t direct_eval(
 
 // Direct path of the scatter: add(offset, weight * g) for each of the 4 neighbours of every sample.
 template <typename acc_t, typename Add>
-__device__ void direct_scatter(
+SLOWBENCH_DEVICE void direct_scatter(
     int64_t height,
     int64_t width,
     const RoiBox<acc_t>& box,
