@@ -28,6 +28,13 @@ __device__ inline void atomic_add(T* address, T value) {
 #elif defined(__HIP_CPU_RT__)
 
 #define SLOWBENCH_DEVICE
+// HIP-CPU's __global__ asks g++ for `simd` clones of each kernel (vector variants that nothing
+// here calls), which g++ cannot make for struct arguments (a warning per kernel and argument):
+// the kernels keep the attribute that matters, flatten (everything they call inlined).
+#if defined(__GNUC__) && !defined(__clang__)
+#undef __global__
+#define __global__ __attribute__((flatten))
+#endif
 // HIP-CPU keeps a block's dynamic shared memory in a per-OS-thread std::vector<std::byte> sized
 // to the launch's shared bytes (operator new's alignment: 16 bytes).
 #define SLOWBENCH_DYNAMIC_SHARED(name) HIP_DYNAMIC_SHARED(unsigned char, name)
