@@ -32,8 +32,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_forward_kernel(
     acc_t v = 0;
     if (b.box.batch >= 0) {
       const scalar_t* plane = input + b.box.batch * s.n + c * s.c + t * s.t;
-      v = b.table ? taps.eval(plane, s.h, s.w, ph, pw)
-                  : direct_eval<scalar_t, acc_t>(plane, s.h, s.w, g.height, g.width, b.box, ph, pw);
+      v = block_bin_value(b, taps, g, plane, s.h, s.w, ph, pw);
     }
     out[i] = static_cast<scalar_t>(v);
   }
@@ -65,11 +64,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_backward_atomic_kernel(
         static_cast<acc_t>(grad[b.k * gs.n + c * gs.c + t * gs.t + ph * gs.h + pw * gs.w]);
     acc_t* plane = grad_acc + ((b.box.batch * g.channels + c) * g.time + t) * g.height * g.width;
     auto add = [plane](int64_t offset, acc_t v) { atomic_add(plane + offset, v); };
-    if (b.table) {
-      taps.scatter(g.width, ph, pw, gv, add);
-    } else {
-      direct_scatter(g.height, g.width, b.box, ph, pw, gv, add);
-    }
+    block_scatter(b, taps, g, ph, pw, gv, add);
   }
 }
 
@@ -99,8 +94,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_backward_deterministic_
       const scalar_t* gk = grad + k * gs.n + c * gs.c + t * gs.t;
       for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
         for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
-          direct_scatter(
-              g.height, g.width, box, ph, pw, static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]), add);
+          direct_scatter(g, box, ph, pw, static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]), add);
         }
       }
     }

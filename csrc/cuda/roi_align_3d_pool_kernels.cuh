@@ -33,9 +33,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_forward_kernel(
     if (b.box.batch >= 0) {
       const scalar_t* slice = input + b.box.batch * s.n + c * s.c;
       for (int64_t t = 0; t < g.time; ++t, slice += s.t) {
-        const acc_t v = b.table ? taps.eval(slice, s.h, s.w, ph, pw)
-                                : direct_eval<scalar_t, acc_t>(
-                                      slice, s.h, s.w, g.height, g.width, b.box, ph, pw);
+        const acc_t v = block_bin_value(b, taps, g, slice, s.h, s.w, ph, pw);
         if (kMax) {
           if (t == 0 || replaces_max(v, best)) {
             best = v;
@@ -85,11 +83,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_atomic_ke
     if (kMax) {
       acc_t* plane = planes + argmax[(b.k * g.channels + c) * P + ph * g.pooled_w + pw] * HW;
       auto add = [plane](int64_t offset, acc_t v) { atomic_add(plane + offset, v); };
-      if (b.table) {
-        taps.scatter(g.width, ph, pw, gv, add);
-      } else {
-        direct_scatter(g.height, g.width, b.box, ph, pw, gv, add);
-      }
+      block_scatter(b, taps, g, ph, pw, gv, add);
     } else {
       gv /= static_cast<acc_t>(T);
       auto add = [planes, T, HW](int64_t offset, acc_t v) {
@@ -97,11 +91,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_atomic_ke
           atomic_add(planes + t * HW + offset, v);
         }
       };
-      if (b.table) {
-        taps.scatter(g.width, ph, pw, gv, add);
-      } else {
-        direct_scatter(g.height, g.width, b.box, ph, pw, gv, add);
-      }
+      block_scatter(b, taps, g, ph, pw, gv, add);
     }
   }
 }
@@ -142,7 +132,7 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_determini
           if (!kMax) {
             gv /= static_cast<acc_t>(T);
           }
-          direct_scatter(g.height, g.width, box, ph, pw, gv, add);
+          direct_scatter(g, box, ph, pw, gv, add);
         }
       }
     }

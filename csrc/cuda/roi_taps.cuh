@@ -1,6 +1,6 @@
 // Device helpers of the RoIAlign kernels: per-block RoI tap tables in shared memory (built once
-// per block, reused by every channel and time step the block covers), and a direct per-sample path
-// for RoIs whose tables do not fit.
+// per block, reused by every channel and time step the block covers), and the direct path for
+// RoIs whose tables do not fit, which computes the same taps as it uses them (AxisTapCursor).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,60 @@
 
 namespace slowbench {
 namespace cuda {
+
+// The taps of one bin's rows or columns, read back from a BlockTaps table in order.
+template <typename acc_t>
+struct StoredTaps {
+  const int* idx;
+  const acc_t* w;
+  int count;
+  int next_tap = 0;
+
+  SLOWBENCH_DEVICE bool next(int64_t& index, acc_t& weight) {
+    if (next_tap == count) {
+      return false;
+    }
+    index = idx[next_tap];
+    weight = w[next_tap];
+    ++next_tap;
+    return true;
+  }
+};
+
+// Value of one bin on a plane with H and W strides sh, sw: the sum over its row taps of the row
+// weight times the row's sum over the column taps, so that no acc_t sum has more terms than a
+// bin has taps along one axis (at most 2 * grid) whatever the sampling ratio. `rows` hands out
+// the row taps; columns() starts a walk of the column taps. The table and the direct path both
+// compute here, on the same taps.
+template <typename scalar_t, typename acc_t, typename Rows, typename Columns>
+SLOWBENCH_DEVICE acc_t
+bin_value(const scalar_t* plane, int64_t sh, int64_t sw, Rows rows, Columns columns) {
+  acc_t sum = 0, wy, wx;
+  int64_t y, x;
+  while (rows.next(y, wy)) {
+    const scalar_t* row = plane + y * sh;
+    acc_t row_sum = 0;
+    for (auto cols = columns(); cols.next(x, wx);) {
+      row_sum += wx * static_cast<acc_t>(row[x * sw]);
+    }
+    sum += wy * row_sum;
+  }
+  return sum;
+}
+
+// The gradient of one bin: add(offset, g * row weight * column weight) for every pixel it reads,
+// offset = y * width + x (taps as in bin_value).
+template <typename acc_t, typename Rows, typename Columns, typename Add>
+SLOWBENCH_DEVICE void scatter_bin(int64_t width, Rows rows, Columns columns, acc_t g, Add add) {
+  acc_t wy, wx;
+  int64_t y, x;
+  while (rows.next(y, wy)) {
+    const acc_t gy = g * wy;
+    for (auto cols = columns(); cols.next(x, wx);) {
+      add(y * width + x, gy * wx);
+    }
+  }
+}
 
 // Per-block tap table for one RoI, laid out in dynamic shared memory:
 //   yw[pooled_h * ycap] xw[pooled_w * xcap] (acc_t) | yidx, xidx (int) | ycnt[pooled_h],
@@ -53,51 +107,23 @@ struct BlockTaps {
     xcnt = ycnt + pooled_h;
     for (int64_t b = threadIdx.x; b < pooled_h + pooled_w; b += blockDim.x) {
       if (b < pooled_h) {
-        ycnt[b] = static_cast<int>(axis_taps<acc_t, int>(
-            box.start_h, box.bin_h, box.grid_h, b, height, box.inv_count, yidx + b * ycap,
-            yw + b * ycap));
+        ycnt[b] =
+            static_cast<int>(store_taps(row_taps(box, b, height), yidx + b * ycap, yw + b * ycap));
       } else {
         const int64_t p = b - pooled_h;
-        xcnt[p] = static_cast<int>(axis_taps<acc_t, int>(
-            box.start_w, box.bin_w, box.grid_w, p, width, acc_t(1), xidx + p * xcap,
-            xw + p * xcap));
+        xcnt[p] = static_cast<int>(
+            store_taps(column_taps(box, p, width), xidx + p * xcap, xw + p * xcap));
       }
     }
     __syncthreads();
   }
 
-  // Value of bin (ph, pw) on one plane given by its H and W strides.
-  template <typename scalar_t>
-  SLOWBENCH_DEVICE acc_t
-  eval(const scalar_t* plane, int64_t sh, int64_t sw, int64_t ph, int64_t pw) const {
-    acc_t sum = 0;
-    const int ny = ycnt[ph], nx = xcnt[pw];
-    const int* yi = yidx + ph * ycap;
-    const acc_t* ywp = yw + ph * ycap;
-    const int* xi = xidx + pw * xcap;
-    const acc_t* xwp = xw + pw * xcap;
-    for (int i = 0; i < ny; ++i) {
-      const scalar_t* row = plane + yi[i] * sh;
-      acc_t row_sum = 0;
-      for (int j = 0; j < nx; ++j) {
-        row_sum += xwp[j] * static_cast<acc_t>(row[xi[j] * sw]);
-      }
-      sum += ywp[i] * row_sum;
-    }
-    return sum;
+  SLOWBENCH_DEVICE StoredTaps<acc_t> rows(int64_t ph) const {
+    return {yidx + ph * ycap, yw + ph * ycap, ycnt[ph]};
   }
 
-  // Calls add(offset, weight * g) for every pixel bin (ph, pw) reads; offset = y * W + x.
-  template <typename Add>
-  SLOWBENCH_DEVICE void scatter(int64_t width, int64_t ph, int64_t pw, acc_t g, Add add) const {
-    const int ny = ycnt[ph], nx = xcnt[pw];
-    for (int i = 0; i < ny; ++i) {
-      const acc_t gy = g * yw[ph * ycap + i];
-      const int64_t row = static_cast<int64_t>(yidx[ph * ycap + i]) * width;
-      for (int j = 0; j < nx; ++j) {
-        add(row + xidx[pw * xcap + j], gy * xw[pw * xcap + j]);
-      }
-    }
+  SLOWBENCH_DEVICE StoredTaps<acc_t> columns(int64_t pw) const {
+    return {xidx + pw * xcap, xw + pw * xcap, xcnt[pw]};
   }
 };
 
@@ -138,69 +164,55 @@ SLOWBENCH_DEVICE RoiBlock<acc_t> start_roi_block(
   return b;
 }
 
-// Direct path (no table): the reference's per-sample loop for bin (ph, pw).
+// Value of bin (ph, pw) of the block's RoI on one plane (strides sh, sw): from the block's table,
+// or (the direct path) from taps computed as they are used, the same taps bit for bit.
 template <typename scalar_t, typename acc_t>
-SLOWBENCH_DEVICE acc_t direct_eval(
+SLOWBENCH_DEVICE acc_t block_bin_value(
+    const RoiBlock<acc_t>& b,
+    const BlockTaps<acc_t>& taps,
+    const RoiAlignGeometry& g,
     const scalar_t* plane,
     int64_t sh,
     int64_t sw,
-    int64_t height,
-    int64_t width,
-    const RoiBox<acc_t>& box,
     int64_t ph,
     int64_t pw) {
-  acc_t sum = 0;
-  for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-    const AxisSample<acc_t> y =
-        axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
-    if (!y.valid) {
-      continue;
-    }
-    const scalar_t* lo = plane + y.lo * sh;
-    const scalar_t* hi = plane + y.hi * sh;
-    for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-      const AxisSample<acc_t> x =
-          axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
-      if (!x.valid) {
-        continue;
-      }
-      sum += y.w_lo * (x.w_lo * static_cast<acc_t>(lo[x.lo * sw]) +
-                       x.w_hi * static_cast<acc_t>(lo[x.hi * sw])) +
-             y.w_hi * (x.w_lo * static_cast<acc_t>(hi[x.lo * sw]) +
-                       x.w_hi * static_cast<acc_t>(hi[x.hi * sw]));
-    }
+  if (b.table) {
+    return bin_value<scalar_t, acc_t>(
+        plane, sh, sw, taps.rows(ph), [&] { return taps.columns(pw); });
   }
-  return sum * box.inv_count;
+  return bin_value<scalar_t, acc_t>(plane, sh, sw, row_taps(b.box, ph, g.height), [&] {
+    return column_taps(b.box, pw, g.width);
+  });
 }
 
-// Direct path of the scatter: add(offset, weight * g) for each of the 4 neighbours of every sample.
+// Direct path of the gradient of bin (ph, pw) of the RoI `box` (see scatter_bin).
 template <typename acc_t, typename Add>
 SLOWBENCH_DEVICE void direct_scatter(
-    int64_t height,
-    int64_t width,
+    const RoiAlignGeometry& g,
     const RoiBox<acc_t>& box,
     int64_t ph,
     int64_t pw,
-    acc_t g,
+    acc_t grad,
     Add add) {
-  g *= box.inv_count;
-  for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-    const AxisSample<acc_t> y =
-        axis_sample(sample_position(box.start_h, box.bin_h, box.grid_h, ph, iy), height);
-    if (!y.valid) {
-      continue;
-    }
-    for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-      const AxisSample<acc_t> x =
-          axis_sample(sample_position(box.start_w, box.bin_w, box.grid_w, pw, ix), width);
-      if (!x.valid) {
-        continue;
-      }
-      add(y.lo * width + x.lo, g * y.w_lo * x.w_lo);
-      add(y.lo * width + x.hi, g * y.w_lo * x.w_hi);
-      add(y.hi * width + x.lo, g * y.w_hi * x.w_lo);
-      add(y.hi * width + x.hi, g * y.w_hi * x.w_hi);
-    }
+  scatter_bin(
+      g.width, row_taps(box, ph, g.height), [&] { return column_taps(box, pw, g.width); }, grad,
+      add);
+}
+
+// The gradient of bin (ph, pw) of the block's RoI, from its table or on the direct path.
+template <typename acc_t, typename Add>
+SLOWBENCH_DEVICE void block_scatter(
+    const RoiBlock<acc_t>& b,
+    const BlockTaps<acc_t>& taps,
+    const RoiAlignGeometry& g,
+    int64_t ph,
+    int64_t pw,
+    acc_t grad,
+    Add add) {
+  if (b.table) {
+    scatter_bin(g.width, taps.rows(ph), [&] { return taps.columns(pw); }, grad, add);
+  } else {
+    direct_scatter(g, b.box, ph, pw, grad, add);
   }
 }
 
