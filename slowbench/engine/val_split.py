@@ -10,6 +10,7 @@ Other rows have one part, evaluated as ``slowbench.engine.scoring`` does.
 
 import dataclasses
 import pathlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from slowbench.engine.scoring import (
     write_dump,
     write_result_report,
 )
-from slowbench.errors import InputError
+from slowbench.errors import InputError, InputWarning
 
 PART_CHOICES = ("ava", "kinetics", "both")
 PROTOCOL = {"ava": "mmaction2", "kinetics": "activitynet-2020", "both": "activitynet-2020"}
@@ -168,8 +169,16 @@ def _part_for_2020(part: ValPart, predictions):
     gt = eval.ava.read_csv_gt(part.files.annotations)
     if part.files.exclusions is not None and part.files.exclusions.is_file():
         excluded = eval.ava.read_exclusions(part.files.exclusions)
-        keep = [key not in excluded for key in zip(gt["video"], gt["timestamp"])]
-        gt = gt[np.array(keep, dtype=bool)]
+        keep = np.array([key not in excluded for key in zip(gt["video"], gt["timestamp"])], dtype=bool)
+        if not keep.all():
+            first = gt[~keep].iloc[0]
+            warnings.warn(
+                f"{part.files.exclusions}: ignoring AVA gt rows on excluded timestamps in the union with "
+                f"Kinetics: {int((~keep).sum())} (first: {first['video']},{int(first['timestamp']):04d})",
+                InputWarning,
+                stacklevel=2,
+            )
+        gt = gt[keep]
     return gt, gt[["video", "timestamp"]].iloc[:0], detections
 
 
