@@ -17,14 +17,23 @@
 //     inv_count * sum_i wy_i * sum_j wx_j * v[row_i, col_j]
 // over the distinct rows (and columns) its samples touch, with each row's weights summed
 // over the samples. These "taps" are built once per RoI and bin and reused over every
-// channel and time step. The set of pixels read is exactly the set the reference reads
-// (so NaN/Inf propagate the same way); only the floating-point summation order differs.
+// channel and time step. Every kernel, CPU or CUDA (tap table or direct path), computes from
+// the same taps (AxisTapCursor), so they differ only in the floating-point summation order.
+//
+// NaN and Inf. The taps name exactly the pixels the reference reads, so a NaN there gives NaN,
+// as in the reference. An Inf pixel contributes its row tap weight times its column tap weight
+// times Inf: +-Inf where both weights are > 0, NaN where one is 0 (a pixel that the samples name
+// only with weight 0: the far neighbour of a sample lying on a pixel row or column, e.g. row 1
+// for samples clamped to row 0), NaN too where Infs of both signs meet. Unlike the reference,
+// which multiplies the 4 weights of each sample separately, an Inf in the last row or column
+// gives Inf: the clamped samples there name that row twice, and the taps merge the two weights
+// (1 and 0) into one. The gradient follows the same rule for an Inf gradient.
 #pragma once
-
-#include <c10/macros/Macros.h>
 
 #include <cmath>
 #include <cstdint>
+
+#include "host_device.h"
 
 namespace slowbench {
 
@@ -43,7 +52,8 @@ struct RoiBox {
 };
 
 template <typename acc_t>
-C10_HOST_DEVICE inline int64_t grid_size(acc_t roi_size, int64_t pooled, int64_t sampling_ratio) {
+SLOWBENCH_HOST_DEVICE inline int64_t grid_size(
+    acc_t roi_size, int64_t pooled, int64_t sampling_ratio) {
   if (sampling_ratio > 0) {
     return sampling_ratio;
   }
@@ -67,7 +77,8 @@ struct RoiAlignGeometry {
 
 // `roi` points at the 5 values (batch, x1, y1, x2, y2), already in acc_t.
 template <typename acc_t>
-C10_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(const acc_t* roi, const RoiAlignGeometry& g) {
+SLOWBENCH_HOST_DEVICE inline RoiBox<acc_t> make_roi_box(
+    const acc_t* roi, const RoiAlignGeometry& g) {
   RoiBox<acc_t> box;
   const acc_t b = roi[0];
   box.batch = (b >= 0 && b < static_cast<acc_t>(g.batch)) ? static_cast<int64_t>(b) : -1;
@@ -103,7 +114,7 @@ struct AxisSample {
 };
 
 template <typename acc_t>
-C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
+SLOWBENCH_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
   AxisSample<acc_t> s{0, 0, acc_t(0), acc_t(0), false};
   if (!(v >= acc_t(-1) && v <= static_cast<acc_t>(size))) {
     return s;
@@ -126,51 +137,109 @@ C10_HOST_DEVICE inline AxisSample<acc_t> axis_sample(acc_t v, int64_t size) {
 
 // Position of sample i of bin p along one axis (the reference's exact expression).
 template <typename acc_t>
-C10_HOST_DEVICE inline acc_t sample_position(
+SLOWBENCH_HOST_DEVICE inline acc_t sample_position(
     acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t i) {
   return start + static_cast<acc_t>(p) * bin +
          (static_cast<acc_t>(i) + acc_t(0.5)) * bin / static_cast<acc_t>(grid);
 }
 
-// Appends (index, weight) to a tap list, merging it into one of the last entries when the
-// index repeats. Sample positions are monotonic along a bin, so a repeated index is always
-// among the last few entries.
-template <typename acc_t, typename index_t>
-C10_HOST_DEVICE inline void add_tap(
-    index_t index, acc_t weight, index_t* idx, acc_t* w, int64_t& n) {
-  const int64_t first = n > 4 ? n - 4 : 0;
-  for (int64_t i = n - 1; i >= first; --i) {
-    if (idx[i] == index) {
-      w[i] += weight;
-      return;
+// The taps of bin `p` along one axis (rows when given the h quantities, columns with the w
+// ones), handed out one at a time: each valid sample names its two neighbours (lo, hi) with
+// their bilinear weights times `scale`, and an index that repeats one of the last kMergeWindow
+// taps is merged into it (weights added in sample order). Sample positions are monotonic along
+// a bin, so a repeated index is always among the last few taps and every index comes out once,
+// with its weights summed over the bin's samples. A tap is handed out once it can no longer
+// merge (kMergeWindow newer taps follow it, or the samples are done), so the cursor holds at
+// most kMergeWindow + 2 taps whatever the sampling grid: the CUDA direct path computes on it
+// as it goes, and store_taps() fills the tables (CUDA table path, CPU op) from it.
+template <typename acc_t>
+class AxisTapCursor {
+ public:
+  SLOWBENCH_HOST_DEVICE AxisTapCursor(
+      acc_t start, acc_t bin, int64_t grid, int64_t p, int64_t size, acc_t scale)
+      : start_(start), bin_(bin), scale_(scale), grid_(grid), p_(p), size_(size) {}
+
+  // The next tap (in the order the samples name them); false when there is none left.
+  SLOWBENCH_HOST_DEVICE bool next(int64_t& index, acc_t& weight) {
+    while (count_ <= kMergeWindow && sample_ < grid_) {
+      add_sample(sample_++);
+    }
+    if (count_ == 0) {
+      return false;
+    }
+    index = idx_[0];
+    weight = w_[0];
+    for (int i = 0; i + 1 < kCapacity; ++i) {
+      idx_[i] = idx_[i + 1];
+      w_[i] = w_[i + 1];
+    }
+    --count_;
+    return true;
+  }
+
+ private:
+  static constexpr int kMergeWindow = 4;
+  static constexpr int kCapacity = kMergeWindow + 2;  // a sample adds up to 2 taps
+
+  SLOWBENCH_HOST_DEVICE void add_sample(int64_t i) {
+    const AxisSample<acc_t> s = axis_sample(sample_position(start_, bin_, grid_, p_, i), size_);
+    if (s.valid) {
+      add(s.lo, s.w_lo * scale_);
+      add(s.hi, s.w_hi * scale_);
     }
   }
-  idx[n] = index;
-  w[n] = weight;
-  ++n;
+
+  // Merges into the newest of the last kMergeWindow taps with this index, else appends. The
+  // loops have constant trip counts and, unrolled, constant indices: nvcc keeps the taps in
+  // registers (with a variable index they would live in local memory).
+  SLOWBENCH_HOST_DEVICE void add(int64_t index, acc_t weight) {
+    bool merged = false;
+    for (int i = kCapacity - 1; i >= 0; --i) {
+      if (!merged && i < count_ && i >= count_ - kMergeWindow && idx_[i] == index) {
+        w_[i] += weight;
+        merged = true;
+      }
+    }
+    for (int i = 0; i < kCapacity; ++i) {
+      if (!merged && i == count_) {
+        idx_[i] = index;
+        w_[i] = weight;
+      }
+    }
+    count_ += merged ? 0 : 1;
+  }
+
+  acc_t start_, bin_, scale_;
+  int64_t grid_, p_, size_;
+  int64_t sample_ = 0;  // the next sample to read
+  int count_ = 0;       // taps held, oldest first
+  int64_t idx_[kCapacity] = {};
+  acc_t w_[kCapacity] = {};
+};
+
+// The row taps of bin row ph, with the bin's 1 / sample count folded into their weights, and
+// the column taps of bin column pw.
+template <typename acc_t>
+SLOWBENCH_HOST_DEVICE inline AxisTapCursor<acc_t> row_taps(
+    const RoiBox<acc_t>& box, int64_t ph, int64_t height) {
+  return {box.start_h, box.bin_h, box.grid_h, ph, height, box.inv_count};
 }
 
-// The taps of bin `p` along one axis (rows when called with the h quantities, columns
-// with the w ones): writes at most 2 * grid entries into idx / w and returns their number.
-// Weights are multiplied by `scale` (used to fold in inv_count).
+template <typename acc_t>
+SLOWBENCH_HOST_DEVICE inline AxisTapCursor<acc_t> column_taps(
+    const RoiBox<acc_t>& box, int64_t pw, int64_t width) {
+  return {box.start_w, box.bin_w, box.grid_w, pw, width, acc_t(1)};
+}
+
+// Stores every tap of `taps` into idx / w (at most 2 * grid entries); returns their number.
 template <typename acc_t, typename index_t>
-C10_HOST_DEVICE inline int64_t axis_taps(
-    acc_t start,
-    acc_t bin,
-    int64_t grid,
-    int64_t p,
-    int64_t size,
-    acc_t scale,
-    index_t* idx,
-    acc_t* w) {
-  int64_t n = 0;
-  for (int64_t i = 0; i < grid; ++i) {
-    const AxisSample<acc_t> s = axis_sample(sample_position(start, bin, grid, p, i), size);
-    if (!s.valid) {
-      continue;
-    }
-    add_tap(static_cast<index_t>(s.lo), s.w_lo * scale, idx, w, n);
-    add_tap(static_cast<index_t>(s.hi), s.w_hi * scale, idx, w, n);
+SLOWBENCH_HOST_DEVICE inline int64_t store_taps(AxisTapCursor<acc_t> taps, index_t* idx, acc_t* w) {
+  int64_t n = 0, index;
+  acc_t weight;
+  while (taps.next(index, weight)) {
+    idx[n] = static_cast<index_t>(index);
+    w[n] = weight;
+    ++n;
   }
   return n;
 }
@@ -178,7 +247,7 @@ C10_HOST_DEVICE inline int64_t axis_taps(
 // NaN-aware "is v a new maximum" for a running max over t: the first NaN wins and stays,
 // ties keep the earliest index (torch.max semantics).
 template <typename acc_t>
-C10_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
+SLOWBENCH_HOST_DEVICE inline bool replaces_max(acc_t v, acc_t best) {
   return (best == best) & ((v > best) | (v != v));  // bitwise: no branches
 }
 

@@ -103,7 +103,7 @@ def run_cli(command, argv=None, *, one_line=None) -> int:
 
     with warnings.catch_warnings():
         warnings.showwarning = show
-        warnings.simplefilter("always", InputWarning)
+        warnings.simplefilter("default", InputWarning)  # each distinct warning once a run
         try:
             status = command(argv)
         except InputError as error:

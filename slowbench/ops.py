@@ -28,6 +28,9 @@ Conventions shared by the ops:
   ``torch.use_deterministic_algorithms(True)`` a deterministic kernel (no atomics) is used.
 - ``temporal_pool`` / ``roi_align_3d_pool`` in ``"max"`` mode save an int16 argmax over T
   (so T <= 32767); NaN propagates and ties go to the first time step, as with ``torch.max``.
+- NaN / Inf in the RoI ops, the same on every backend: a NaN in a pixel a bin reads gives NaN;
+  an Inf gives +-Inf where its summed bilinear weight is positive (at the map's last row or
+  column too) and NaN where that weight is 0 (see docs/cuda_emulation.md).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@
 #   bash tools/gpu_session.sh zoo [ZOO_ARGS]            # python -m benchmarks.zoo_tables --device cuda (e.g. --rows a,b)
 #   bash tools/gpu_session.sh ncu                       # Nsight Compute profile of the fused kernels
 #   bash tools/gpu_session.sh input                     # is slowbench.test input-bound here? (host vs GPU)
+#   bash tools/gpu_session.sh emulation                 # do the CUDA kernels and their CPU emulation agree?
 #
 # For a machine without network access whose Python (3.12) has no PyAV, `.whl/` beside the checkout
 # carries the wheel (made on a machine with network by `python3 -m pip download --no-deps
@@ -33,7 +34,7 @@ mkdir -p "$OUT"
 failed=0
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 
 # Carried wheels (.whl/, see above) go to /tmp/site, ahead on PYTHONPATH; the image's own
@@ -141,7 +142,8 @@ stage_first() {
     --benchmark-json="$OUT/bench_gpu.json"
   memcheck 90
   # The two learning tests train on the CPU wherever they run (CI proves them): left to build-test.
-  spread_tests "tests (all but ops and learning)" 540 tests --ignore=tests/ops \
+  # The CUDA emulation is a CPU check that CI runs; the emulation stage compares it with this GPU.
+  spread_tests "tests (all but ops and learning)" 540 tests --ignore=tests/ops --ignore=tests/cuda_emulated \
     --ignore=tests/engine/test_it_learns.py --ignore=tests/engine/test_amp_learns.py
 }
 
@@ -149,7 +151,7 @@ stage_build_test() {
   build
   # The ops first, so that their CUDA results come back even if the rest runs out of time.
   step "tests/ops" 240 "${PYTEST[@]}" tests/ops "$@"
-  spread_tests "tests (all but ops)" 540 tests --ignore=tests/ops "$@"
+  spread_tests "tests (all but ops)" 540 tests --ignore=tests/ops --ignore=tests/cuda_emulated "$@"
 }
 
 # memcheck MAX_S: compute-sanitizer memcheck on the CUDA op tests.
@@ -228,8 +230,20 @@ stage_input() {
     --rows ava21-k400-r50-4x16,ava22-k700-16x4 --out "$OUT/zoo_input.md"
 }
 
+# The CUDA kernels and their HIP-CPU emulation (docs/cuda_emulation.md) on the same inputs, the
+# cases of tests/cuda_emulated: every output within 1e-5, argmax equal. Builds the emulation here
+# first (cmake and a C++20 compiler; TBB if the image has it, else its blocks run in turn); the
+# test fails, rather than skips, when it cannot.
+stage_emulation() {
+  ensure_built
+  step "emulation build" 300 "$PY" -c 'import sys; sys.path.insert(0, "tests/cuda_emulated")
+import emulation; print(emulation.build())'
+  step "emulation vs GPU" 240 env SLOWBENCH_REQUIRE_CUDA_EMULATION=1 "${PYTEST[@]}" \
+    tests/cuda_emulated/test_emulation_matches_gpu.py
+}
+
 case "$STAGE" in
-  first | build-test | sanitize | bench | zoo | ncu | input) ;;
+  first | build-test | sanitize | bench | zoo | ncu | input | emulation) ;;
   *)
     echo "error: unknown stage '${STAGE}'" >&2
     usage
@@ -247,6 +261,7 @@ case "$STAGE" in
   zoo) stage_zoo "$@" ;;
   ncu) stage_ncu ;;
   input) stage_input ;;
+  emulation) stage_emulation ;;
 esac
 echo "== summary ($STAGE, ${SECONDS} s)"
 cat "$OUT/summary.txt"

@@ -27,14 +27,15 @@ struct RoiTaps {
   int64_t ymin = 0, ymax = -1, xmin = 0, xmax = -1;
 };
 
-template <typename acc_t>
+// The taps of the `pooled` bins along one axis, bin p's from taps_of(p) (an AxisTapCursor),
+// appended to idx / w with off[p] .. off[p + 1] delimiting bin p's; lo / hi: the smallest and
+// largest index of all (lo = size > hi = -1 when there is none).
+template <typename acc_t, typename TapsOf>
 void build_axis(
-    acc_t start,
-    acc_t bin,
-    int64_t grid,
     int64_t pooled,
+    int64_t grid,
     int64_t size,
-    acc_t scale,
+    TapsOf taps_of,
     std::vector<int64_t>& off,
     std::vector<int64_t>& idx,
     std::vector<acc_t>& w,
@@ -46,7 +47,7 @@ void build_axis(
   lo = size;
   hi = -1;
   for (int64_t p = 0; p < pooled; ++p) {
-    const int64_t n = axis_taps(start, bin, grid, p, size, scale, tmp_idx.data(), tmp_w.data());
+    const int64_t n = store_taps(taps_of(p), tmp_idx.data(), tmp_w.data());
     for (int64_t i = 0; i < n; ++i) {
       idx.push_back(tmp_idx[i]);
       w.push_back(tmp_w[i]);
@@ -75,11 +76,11 @@ std::vector<RoiTaps<acc_t>> build_roi_taps(const at::Tensor& rois, const RoiAlig
         continue;
       }
       build_axis(
-          box.start_h, box.bin_h, box.grid_h, g.pooled_h, g.height, box.inv_count, t.yoff, t.yidx,
-          t.yw, t.ymin, t.ymax);
+          g.pooled_h, box.grid_h, g.height, [&](int64_t p) { return row_taps(box, p, g.height); },
+          t.yoff, t.yidx, t.yw, t.ymin, t.ymax);
       build_axis(
-          box.start_w, box.bin_w, box.grid_w, g.pooled_w, g.width, acc_t(1), t.xoff, t.xidx, t.xw,
-          t.xmin, t.xmax);
+          g.pooled_w, box.grid_w, g.width, [&](int64_t p) { return column_taps(box, p, g.width); },
+          t.xoff, t.xidx, t.xw, t.xmin, t.xmax);
     }
   });
   return taps;

@@ -1,5 +1,6 @@
-// CUDA kernels of slowbench::roi_align_3d_pool (RoIAlign on every slice + pooling over T,
-// fused: [K, C, T, ph, pw] is never materialised) and its backward.
+// CUDA entry points of slowbench::roi_align_3d_pool (RoIAlign on every slice + pooling over T,
+// fused: [K, C, T, ph, pw] is never materialised) and its backward: checks, allocation and the
+// launch of the kernels in roi_align_3d_pool_kernels.cuh.
 //
 // Forward: one block per (RoI, chunk of channels) with the RoI's tap table in shared
 // memory; each thread owns one (channel, ph, pw) output and loops over T, keeping the running
@@ -13,12 +14,12 @@
 #include <ATen/ops/empty.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
-#include <ATen/cuda/Atomic.cuh>
 #include <torch/library.h>
 
 #include "../checks.h"
 #include "../op_setup.h"
-#include "cuda_common.cuh"
+#include "host_launch.h"
+#include "roi_align_3d_pool_kernels.cuh"
 
 namespace slowbench {
 namespace cuda {
@@ -26,145 +27,6 @@ namespace {
 
 constexpr const char* kOp = "roi_align_3d_pool";
 constexpr const char* kBackwardOp = "roi_align_3d_pool_backward";
-
-template <typename scalar_t, typename acc_t, bool kMax>
-__global__ void __launch_bounds__(kThreads) roi_align_3d_pool_forward_kernel(
-    const scalar_t* __restrict__ input,
-    Strides5 s,
-    const acc_t* __restrict__ rois,
-    RoiAlignGeometry g,
-    RoiLaunch launch,
-    scalar_t* __restrict__ output,
-    int16_t* __restrict__ argmax) {
-  extern __shared__ __align__(16) unsigned char smem[];
-  BlockTaps<acc_t> taps;
-  const RoiBlock<acc_t> b = start_roi_block(smem, rois, g, launch, taps);
-  const int64_t P = g.pooled_h * g.pooled_w;
-  const int64_t base = (b.k * g.channels + b.c0) * P;  // this block's outputs are contiguous
-  for (int64_t i = threadIdx.x; i < b.nc * P; i += blockDim.x) {
-    const int64_t c = b.c0 + i / P;
-    const int64_t ph = (i % P) / g.pooled_w;
-    const int64_t pw = i % g.pooled_w;
-    acc_t best = 0;
-    int64_t best_t = 0;
-    if (b.box.batch >= 0) {
-      const scalar_t* slice = input + b.box.batch * s.n + c * s.c;
-      for (int64_t t = 0; t < g.time; ++t, slice += s.t) {
-        const acc_t v = b.table ? taps.eval(slice, s.h, s.w, ph, pw)
-                                : direct_eval<scalar_t, acc_t>(
-                                      slice, s.h, s.w, g.height, g.width, b.box, ph, pw);
-        if (kMax) {
-          if (t == 0 || replaces_max(v, best)) {
-            best = v;
-            best_t = t;
-          }
-        } else {
-          best += v;
-        }
-      }
-      if (!kMax) {
-        best /= static_cast<acc_t>(g.time);
-      }
-    }
-    output[base + i] = static_cast<scalar_t>(best);
-    if (kMax) {
-      argmax[base + i] = static_cast<int16_t>(best_t);
-    }
-  }
-}
-
-// Default backward: float atomics into grad_acc ([N, C, T, H, W], contiguous, zeroed). The
-// argmax values are in [0, T) (check_argmax, on the host).
-template <typename scalar_t, typename acc_t, bool kMax>
-__global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_atomic_kernel(
-    const scalar_t* __restrict__ grad,
-    Strides5 gs,
-    const int16_t* __restrict__ argmax,
-    const acc_t* __restrict__ rois,
-    RoiAlignGeometry g,
-    RoiLaunch launch,
-    acc_t* __restrict__ grad_acc) {
-  extern __shared__ __align__(16) unsigned char smem[];
-  BlockTaps<acc_t> taps;
-  const RoiBlock<acc_t> b = start_roi_block(smem, rois, g, launch, taps);
-  if (b.box.batch < 0) {
-    return;  // block-uniform, after the block's only __syncthreads()
-  }
-  const int64_t P = g.pooled_h * g.pooled_w;
-  const int64_t HW = g.height * g.width;
-  const int64_t T = g.time;
-  for (int64_t i = threadIdx.x; i < b.nc * P; i += blockDim.x) {
-    const int64_t c = b.c0 + i / P;
-    const int64_t ph = (i % P) / g.pooled_w;
-    const int64_t pw = i % g.pooled_w;
-    acc_t gv = static_cast<acc_t>(grad[b.k * gs.n + c * gs.c + ph * gs.h + pw * gs.w]);
-    acc_t* planes = grad_acc + (b.box.batch * g.channels + c) * T * HW;  // the T slices of (n, c)
-    if (kMax) {
-      acc_t* plane = planes + argmax[(b.k * g.channels + c) * P + ph * g.pooled_w + pw] * HW;
-      auto add = [plane](int64_t offset, acc_t v) { gpuAtomicAdd(plane + offset, v); };
-      if (b.table) {
-        taps.scatter(g.width, ph, pw, gv, add);
-      } else {
-        direct_scatter(g.height, g.width, b.box, ph, pw, gv, add);
-      }
-    } else {
-      gv /= static_cast<acc_t>(T);
-      auto add = [planes, T, HW](int64_t offset, acc_t v) {
-        for (int64_t t = 0; t < T; ++t) {
-          gpuAtomicAdd(planes + t * HW + offset, v);
-        }
-      };
-      if (b.table) {
-        taps.scatter(g.width, ph, pw, gv, add);
-      } else {
-        direct_scatter(g.height, g.width, b.box, ph, pw, gv, add);
-      }
-    }
-  }
-}
-
-// Deterministic backward: one thread per (n, c, t) plane of grad_acc (zeroed), RoIs in order.
-template <typename scalar_t, typename acc_t, bool kMax>
-__global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_deterministic_kernel(
-    const scalar_t* __restrict__ grad,
-    Strides5 gs,
-    const int16_t* __restrict__ argmax,
-    const acc_t* __restrict__ rois,
-    int64_t K,
-    RoiAlignGeometry g,
-    acc_t* __restrict__ grad_acc) {
-  const int64_t C = g.channels, T = g.time;
-  const int64_t planes = g.batch * C * T;
-  const int64_t P = g.pooled_h * g.pooled_w;
-  for (int64_t plane_id = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; plane_id < planes;
-       plane_id += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t n = plane_id / (C * T);
-    const int64_t c = (plane_id / T) % C;
-    const int64_t t = plane_id % T;
-    acc_t* plane = grad_acc + plane_id * g.height * g.width;
-    auto add = [plane](int64_t offset, acc_t v) { plane[offset] += v; };
-    for (int64_t k = 0; k < K; ++k) {
-      const RoiBox<acc_t> box = make_roi_box<acc_t>(rois + 5 * k, g);
-      if (box.batch != n) {
-        continue;
-      }
-      const scalar_t* gk = grad + k * gs.n + c * gs.c;
-      const int16_t* ak = kMax ? argmax + (k * C + c) * P : nullptr;
-      for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
-        for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
-          if (kMax && ak[ph * g.pooled_w + pw] != t) {
-            continue;
-          }
-          acc_t gv = static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]);
-          if (!kMax) {
-            gv /= static_cast<acc_t>(T);
-          }
-          direct_scatter(g.height, g.width, box, ph, pw, gv, add);
-        }
-      }
-    }
-  }
-}
 
 std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cuda(
     const at::Tensor& input,
@@ -188,16 +50,16 @@ std::tuple<at::Tensor, at::Tensor> roi_align_3d_pool_forward_cuda(
   if (output.numel() == 0) {
     return {output, argmax};
   }
-  const RoiLaunch launch = roi_launch(kOp, K, geo.channels, pooled_h * pooled_w);
+  const RoiLaunch launch = checked_roi_launch(kOp, K, geo.channels, pooled_h * pooled_w);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), kOp, [&] {
     using acc_t = at::opmath_type<scalar_t>;
     const at::Tensor rois_acc = rois.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
     auto kernel = is_max ? roi_align_3d_pool_forward_kernel<scalar_t, acc_t, true>
                          : roi_align_3d_pool_forward_kernel<scalar_t, acc_t, false>;
-    kernel<<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
+    kernel<<<grid_of(launch.sizes), launch.sizes.threads, launch.sizes.shared_bytes, stream>>>(
         input.const_data_ptr<scalar_t>(), strides_of(input), rois_acc.const_data_ptr<acc_t>(), geo,
-        launch, output.mutable_data_ptr<scalar_t>(),
+        launch.chunks, output.mutable_data_ptr<scalar_t>(),
         is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
@@ -242,16 +104,17 @@ at::Tensor roi_align_3d_pool_backward_cuda(
       auto kernel = is_max
                         ? roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, true>
                         : roi_align_3d_pool_backward_deterministic_kernel<scalar_t, acc_t, false>;
-      kernel<<<blocks_for(batch_size * channels * time), kThreads, 0, stream>>>(
+      const LaunchSizes sizes = grid_stride_launch(batch_size * channels * time);
+      kernel<<<grid_of(sizes), sizes.threads, sizes.shared_bytes, stream>>>(
           grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(),
           K, geo, grad_acc.mutable_data_ptr<acc_t>());
     } else {
-      const RoiLaunch launch = roi_launch(kBackwardOp, K, channels, pooled_h * pooled_w);
+      const RoiLaunch launch = checked_roi_launch(kBackwardOp, K, channels, pooled_h * pooled_w);
       auto kernel = is_max ? roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, true>
                            : roi_align_3d_pool_backward_atomic_kernel<scalar_t, acc_t, false>;
-      kernel<<<launch.blocks, kThreads, kTapSmemBytes, stream>>>(
+      kernel<<<grid_of(launch.sizes), launch.sizes.threads, launch.sizes.shared_bytes, stream>>>(
           grad.const_data_ptr<scalar_t>(), strides_of(grad), arg, rois_acc.const_data_ptr<acc_t>(),
-          geo, launch, grad_acc.mutable_data_ptr<acc_t>());
+          geo, launch.chunks, grad_acc.mutable_data_ptr<acc_t>());
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });

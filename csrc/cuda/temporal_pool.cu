@@ -1,6 +1,7 @@
-// CUDA kernels of slowbench::temporal_pool ([N, C, T, H, W] -> [N, C, 1, H, W]) and its
-// backward. One thread per output (forward) or per input element (backward), W fastest, so
-// reads and writes along W are coalesced; no atomics, so the backward is deterministic.
+// CUDA entry points of slowbench::temporal_pool ([N, C, T, H, W] -> [N, C, 1, H, W]) and its
+// backward, launching the kernels of temporal_pool_kernels.cuh. One thread per output (forward) or
+// per input element (backward), W fastest, so reads and writes along W are coalesced; no atomics,
+// so the backward is deterministic.
 #include <ATen/Context.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
@@ -10,7 +11,8 @@
 
 #include "../checks.h"
 #include "../op_setup.h"
-#include "cuda_common.cuh"
+#include "host_launch.h"
+#include "temporal_pool_kernels.cuh"
 
 namespace slowbench {
 namespace cuda {
@@ -18,76 +20,6 @@ namespace {
 
 constexpr const char* kOp = "temporal_pool";
 constexpr const char* kBackwardOp = "temporal_pool_backward";
-
-template <typename scalar_t, typename acc_t, bool kMax>
-__global__ void __launch_bounds__(kThreads) temporal_pool_forward_kernel(
-    const scalar_t* __restrict__ input,
-    Strides5 s,
-    int64_t C,
-    int64_t T,
-    int64_t H,
-    int64_t W,
-    int64_t total,
-    scalar_t* __restrict__ output,
-    int16_t* __restrict__ argmax) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t w = i % W;
-    const int64_t h = (i / W) % H;
-    const int64_t c = (i / (W * H)) % C;
-    const int64_t n = i / (W * H * C);
-    const scalar_t* p = input + n * s.n + c * s.c + h * s.h + w * s.w;
-    acc_t best = static_cast<acc_t>(p[0]);
-    int64_t best_t = 0;
-    for (int64_t t = 1; t < T; ++t) {
-      const acc_t v = static_cast<acc_t>(p[t * s.t]);
-      if (kMax) {
-        if (replaces_max(v, best)) {
-          best = v;
-          best_t = t;
-        }
-      } else {
-        best += v;
-      }
-    }
-    if (kMax) {
-      output[i] = static_cast<scalar_t>(best);
-      argmax[i] = static_cast<int16_t>(best_t);
-    } else {
-      output[i] = static_cast<scalar_t>(best / static_cast<acc_t>(T));
-    }
-  }
-}
-
-template <typename scalar_t, typename acc_t, bool kMax>
-__global__ void __launch_bounds__(kThreads) temporal_pool_backward_kernel(
-    const scalar_t* __restrict__ grad,
-    Strides5 g,
-    const int16_t* __restrict__ argmax,
-    int64_t C,
-    int64_t T,
-    int64_t H,
-    int64_t W,
-    int64_t total,
-    scalar_t* __restrict__ grad_input) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t w = i % W;
-    const int64_t h = (i / W) % H;
-    const int64_t t = (i / (W * H)) % T;
-    const int64_t nc = i / (W * H * T);
-    const int64_t c = nc % C;
-    const int64_t n = nc / C;
-    const acc_t v = static_cast<acc_t>(grad[n * g.n + c * g.c + h * g.h + w * g.w]);
-    acc_t r;
-    if (kMax) {
-      r = argmax[(nc * H + h) * W + w] == t ? v : acc_t(0);
-    } else {
-      r = v / static_cast<acc_t>(T);
-    }
-    grad_input[i] = static_cast<scalar_t>(r);
-  }
-}
 
 std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(
     const at::Tensor& input, c10::string_view mode) {
@@ -108,7 +40,8 @@ std::tuple<at::Tensor, at::Tensor> temporal_pool_cuda(
     using acc_t = at::opmath_type<scalar_t>;
     auto kernel = is_max ? temporal_pool_forward_kernel<scalar_t, acc_t, true>
                          : temporal_pool_forward_kernel<scalar_t, acc_t, false>;
-    kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+    const LaunchSizes sizes = grid_stride_launch(total);
+    kernel<<<grid_of(sizes), sizes.threads, sizes.shared_bytes, stream>>>(
         input.const_data_ptr<scalar_t>(), strides_of(input), C, T, H, W, total,
         output.mutable_data_ptr<scalar_t>(), is_max ? argmax.mutable_data_ptr<int16_t>() : nullptr);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -136,7 +69,8 @@ at::Tensor temporal_pool_backward_cuda(
     using acc_t = at::opmath_type<scalar_t>;
     auto kernel = is_max ? temporal_pool_backward_kernel<scalar_t, acc_t, true>
                          : temporal_pool_backward_kernel<scalar_t, acc_t, false>;
-    kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+    const LaunchSizes sizes = grid_stride_launch(total);
+    kernel<<<grid_of(sizes), sizes.threads, sizes.shared_bytes, stream>>>(
         grad.const_data_ptr<scalar_t>(), strides_of(grad),
         is_max ? arg_c.const_data_ptr<int16_t>() : nullptr, C, T, H, W, total,
         grad_input.mutable_data_ptr<scalar_t>());

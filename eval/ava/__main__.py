@@ -88,6 +88,7 @@ def _run(argv):
         empty_keyframes=empty_keyframes,
         errors=args.errors or bool(args.report),
         workers=args.workers,
+        names=(args.gt, args.pred),
     )
     if wants_curves:
         curves = plots.pop_curves(result["per_class"])

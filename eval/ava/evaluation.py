@@ -43,6 +43,7 @@ from eval.ava.protocols import CATEGORIES, FRACTIONAL, IOU_THRESHOLD, PROTOCOLS
 from eval.errors import InputError, warn_once
 from eval.fork_map import fork_map
 from eval.greedy_match import best_gt_overlap, true_positives
+from eval.ignored import note_ignored
 from eval.int_sort import coarser_rank, descending_rank, first_appearance_codes, order_by
 
 __all__ = ["evaluate", "evaluate_tables"]
@@ -62,6 +63,7 @@ def evaluate(
     keep_curves=False,
     empty_keyframes=(),
     errors=False,
+    names=("gt", "pred"),
 ):
     """Frame-mAP of `pred` against `gt` over the classes of `label_map`.
 
@@ -74,14 +76,20 @@ def evaluate(
     "num_gt", "num_det"}}, "categories": {name: mean AP}}; APs are fractions, None when a
     class is not scored. With `keep_curves`, each per-class entry also holds "precision" and
     "recall" arrays (for plotting). With `errors`, "errors" holds the false-positive breakdown
-    of `eval.ava.error_analysis`. Prediction rows whose action id is not in the label map are
-    ignored with one InputWarning; gt rows with such ids are dropped silently (the official
-    gt lists all 80 AVA ids, the label maps 60).
+    of `eval.ava.error_analysis`.
+
+    Input that takes no part in the result (rows of classes outside the label map, on excluded
+    frames, on frames the protocol does not evaluate, beyond ActivityNet's top 50 of a frame, with
+    boxes of no area; under mmaction2, classes with gt but no detection, left out of the mean)
+    is counted in "ignored": {kind: {"count", "what", "first"}}, each kind with one InputWarning
+    naming `names` (the gt and prediction sources, e.g. their files). No prediction taking part
+    at all is a warning too, and every class with gt then scores 0. A gt without any row of a
+    label-map class, or an empty label map, is an InputError.
     """
     _check_protocol(protocol)
     timestamps_are_integers = protocol != FRACTIONAL
-    gt = check_columns(gt, "gt", with_score=False, integer_timestamps=timestamps_are_integers)
-    pred = check_columns(pred, "pred", with_score=True, integer_timestamps=timestamps_are_integers)
+    gt = check_columns(gt, names[0], with_score=False, integer_timestamps=timestamps_are_integers)
+    pred = check_columns(pred, names[1], with_score=True, integer_timestamps=timestamps_are_integers)
     return evaluate_tables(
         gt,
         pred,
@@ -91,6 +99,7 @@ def evaluate(
         keep_curves=keep_curves,
         empty_keyframes=empty_keyframes,
         errors=errors,
+        names=names,
     )
 
 
@@ -105,19 +114,27 @@ def evaluate_tables(
     empty_keyframes=(),
     errors=False,
     workers=1,
+    names=("gt", "pred"),
 ):
     """`evaluate` of column tables that are already checked: those the `read_*_table` readers
     or `check_columns` return (their values are not checked again). `workers` > 1 matches and
     ranks the classes in that many shares side by side in forked processes (`eval.fork_map`:
     only for a process that runs no threads of its own); the result is the same."""
     _check_protocol(protocol)
-    prepared = _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors)
+    prepared = _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors, names)
     parts = fork_map(
         lambda classes: _class_results(prepared, classes, label_map, keep_curves),
         _class_shares(prepared, workers),
     )
     per_class = {key: entry for entries, _ in parts for key, entry in entries.items()}
+    unscored = [f"{key} {e['name']}" for key, e in per_class.items() if e["num_gt"] and e["ap"] is None]
+    if unscored:  # mmaction2 only: a class with gt but no detection is left out of the mean
+        what = "classes with gt but no detection on an evaluated frame, left out of the mean"
+        note_ignored(
+            prepared.ignored, "gt_class_without_detection", names[0], len(unscored), what, unscored[0]
+        )
     result = _summary(per_class, prepared.class_ids, protocol)
+    result["ignored"] = prepared.ignored
     if errors:
         counts = {key: sum(part[1][key] for part in parts) for key in parts[0][1]}
         result["errors"] = error_breakdown(
@@ -144,20 +161,17 @@ class _Prepared(NamedTuple):
     gt_class: np.ndarray
     gt_person: np.ndarray  # 8th column, NaN as 1.0: a frame's gt boxes in descending order
     persons: tuple | None  # `error_analysis.persons` of the matched gt, when errors are asked for
+    ignored: dict  # `eval.ignored` kinds of the input left out
 
 
-def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
-    """Frame ids, class indices and the evaluated rows of both tables (`_Prepared`)."""
+def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors, names):
+    """Frame ids, class indices and the evaluated rows of both tables (`_Prepared`); input that
+    takes no part is counted in `_Prepared.ignored` (`eval.ignored`)."""
     fractional = protocol == FRACTIONAL
     excluded, empty_keyframes = _key_list(excluded), _key_list(empty_keyframes)
-    if fractional and excluded["video"].size:
-        raise InputError(
-            f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists the evaluated frames)"
-        )
-    if empty_keyframes["video"].size and not fractional:
-        raise InputError(
-            f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} protocol, not in {protocol}"
-        )
+    _check_keys(excluded, empty_keyframes, protocol)
+    if not label_map:
+        raise InputError("label map: no class to evaluate")
     class_ids = np.array(sorted(label_map), dtype=np.int64)
     # 2020: a frame counts as in the gt file with any row, whatever its class.
     listed = (
@@ -165,8 +179,9 @@ def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
         if fractional
         else empty_keyframes
     )
-    gt = _rows(gt, np.isin(gt["action"], class_ids))
-    pred = _known_predictions(pred, class_ids)
+    ignored = {}
+    gt = _known_rows(gt, class_ids, ignored, "gt", names[0])
+    pred = _known_rows(pred, class_ids, ignored, "pred", names[1])
     gt_frame, pred_frame, (excluded_frame, listed_frame) = _frame_ids(
         gt, pred, [excluded, listed], fractional
     )
@@ -178,18 +193,35 @@ def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
     gt_rows = np.flatnonzero(~gt_is_excluded)
     if protocol == "mmaction2":
         dtype = np.float32
-        num_gt = np.bincount(gt_class, minlength=class_ids.size)
-        evaluated = ~pred_is_excluded & np.isin(pred_frame, gt_frame)
+        num_gt = np.bincount(gt_class, minlength=class_ids.size)  # excluded gt counts too
+        reasons = {
+            "pred_excluded": (pred_is_excluded, "rows on excluded frames"),
+            "pred_frame_without_gt": (~np.isin(pred_frame, gt_frame), _WITHOUT_GT),
+        }
         frame_rank = pred_frame
     else:
         dtype = np.float64
         num_gt = np.bincount(gt_class[gt_rows], minlength=class_ids.size)
+        _note_rows(gt, {"gt_excluded": (gt_is_excluded, "rows on excluded frames")}, ignored, names[0])
         # The top 50 of a frame are chosen among all its rows, before invalid boxes are dropped.
-        evaluated = _activitynet_top(pred_frame, pred, np.ones(pred_frame.size, dtype=bool))
-        evaluated &= ~pred_is_excluded & _positive_area(pred)
+        top = _activitynet_top(pred_frame, pred, np.ones(pred_frame.size, dtype=bool))
+        reasons = {
+            "pred_excluded": (pred_is_excluded, "rows on excluded frames"),
+            "pred_beyond_top_50": (
+                ~top,
+                f"rows beyond their frame's top {ACTIVITYNET_MAX_DETECTIONS} scores",
+            ),
+            "pred_without_area": (~_positive_area(pred), "rows whose box has no area"),
+        }
         if fractional:
-            evaluated &= np.isin(pred_frame, listed_frame)
+            reasons["pred_frame_not_in_gt"] = (
+                ~np.isin(pred_frame, listed_frame),
+                "rows on frames absent from the gt file",
+            )
         frame_rank = first_appearance_codes(pred_frame)  # numbered as they appear in the file
+    evaluated = _note_rows(pred, reasons, ignored, names[1])
+    if not evaluated.any():
+        warn_once(f"{names[1]}: no prediction takes part in the evaluation; every class with gt scores AP 0")
     person = gt["person"] if "person" in gt else np.ones(gt["action"].size)
     matched_gt_persons = None
     if errors:
@@ -215,19 +247,59 @@ def _prepare(gt, pred, label_map, excluded, protocol, empty_keyframes, errors):
         gt_class=gt_class,
         gt_person=np.where(np.isnan(person), 1.0, person),
         persons=matched_gt_persons,
+        ignored=ignored,
     )
 
 
-def _known_predictions(pred, class_ids):
-    """The rows of `pred` whose action is in `class_ids`; one InputWarning names the others."""
-    pred_action = pred["action"]
-    known = np.isin(pred_action, class_ids)
-    if known.all():
-        return pred
-    unknown = np.unique(pred_action[~known])
-    shown = ", ".join(str(i) for i in unknown[:10]) + (", ..." if unknown.size > 10 else "")
-    warn_once(f"pred: ignoring {int((~known).sum())} rows whose action id is not in the label map ({shown})")
-    return _rows(pred, known)
+_WITHOUT_GT = "rows on frames without gt of a label-map class"
+
+
+def _check_keys(excluded, empty_keyframes, protocol):
+    if protocol == FRACTIONAL and excluded["video"].size:
+        raise InputError(
+            f"exclusions: the {FRACTIONAL} protocol has none (its gt file lists the evaluated frames)"
+        )
+    if empty_keyframes["video"].size and protocol != FRACTIONAL:
+        raise InputError(
+            f"empty keyframes (2-column gt rows) exist only in the {FRACTIONAL} protocol, not in {protocol}"
+        )
+
+
+def _known_rows(table, class_ids, ignored, side, name):
+    """The rows of `table` whose action is in `class_ids`; the others are noted as ignored. A gt
+    without any such row is an InputError: its evaluation could not mean anything."""
+    unknown = ~np.isin(table["action"], class_ids)
+    if side == "gt" and unknown.all():
+        actions = ", ".join(str(a) for a in np.unique(table["action"])[:10]) or "none"
+        raise InputError(
+            f"{name}: no row of a label-map class to evaluate ({unknown.size} rows; their actions: {actions})"
+        )
+    _note_rows(
+        table,
+        {f"{side}_class_not_in_label_map": (unknown, "rows whose action id is not in the label map")},
+        ignored,
+        name,
+    )
+    return _rows(table, ~unknown) if unknown.any() else table
+
+
+def _note_rows(table, reasons, ignored, name):
+    """Notes the rows each reason {kind: (mask `[N]`, what)} leaves out, each row under the first
+    reason that applies; returns the mask of the rows left `[N]`."""
+    left = np.ones(len(table["video"]), dtype=bool)
+    for kind, (mask, what) in reasons.items():
+        hit = np.flatnonzero(mask & left)
+        if hit.size:
+            row = hit[0]
+            first = f"{table['video'][row]},{_timestamp_text(table['timestamp'][row])} action {table['action'][row]}"
+            note_ignored(ignored, kind, name, hit.size, what, first)
+        left &= ~mask
+    return left
+
+
+def _timestamp_text(value):
+    """A timestamp as the CSVs write it: whole seconds with 4 digits, others as read."""
+    return f"{int(value):04d}" if float(value).is_integer() else f"{float(value):g}"
 
 
 def _class_shares(prepared, workers):
@@ -388,7 +460,8 @@ def _class_entries(label_map, prepared, classes, cls, tp, keep_curves):
         flags = tp[bounds[index] : bounds[index + 1]]
         n_gt = int(prepared.num_gt[index])
         entry = {"name": label_map[class_id], "ap": None, "num_gt": n_gt, "num_det": int(flags.size)}
-        scored = n_gt > 0 and (flags.size > 0 or prepared.protocol != "mmaction2")
+        # mmaction2 leaves a class without detections out, unless there are none at all.
+        scored = n_gt > 0 and (flags.size > 0 or prepared.protocol != "mmaction2" or prepared.det.size == 0)
         if scored:
             precision, recall = precision_recall(flags, n_gt)
             entry["ap"] = voc_ap(precision, recall)

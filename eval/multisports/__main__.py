@@ -78,6 +78,7 @@ def _run(argv):
         args.compat,
         source=args.preds,
         workers=args.workers,
+        gt_source=gt_path,
     )
     if args.save_official:
         for path in write_official_files(

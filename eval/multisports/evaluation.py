@@ -14,7 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from eval.errors import InputError
+from eval.errors import InputError, warn_once
+from eval.ignored import note_ignored
 from eval.multisports.error_analysis import video_errors
 from eval.multisports.frame_ap import frame_ap
 from eval.multisports.io import GroundTruth, check_frame_dets, check_video_dets, prepare_gt
@@ -52,6 +53,7 @@ def evaluate(
     keep_curves=False,
     source="frame_dets",
     errors_thr=None,
+    gt_source="gt",
 ):
     """Frame- and video-mAP of predictions against the official gt dict.
 
@@ -63,10 +65,16 @@ def evaluate(
     "num_tubes"}}}; per_class lists the evaluated labels. With `keep_curves`, each per-class
     entry also holds the frame-AP "precision" and "recall" arrays. With `errors_thr`, "errors"
     holds the official video-AP error breakdown at that tube-IoU threshold
-    (`eval.multisports.error_analysis`). `source` names the predictions in error messages (the CLI passes
-    the file name).
+    (`eval.multisports.error_analysis`). `source` and `gt_source` name the predictions and the gt
+    in messages (the CLI passes the file names).
+
+    Input that takes no part (detections or tubes of labels outside the gt's list, of labels
+    without gt tubes or never evaluated) is counted in "ignored": {kind: {"count", "what",
+    "first"}}, each kind with one InputWarning; no detection of an evaluated label is a warning
+    too (every AP is then 0). A gt without a test video or without a tube of an evaluated label
+    is an InputError.
     """
-    prepared = prepare(gt, frame_dets, video_dets, frame_thr, compat, source)
+    prepared = prepare(gt, frame_dets, video_dets, frame_thr, compat, source, gt_source=gt_source)
     return evaluate_prepared(prepared, keep_curves=keep_curves, errors_thr=errors_thr)
 
 
@@ -80,24 +88,63 @@ class Prepared:
     tubes: dict
     tube_source: str
     frame_thr: float
+    ignored: dict  # `eval.ignored` kinds of the input left out
 
 
-def prepare(gt, frame_dets, video_dets=None, frame_thr=0.5, compat=None, source="frame_dets", *, workers=1):
+def prepare(
+    gt,
+    frame_dets,
+    video_dets=None,
+    frame_thr=0.5,
+    compat=None,
+    source="frame_dets",
+    *,
+    workers=1,
+    gt_source="gt",
+):
     """Validates the inputs and links tubes when none are given (`workers` processes, see
     `link_tubes`); returns a `Prepared`."""
     if compat not in (None, *COMPAT_MODES):
         raise InputError(f"compat: expected one of {', '.join(COMPAT_MODES)} or None, got {compat!r}")
     if not (isinstance(frame_thr, (int, float)) and 0 < frame_thr <= 1):
         raise InputError(f"frame_thr: expected a number in (0, 1], got {frame_thr!r}")
-    gt = prepare_gt(gt)
-    frame_dets = check_frame_dets(gt, frame_dets, source)
+    gt = prepare_gt(gt, source=gt_source)
+    evaluated = gt.evaluated_labels()
+    if not evaluated:
+        raise InputError(f"{gt_source}: no gt tube of an evaluated label in the test videos")
+    ignored = {}
+    frame_dets = check_frame_dets(gt, frame_dets, source, ignored)
+    if video_dets is not None:
+        tubes = check_video_dets(gt, video_dets, f"{source}: video_dets", ignored)
+        labels = np.array([label for label, entries in tubes.items() for _ in entries], dtype=np.int64)
+        _note_unevaluated(gt, labels, evaluated, ignored, f"{source}: video_dets")
+        tube_source = "given"
+    labels = frame_dets[:, 2].astype(np.int64)
+    if _note_unevaluated(gt, labels, evaluated, ignored, source, frame_dets=frame_dets) == labels.size:
+        warn_once(f"{source}: no detection of an evaluated label; every frame-AP is 0")
     if video_dets is None:
         tubes = link_tubes(gt, frame_dets, compat=compat, workers=workers)
         tube_source = "linked (mmaction2 score bug)" if compat == "mmaction2" else "linked"
-    else:
-        tubes = check_video_dets(gt, video_dets, f"{source}: video_dets")
-        tube_source = "given"
-    return Prepared(gt, frame_dets, tubes, tube_source, frame_thr)
+    return Prepared(gt, frame_dets, tubes, tube_source, frame_thr, ignored)
+
+
+def _note_unevaluated(gt, labels, evaluated, ignored, source, *, frame_dets=None):
+    """Notes the detections (with `frame_dets` `[N, 8]`) or tubes whose label `[N]` is not among
+    the `evaluated` labels; returns their count."""
+    rows = np.flatnonzero(~np.isin(labels, evaluated))
+    if rows.size:
+        kind = "tubes" if frame_dets is None else "detections"
+        first = f"label {labels[rows[0]]}" if frame_dets is None else _detection_text(gt, frame_dets[rows[0]])
+        what = (
+            f"{kind} of labels without gt tubes in the test videos or never evaluated (the six skipped names)"
+        )
+        note_ignored(ignored, f"{kind}_label_not_evaluated", source, rows.size, what, first)
+    return rows.size
+
+
+def _detection_text(gt, row):
+    """One frame detection `[8]` as text: its video's name, frame and label."""
+    return f"{gt.videos[int(row[0])]} frame {int(row[1])} label {int(row[2])}"
 
 
 def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
@@ -130,6 +177,7 @@ def evaluate_prepared(prepared, *, keep_curves=False, errors_thr=None):
         "video_mAP_by_thr": {f"{thr:.2f}": value for thr, value in by_thr.items()},
         "tubes": prepared.tube_source,
         "per_class": per_class,
+        "ignored": prepared.ignored,
     }
     if errors_thr is not None:
         result["errors"], _ = video_errors(gt, prepared.tubes, errors_thr)

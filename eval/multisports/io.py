@@ -1,7 +1,7 @@
 """MultiSports inputs: the official gt pickle, frame detections `[N, 8]` and video tubes.
 
-Every check raises `InputError("<source>: <key or row>: <problem>")`; labels outside the gt's
-label list are ignored with one `InputWarning`.
+Every check raises `InputError("<source>: <key or row>: <problem>")`; detections and tubes of
+labels outside the gt's label list are ignored, counted as `eval.ignored` says.
 """
 
 import dataclasses
@@ -11,7 +11,8 @@ from tokenize import TokenError
 import numpy as np
 
 from eval import safe_pickle
-from eval.errors import InputError, first_line, is_finite, reading, warn_once
+from eval.errors import InputError, first_line, is_finite, reading
+from eval.ignored import note_ignored
 
 __all__ = [
     "GroundTruth",
@@ -91,6 +92,8 @@ def prepare_gt(gt, *, source="gt"):
     ):
         raise InputError(f"{source}: key 'test_videos': expected a list holding a list of names")
     videos = list(splits[0])
+    if not videos:
+        raise InputError(f"{source}: key 'test_videos': no test video to evaluate")
     nframes = np.zeros(len(videos), dtype=np.int64)
     tubes, video_tubes = {}, [[] for _ in videos]
     for index, video in enumerate(videos):
@@ -154,9 +157,9 @@ def load_predictions(path):
     return data, None, None
 
 
-def check_frame_dets(gt, frame_dets, source="frame_dets"):
+def check_frame_dets(gt, frame_dets, source="frame_dets", ignored=None):
     """Validates `[N, 8]` (video_idx, frame, label, score, x1, y1, x2, y2); returns float64 rows
-    with known labels (others dropped with one warning)."""
+    with known labels (the others are noted in the dict `ignored`, `eval.ignored`)."""
     array = np.asarray(frame_dets) if not isinstance(frame_dets, np.ndarray) else frame_dets
     if array.dtype == object or array.ndim != 2 or array.shape[1] != 8:
         if array.size == 0 and array.ndim <= 2:
@@ -186,10 +189,15 @@ def check_frame_dets(gt, frame_dets, source="frame_dets"):
     label = array[:, 2]
     unknown = (label < 0) | (label >= len(gt.labels))
     if unknown.any():
-        values = np.unique(label[unknown]).astype(np.int64)
-        warn_once(
-            f"{source}: ignoring {int(unknown.sum())} detections with labels outside "
-            f"0..{len(gt.labels) - 1} ({', '.join(map(str, values[:10]))})"
+        what = f"detections with labels outside 0..{len(gt.labels) - 1}"
+        first = f"row {np.flatnonzero(unknown)[0]}, label {int(label[unknown][0])}"
+        note_ignored(
+            {} if ignored is None else ignored,
+            "detections_label_not_in_gt",
+            source,
+            unknown.sum(),
+            what,
+            first,
         )
         array = array[~unknown]
     return array
@@ -199,10 +207,11 @@ def _row_text(row):
     return ", ".join(f"{v:g}" for v in row)
 
 
-def check_video_dets(gt, video_dets, source="video_dets"):
+def check_video_dets(gt, video_dets, source="video_dets", ignored=None):
     """Validates {label: [(video name, score, tube [T, 6])]}; returns it with int labels.
 
-    Unknown labels are ignored with one warning; unknown videos are an error.
+    Tubes of unknown labels are noted in the dict `ignored` (`eval.ignored`); unknown videos are
+    an error.
     """
     if not isinstance(video_dets, dict):
         raise InputError(f"{source}: expected a dict label -> list of (video, score, tube)")
@@ -226,5 +235,16 @@ def check_video_dets(gt, video_dets, source="video_dets"):
             check_tube(tube, 6, f"{where}[{number}]", int(gt.nframes[index[video]]))
         checked[int(label)] = list(entries)
     if unknown:
-        warn_once(f"{source}: ignoring tubes of unknown labels ({', '.join(map(repr, unknown[:10]))})")
+        count = sum(
+            len(video_dets[label]) if isinstance(video_dets[label], (list, tuple)) else 1 for label in unknown
+        )
+        what = f"tubes of labels outside 0..{len(gt.labels) - 1}"
+        note_ignored(
+            {} if ignored is None else ignored,
+            "tubes_label_not_in_gt",
+            source,
+            count,
+            what,
+            f"label {unknown[0]!r}",
+        )
     return checked

@@ -52,7 +52,7 @@ def plot_pr_curves(curves, path, *, title):
     """Draws {label: (precision [D], recall [D])} as a grid of step plots saved to the file `path`,
     atomically (`eval.atomic`, folders created), in the format its suffix names (PNG without one)."""
     plt = pyplot()
-    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backend_bases import FigureCanvasBase  # matplotlib loads only when plotting
 
     image_format = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
     if image_format not in FigureCanvasBase.get_supported_filetypes():

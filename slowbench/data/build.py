@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from eval import safe_pickle
@@ -10,7 +11,7 @@ from eval.ava.io import read_exclusions
 from .annotations import read_annotations, read_proposals
 from .dataset_files import DatasetFiles, check_split, dataset_files
 from .detection_dataset import DetectionDataset
-from .errors import DataError
+from .errors import DataError, DataWarning
 from .frame_decode import FrameFolders
 from .label_columns import LabelColumns
 from .pipeline_config import PipelineConfig
@@ -23,6 +24,19 @@ def _check_normalised(proposals: dict, path: Path) -> None:
         boxes = value[:, :4]
         if boxes.size and (boxes.min() < 0 or boxes.max() > 1):
             raise DataError(f"{path}: proposals of {key!r} are not normalised to [0, 1]")
+
+
+def without_excluded(keyframes: list, excluded: set, path: Path) -> list:
+    """The keyframes not on an excluded (video, timestamp), with one counted warning for the rest."""
+    kept = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
+    dropped = [k.img_key for k in keyframes if (k.video, k.timestamp) in excluded]
+    if dropped:
+        warnings.warn(
+            f"{path}: ignoring annotated frames on excluded timestamps: {len(dropped)} (first: {dropped[0]})",
+            DataWarning,
+            stacklevel=3,
+        )
+    return kept
 
 
 def read_multisports_gt(path) -> dict:
@@ -59,8 +73,7 @@ def load_split(
         raise DataError(f"{files.frames}: missing frames folder{videos}")
     keyframes = read_annotations(files.annotations, num_classes, columns)
     if files.exclusions is not None and files.exclusions.is_file():
-        excluded = read_exclusions(files.exclusions)
-        keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
+        keyframes = without_excluded(keyframes, read_exclusions(files.exclusions), files.exclusions)
     proposals = read_proposals(files.proposals)
     if dataset in ("ava21", "ava22"):
         _check_normalised(proposals, files.proposals)

@@ -17,6 +17,7 @@ from eval.ava.io import read_exclusions, read_gt_rows
 from eval.multisports.io import check_tube
 
 from .annotations import Keyframe, keyframes_from_rows, read_proposals
+from .build import without_excluded
 from .dataset_file import DatasetSpec
 from .detection_dataset import DetectionDataset
 from .errors import DataError
@@ -69,8 +70,7 @@ def read_keyframes(spec: DatasetSpec, split: str, frames) -> list[Keyframe]:
     rows = read_keyframe_rows(spec, split, frames)
     keyframes = keyframes_from_rows(rows, spec.columns.width, files.annotations, spec.columns)
     if files.exclusions is not None:
-        excluded = read_exclusions(files.exclusions)
-        keyframes = [k for k in keyframes if (k.video, k.timestamp) not in excluded]
+        keyframes = without_excluded(keyframes, read_exclusions(files.exclusions), files.exclusions)
     return keyframes
 
 

@@ -50,6 +50,7 @@ class DetectionDataset(torch.utils.data.Dataset):
         self.test_mode = test_mode
         self.num_classes = num_classes
         self.keyframes = _keep_videos_with_frames(keyframes, frames, source)
+        _warn_about_proposals(self.keyframes, proposals, timeline, files.proposals if files else "proposals")
 
     def __len__(self) -> int:
         return len(self.keyframes)
@@ -134,3 +135,25 @@ def _keep_videos_with_frames(keyframes: list[Keyframe], frames, source: str) -> 
             stacklevel=3,
         )
     return kept
+
+
+def _warn_about_proposals(keyframes: list[Keyframe], proposals: dict, timeline, where) -> None:
+    """One counted warning for annotated frames without proposals (their whole frame stands in,
+    the reference's rule: often a sign of keys written another way, e.g. `vid,902` for
+    `vid,0902`) and one for proposals of frames that are not annotated (read, never used)."""
+    keys = [timeline.proposal_key(k.video, k.timestamp) for k in keyframes]
+    missing = [key for key in keys if len(proposals.get(key, ())) == 0]
+    if missing:
+        warnings.warn(
+            f"{where}: no proposals for annotated frames: {len(missing)} of {len(keys)}, whose whole "
+            f"frame stands in (the reference's rule) (first: {missing[0]})",
+            DataWarning,
+            stacklevel=3,
+        )
+    unused = proposals.keys() - set(keys)
+    if unused:
+        warnings.warn(
+            f"{where}: ignoring proposals of frames without annotations: {len(unused)} (first: {min(unused)})",
+            DataWarning,
+            stacklevel=3,
+        )

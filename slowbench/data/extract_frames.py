@@ -2,13 +2,17 @@
 
 Turns a folder of videos into the `rawframes/<video>/img_%05d.jpg` layout (1-based, as the
 reference's ffmpeg scripts write it): `SRC/<sub>/<name>.mp4` -> `DST/<sub>/<name>/img_00001.jpg`.
+The files are what the reference's `ffmpeg -i V -r 30 -q:v 1 img_%05d.jpg` writes.
 
 - Without `--fps` every frame is written in presentation order (frame i -> `img_{i + 1}`), so frame
-  numbers are the video's own (MultiSports). With `--fps F` the video is resampled to a constant
-  rate as ffmpeg's `fps` filter does (output frame k shows the last frame whose time, rounded to
-  the nearest output tick, is <= k), as the AVA scripts' `ffmpeg -r 30` do.
-- `--start S --end E` keeps the seconds [S, E) from the video's first frame (AVA: 900 1800);
-  with `--fps`, `img_00001` is the frame shown at S.
+  numbers are the video's own (MultiSports). With `--fps F` the frames are those of
+  `ffmpeg -i V -r F` (`ffmpeg_rate`: ffmpeg's video sync for a constant output rate); with
+  `--fps-rule filter` those of ffmpeg's `fps` filter (`-vf fps=F`) instead.
+- `--start S --end E` keeps what `ffmpeg -ss S -t (E - S) -i V` keeps (AVA's `cut_videos.sh`:
+  900 1801): seconds from the file's start time; with `--fps-rule filter` or without `--fps`,
+  seconds [S, E) from the first frame (`img_00001` is then the frame shown at S).
+- JPEGs: FFmpeg's mjpeg encoder at ffmpeg's `-q:v Q` (`--quality`, 1-31, default the reference's 1),
+  from the planes the ffmpeg command encodes (`jpeg_writer`).
 - `--short-side N` resizes as the data pipeline does (mmcv's size rule, `cv2.resize` bilinear).
 - One process per core, a progress bar over videos; each video is written to a temporary folder
   and renamed when complete, so a rerun skips the videos already done. A bad video is reported
@@ -20,23 +24,26 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from eval.atomic import atomic_folder
 from eval.fork_map import usable_cpus
-from slowbench.engine.arguments import at_least, positive_float
+from slowbench.engine.arguments import at_least, frame_rate, int_between
 from slowbench.errors import ArgumentParser, DataError, InputError, run_cli
 
 from .clip_geometry import inference_geometry
+from .ffmpeg_rate import rate_sources
+from .jpeg_writer import QUALITY_RANGE, JpegWriter
 from .resize_crop_flip import resize_crop_flip
 from .video_reader import VideoIndex, VideoReader
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v")
-JPEG_QUALITY = 95
+FPS_RULES = ("r", "filter")  # ffmpeg's -r output option (the reference's), its fps filter
 TIE_SECONDS = 1e-9
 
 
@@ -48,7 +55,8 @@ def resampled_sources(
     end: float = float("inf"),
     last_duration: float = 0.0,
 ) -> np.ndarray:
-    """Source frame index (int64 [K]) of every output frame.
+    """Source frame index (int64 [K]) of every output frame, by ffmpeg's `fps` filter rule
+    (`--fps-rule filter`; `ffmpeg_rate` has the `-r` rule).
 
     seconds: float64 [N] presentation times, increasing, counted from the first frame;
     last_duration: how long the last frame is shown (s). fps None: the frames with start <= time
@@ -65,38 +73,67 @@ def resampled_sources(
     return np.maximum(np.searchsorted(seconds, half_ticks - TIE_SECONDS, side="left") - 1, 0)
 
 
+def output_sources(
+    index: VideoIndex,
+    *,
+    fps: float | Fraction | None,
+    fps_rule: str = "r",
+    start: float | None = None,
+    end: float = float("inf"),
+) -> np.ndarray:
+    """Source frame (int64 [K]) of every output file: `ffmpeg [-ss start] [-t end - start] -i V
+    -r fps` (`fps_rule` "r"; fps read as ffmpeg reads its text: 29.97 is 2997/100), else
+    `resampled_sources` (the fps filter, or every frame when fps is None)."""
+    if fps is not None and fps_rule == "r":
+        duration = None if end == float("inf") else end - (start or 0.0)
+        return rate_sources(index, Fraction(str(fps)), start=start, duration=duration)
+    return resampled_sources(
+        index.seconds - index.seconds[0],
+        fps=None if fps is None else float(fps),
+        start=start or 0.0,
+        end=end,
+        last_duration=index.last_duration * float(index.time_base),
+    )
+
+
 def extract_video(
     src,
     dst,
     *,
-    fps: float | None = None,
+    fps: float | Fraction | None = None,
+    fps_rule: str = "r",
     short_side: int | None = None,
-    start: float = 0.0,
+    start: float | None = None,
     end: float = float("inf"),
-    quality: int = JPEG_QUALITY,
+    quality: int = QUALITY_RANGE[0],
 ) -> int:
-    """Writes the frames of video `src` as `dst/img_%05d.jpg` (1-based); returns the count.
+    """Writes the frames of video `src` as `dst/img_%05d.jpg` (1-based; see `output_sources`, and
+    `JpegWriter` for `quality`); returns the count.
 
     `dst` appears only when complete (`eval.atomic.atomic_folder`).
     """
     src, dst = Path(src), Path(dst)
     index = VideoIndex.read(src)
-    seconds = index.seconds - index.seconds[0]
-    sources = resampled_sources(
-        seconds, fps=fps, start=start, end=end, last_duration=index.last_duration * float(index.time_base)
-    )
+    sources = output_sources(index, fps=fps, fps_rule=fps_rule, start=start, end=end)
     if sources.size == 0:
+        seconds = index.seconds[-1] - index.seconds[0]
         raise DataError(
-            f"{src}: no frames between {start:g} s and {end:g} s (the video lasts {seconds[-1]:.2f} s)"
+            f"{src}: no frames between {start or 0:g} s and {end:g} s (the video lasts {seconds:.2f} s)"
         )
     geometry = None if short_side is None else inference_geometry(*index.size, short_side=short_side)
+    writer = JpegWriter(quality)
     written = 0
     with atomic_folder(dst) as partial:
-        for position, frame in VideoReader(src, index).iter_frames(int(sources[0])):
-            while written < len(sources) and sources[written] == position:
-                image = frame if geometry is None else resize_crop_flip([frame], geometry)[0]
-                Image.fromarray(image).save(partial / f"img_{written + 1:05d}.jpg", quality=quality)
-                written += 1
+        for position, frame in VideoReader(src, index).iter_decoded(int(sources[0])):
+            copies = int(np.searchsorted(sources, position, side="right")) - written
+            if copies > 0:
+                if geometry is not None:
+                    image = resize_crop_flip([frame.to_ndarray(format="rgb24")], geometry)[0]
+                    frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+                jpeg = writer.encode(frame)  # repeats of a frame are the same file
+                for number in range(written + 1, written + copies + 1):
+                    (partial / f"img_{number:05d}.jpg").write_bytes(jpeg)
+                written += copies
             if written == len(sources):
                 break
     return written
@@ -171,7 +208,16 @@ def _run(argv) -> None:
     parser.add_argument("src", help="folder of videos (searched recursively) or one video")
     parser.add_argument("dst", help="output folder (e.g. data/ava/rawframes)")
     parser.add_argument(
-        "--fps", type=positive_float, help="resample to this constant rate (AVA: 30); default: every frame"
+        "--fps",
+        type=frame_rate,
+        help="a constant output rate, as ffmpeg's -r (AVA: 30); default: every frame",
+    )
+    parser.add_argument(
+        "--fps-rule",
+        choices=FPS_RULES,
+        default="r",
+        help="r: the frames of ffmpeg's -r output option (the reference's recipes); "
+        "filter: those of ffmpeg's fps filter (-vf fps=F)",
     )
     parser.add_argument(
         "--short-side",
@@ -179,22 +225,26 @@ def _run(argv) -> None:
         metavar="N",
         help="resize to this short side (default: keep the size)",
     )
-    parser.add_argument("--start", type=float, default=0.0, help="first second kept (AVA: 900)")
+    parser.add_argument("--start", type=float, help="ffmpeg's -ss: first second kept (AVA: 900)")
     parser.add_argument(
-        "--end", type=float, default=float("inf"), help="seconds before this are kept (AVA: 1800)"
+        "--end", type=float, default=float("inf"), help="seconds before this are kept (AVA: 1801)"
     )
     parser.add_argument("--workers", type=at_least(1), help="processes (default: one per core)")
-    parser.add_argument("--quality", type=int, default=JPEG_QUALITY, help="JPEG quality (1-100)")
+    parser.add_argument(
+        "--quality",
+        type=int_between(*QUALITY_RANGE),
+        default=QUALITY_RANGE[0],
+        help="JPEG quality as ffmpeg's -q:v: 1 (best, the reference's) to 31",
+    )
     args = parser.parse_args(argv)
-    if not 0 <= args.start < args.end:
-        raise InputError(f"--start {args.start:g} --end {args.end:g}: need 0 <= start < end")
-    if not 1 <= args.quality <= 100:
-        raise InputError(f"--quality {args.quality}: expected 1..100")
+    if not 0 <= (args.start or 0.0) < args.end:
+        raise InputError(f"--start {args.start or 0:g} --end {args.end:g}: need 0 <= start < end")
     done, skipped, errors = extract_all(
         args.src,
         args.dst,
         workers=args.workers,
         fps=args.fps,
+        fps_rule=args.fps_rule,
         short_side=args.short_side,
         start=args.start,
         end=args.end,

@@ -5,9 +5,10 @@ the clips cut from them (mmaction2 `tools/data/ava_kinetics`: `cut_kinetics.py`,
 A Kinetics video `<youtube_id>_<start:06d>_<end:06d>.mp4` holds seconds [start, end) of a YouTube
 video. Its annotated keyframes (seconds of the YouTube video, strictly inside the window) are cut
 to the clip [max(start, first - 2), min(end, last + 2)] (first / last keyframe, rounded outwards
-to whole seconds), re-timed to 30 fps as ffmpeg's `-r 30` does: clip frame k shows YouTube second
-clip_start + k / 30, so the keyframe t is clip frame 30 (t - clip_start), 0-based, as the
-reference's AVA-Kinetics dataset reads it.
+to whole seconds), re-timed to 30 fps with the frames of the reference's
+`ffmpeg -ss S -t D -accurate_seek -i V -r 30 -avoid_negative_ts 1 OUT.mp4` (`ffmpeg_rate`); clip frame
+k shows about YouTube second clip_start + k / 30, so the keyframe t is clip frame 30 (t -
+clip_start), 0-based, as the reference's AVA-Kinetics dataset reads it.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 
 from eval.ava.io import read_gt_rows
 
-from .extract_frames import resampled_sources
+from .ffmpeg_rate import rate_sources
 from .video_reader import VideoIndex, VideoReader
-from .video_writer import encode_video
+from .video_writer import FFMPEG_DEFAULT_X264, encode_frames
 
 CLIP_FPS = 30
 CONTEXT_S = 2  # seconds kept on each side of the first / last keyframe
+EVEN_FORMATS = ("yuv420p", "yuvj420p")  # what libx264 takes from a decoder unconverted
 
 
 @dataclass(frozen=True)
@@ -135,50 +139,58 @@ class ShortVideo(Exception):
 
 
 def cut_clip(plan: ClipPlan, out: Path) -> Path:
-    """Writes `plan`'s clip as an H.264 mp4 at 30 fps, as the reference's ffmpeg cut does (at
-    `encode_video`'s near-lossless default quality; complete or absent: it writes a temp file and
-    renames it). An existing `out` is kept.
+    """Writes `plan`'s clip as an H.264 mp4 at 30 fps, as the reference's ffmpeg cut does: its
+    frames, fed to libx264 as decoded (no colour conversion) with the settings that command uses
+    (x264's defaults: CRF 23, preset medium), on one encoder thread: x264's output depends on its
+    thread count (the command's default is 1.5 per core, so its clips differ from machine to
+    machine), and one thread makes every clip reproducible; the pixels equal the command's with
+    `-threads 1`. No audio. Complete or absent (a temp file, then renamed); an existing `out` is
+    kept. One clip is cut per process and core, so one thread wastes no core.
 
-    Clip frame k is the source frame shown at YouTube second plan.start + k / 30. A source
-    that ends early gives a shorter clip; one that ends before a keyframe raises `ShortVideo`.
-    Unreadable files raise `DataError` naming them.
+    A source that ends early gives a shorter clip; one that ends before a keyframe raises
+    `ShortVideo`. Unreadable files raise `DataError` naming them.
     """
     if out.is_file():
         return out
     index = VideoIndex.read(plan.source.path)
-    picks = source_frames(index.seconds, plan, index.last_duration * float(index.time_base))
+    picks = source_frames(index, plan)
     out.parent.mkdir(parents=True, exist_ok=True)
-    encode_video(out, _even_sized(_picked_frames(VideoReader(plan.source.path, index), picks)), CLIP_FPS)
+    frames = _picked_frames(VideoReader(plan.source.path, index), picks)
+    encode_frames(
+        out,
+        (_encodable(frame) for frame in frames),
+        CLIP_FPS,
+        options=FFMPEG_DEFAULT_X264,
+        threads=1,
+    )
     return out
 
 
-def source_frames(seconds: np.ndarray, plan: ClipPlan, last_duration: float) -> np.ndarray:
-    """Source frame index [K] of each 30 fps clip frame, as ffmpeg's `-r 30` picks them
-    (`extract_frames.resampled_sources`), given every source frame's presentation time `seconds`
-    [N] and how long the last one is shown. Frames past the source's end are dropped; a source
-    that ends before a keyframe raises `ShortVideo`."""
-    seconds = seconds - seconds[0]
-    duration = seconds[-1] + last_duration
+def source_frames(index: VideoIndex, plan: ClipPlan) -> np.ndarray:
+    """Source frame index [K] of each 30 fps clip frame, as the reference's
+    `ffmpeg -ss (plan.start - source start) -t (plan.end - plan.start) -i V -r 30` picks them. A
+    source that ends before a keyframe raises `ShortVideo`."""
+    seconds = index.seconds - index.seconds[0]
+    duration = seconds[-1] + index.last_duration * float(index.time_base)
     late = max(plan.keyframes) - plan.source.start
     if late >= duration:
         raise ShortVideo(
             f"{plan.source.path}: {duration:.2f} s long, shorter than its annotated "
             f"window (keyframe at {late:g} s from its start)"
         )
-    return resampled_sources(
-        seconds,
-        fps=CLIP_FPS,
+    return rate_sources(
+        index,
+        Fraction(CLIP_FPS),
         start=plan.start - plan.source.start,
-        end=plan.end - plan.source.start,
-        last_duration=last_duration,
+        duration=plan.end - plan.start,
     )
 
 
 def _picked_frames(reader: VideoReader, picks: np.ndarray):
-    """Yields the frames at `picks` (non-decreasing source indices, repeats allowed) in one
-    forward decoding pass, never holding more than one frame."""
+    """Yields the decoded frames at `picks` (non-decreasing source indices, repeats allowed) in
+    one forward decoding pass, never holding more than one frame."""
     position = 0
-    for index, frame in reader.iter_frames(start=int(picks[0])):
+    for index, frame in reader.iter_decoded(start=int(picks[0])):
         while position < len(picks) and picks[position] == index:
             yield frame
             position += 1
@@ -186,9 +198,13 @@ def _picked_frames(reader: VideoReader, picks: np.ndarray):
             return
 
 
-def _even_sized(frames):
-    """H.264 in yuv420p needs even sizes: an odd width or height gains a copy of its last column
-    or row (boxes are normalised, so they move by under a pixel)."""
-    for frame in frames:
-        height, width = frame.shape[:2]
-        yield np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+def _encodable(frame: av.VideoFrame) -> av.VideoFrame:
+    """A decoded 4:2:0 frame of even size as it is; any other as yuv420p converted by swscale,
+    with a copy of its last column or row where a size is odd (H.264 in 4:2:0 needs even sizes;
+    boxes are normalised, so they move by under a pixel)."""
+    if frame.format.name in EVEN_FORMATS and frame.width % 2 == 0 and frame.height % 2 == 0:
+        return frame
+    image = frame.to_ndarray(format="rgb24")
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    return av.VideoFrame.from_ndarray(padded, format="rgb24").reformat(format="yuv420p")

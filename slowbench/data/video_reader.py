@@ -49,6 +49,11 @@ class VideoIndex:
     int64 [N], the last keyframe at or before each frame (0 before the first keyframe); size:
     (width, height) of the coded frames; last_duration: how long the last frame is shown, in
     `time_base` units (the container's value, else the median frame spacing, else 0).
+    What ffmpeg's frame-rate conversion reads (`ffmpeg_rate`): durations: int64 [N], each frame's
+    own packet duration (`time_base` units, 0 where the container gives none); start_time: the
+    file's start in microseconds (FFmpeg's `AVFormatContext.start_time`, 0 if unknown); streams:
+    how many streams the file holds (audio and data included); guessed_rate: FFmpeg's guess of
+    the frame rate (`av_guess_frame_rate`), None if it has none.
     """
 
     path: Path
@@ -56,7 +61,11 @@ class VideoIndex:
     last_keyframe: np.ndarray
     time_base: Fraction
     size: tuple[int, int]
-    last_duration: int = 0
+    last_duration: int
+    durations: np.ndarray
+    start_time: int
+    streams: int
+    guessed_rate: Fraction | None
 
     @classmethod
     def read(cls, path) -> VideoIndex:
@@ -78,6 +87,9 @@ class VideoIndex:
                 durations.append(packet.duration or 0)
             size = (stream.codec_context.width, stream.codec_context.height)
             time_base = stream.time_base
+            start_time = container.start_time or 0
+            streams = len(container.streams)
+            guessed_rate = stream.guessed_rate or None
         except av.FFmpegError as error:
             raise DataError(f"{path}: unreadable video data ({_reason(error)})") from None
         finally:
@@ -90,7 +102,8 @@ class VideoIndex:
             raise DataError(f"{path}: two frames share a presentation timestamp")
         keyframe = np.asarray(key, dtype=bool)[order]
         last_keyframe = np.maximum.accumulate(np.where(keyframe, np.arange(len(pts)), 0))
-        last_duration = int(durations[order[-1]]) or (int(np.median(np.diff(pts))) if len(pts) > 1 else 0)
+        durations = np.asarray(durations, dtype=np.int64)[order]
+        last_duration = int(durations[-1]) or (int(np.median(np.diff(pts))) if len(pts) > 1 else 0)
         return cls(
             path=path,
             pts=pts,
@@ -98,6 +111,10 @@ class VideoIndex:
             time_base=time_base,
             size=size,
             last_duration=last_duration,
+            durations=durations,
+            start_time=start_time,
+            streams=streams,
+            guessed_rate=guessed_rate,
         )
 
     def __len__(self) -> int:
@@ -149,6 +166,12 @@ class VideoReader:
     def iter_frames(self, start: int = 0):
         """Yields (index, uint8 [H, W, 3] RGB) for frames `start`, `start` + 1, ... to the end,
         decoding forward from the keyframe before `start` (one pass, for whole-video work)."""
+        for position, frame in self.iter_decoded(start):
+            yield position, frame.to_ndarray(format="rgb24")
+
+    def iter_decoded(self, start: int = 0):
+        """`iter_frames` with the decoder's own frames (`av.VideoFrame`, its pixel format and
+        range), for work that must see the decoded planes themselves (ffmpeg's JPEG writing)."""
         with self._decoding() as (container, stream):
             pts = self.index.pts
             if start > 0:
@@ -163,7 +186,7 @@ class VideoReader:
                     continue  # not an indexed frame, or before `start`
                 if position > expected:
                     break  # a frame went missing
-                yield position, frame.to_ndarray(format="rgb24")
+                yield position, frame
                 expected += 1
         if expected < len(self):
             raise DataError(

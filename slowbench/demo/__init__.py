@@ -75,10 +75,11 @@ def plan_keyframes(
 
 @dataclass
 class DemoSettings:
-    """How keyframes are scored and labelled. `label_columns`: the score columns that are actions
-    (AVA's column 0 is background); `names`: column -> label name; `max_gap`: how far (in
-    frames) a keyframe may be from its boxes' time; `out_size`: (w, h) of the output frames;
-    `label_ids`: column -> label id where they differ (`--classes`, dataset files)."""
+    """How keyframes are scored and labelled. `label_columns`: the score columns whose labels may be
+    drawn (actions named in the label map; AVA's column 0 is background); `names`: column -> label
+    name; `max_gap`: how far (in frames) a keyframe may be from its boxes' time; `out_size`: (w, h)
+    of the output frames; `label_ids`: column -> label id where they differ (`--classes`, dataset
+    files)."""
 
     short_side: int
     action_thr: float
@@ -160,7 +161,7 @@ def score_keyframe(
     on its boxes -> one dict per box: frame, seconds, box (video pixels), box_normalised,
     box_score, scores (every column), labels (columns above the threshold, best first, at most
     `topk`: id, name, score)."""
-    if entry is None:
+    if entry is None or not len(entry.boxes):
         return []
     height, width = frames[0].shape[:2]
     geometry = inference_geometry(width, height, short_side=settings.short_side)

@@ -18,7 +18,7 @@ from slowbench.data import default_data_root
 from slowbench.data.dataset_files import dataset_files
 from slowbench.data.synthetic import INFO_FILE, read_info
 from slowbench.data.video_reader import VideoReader
-from slowbench.engine.arguments import at_least, positive_float
+from slowbench.engine.arguments import at_least, positive_float, unit_float
 from slowbench.engine.checkpoint_data import checkpoint_columns, checkpoint_dataset
 from slowbench.engine.run_setup import row_for_model
 from slowbench.engine.trained_detector import load_trained_detector
@@ -26,7 +26,7 @@ from slowbench.errors import ArgumentParser, InputError, run_cli
 from slowbench.model_zoo import get_row
 
 from . import DemoSettings, output_size, plan_keyframes, run_demo
-from .boxes import dataset_boxes, read_boxes_csv, split_boxes
+from .boxes import above_threshold, dataset_boxes, read_boxes_csv, split_boxes
 from .render import OUTPUT_SUFFIXES, write_output
 
 
@@ -61,9 +61,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--video-id",
         help="the video's name in the split (default: AVA <stem>, MultiSports <folder>/<stem>.mp4)",
     )
-    p.add_argument("--label-map", help="label names: pbtxt or 'id: name' lines (default: the dataset's)")
+    p.add_argument(
+        "--label-map",
+        help="label names: pbtxt or 'id: name' lines (default: the dataset's); only these are drawn",
+    )
     p.add_argument("--action-thr", type=float, default=0.5, help="show labels scoring above this")
     p.add_argument("--topk", type=at_least(1), default=3, help="at most this many labels a box")
+    p.add_argument(
+        "--box-thr",
+        type=unit_float,
+        default=0.9,
+        help="person boxes scoring at most this are dropped (mmaction2's det_score_thr; default 0.9)",
+    )
     p.add_argument("--predict-stepsize", type=at_least(1), default=8, help="a keyframe every N frames")
     p.add_argument(
         "--output-stepsize",
@@ -202,6 +211,15 @@ def _first_label_column(row, spec) -> int:
     return 0 if row.dataset == "multisports" else 1
 
 
+def drawn_columns(first: int, num_classes: int, names: dict) -> np.ndarray:
+    """The score columns whose labels may be drawn: actions (from column `first`; AVA's column 0
+    is background) named in the label map, as the reference demo draws only its label map's
+    classes (AVA: 60 of 80); every action when no names are known."""
+    actions = np.arange(first, num_classes)
+    named = actions[np.isin(actions, list(names))]
+    return named if len(named) else actions
+
+
 def demo(args) -> int:
     row = get_row(args.row)
     if args.onnx:
@@ -227,6 +245,7 @@ def demo(args) -> int:
         boxes = read_boxes_csv(args.boxes, fps=fps, size=reader.index.size)
     else:
         boxes = _split_source(row, args, meta, video_id, ground_truth=False, **sources)
+    boxes, dropped = above_threshold(boxes, args.box_thr)
     truth = _split_source(row, args, meta, video_id, ground_truth=True, **sources) if args.gt else None
     plan = plan_keyframes(
         len(reader),
@@ -237,12 +256,13 @@ def demo(args) -> int:
         source=str(video),
     )
     pipeline = meta.get("pipeline") or {}
+    names = _label_names(row, args, meta, spec)
     settings = DemoSettings(
         short_side=args.short_side or pipeline.get("test_short_side", 256),
         action_thr=args.action_thr,
         topk=args.topk,
-        label_columns=np.arange(_first_label_column(row, spec), num_classes),
-        names=_label_names(row, args, meta, spec),
+        label_columns=drawn_columns(_first_label_column(row, spec), num_classes, names),
+        names=names,
         label_ids=_column_ids(_head_columns(meta, spec)),
         max_gap=max(args.predict_stepsize, boxes.spacing) / 2,
         out_size=output_size(*reader.index.size, args.out_short_side),
@@ -267,7 +287,9 @@ def demo(args) -> int:
         )
     print(
         f"wrote {args.out}: {count} frames, {len(plan.keyframes)} keyframes, "
-        f"{len(detections)} scored boxes (boxes from {boxes.source})"
+        f"{len(detections)} scored boxes (boxes from {boxes.source}; {dropped} at or below "
+        f"--box-thr {args.box_thr:g} dropped); labels drawn from {len(settings.label_columns)} "
+        f"of {num_classes} score columns (those the label map names)"
     )
     return 0
 

@@ -53,6 +53,18 @@ class TimedBoxes:
         return float(np.median(np.diff(self.positions))) if len(self.positions) > 1 else 0.0
 
 
+def above_threshold(boxes: TimedBoxes, threshold: float) -> tuple[TimedBoxes, int]:
+    """The boxes scoring above `threshold` (the reference demo's `det_score_thr`: score > thr)
+    and how many were dropped; a time whose boxes all drop stays, with none."""
+    entries, dropped = [], 0
+    for entry in boxes.entries:
+        keep = entry.scores > threshold
+        dropped += int((~keep).sum())
+        labels = [labels for labels, kept in zip(entry.labels, keep) if kept]
+        entries.append(BoxesAt(entry.boxes[keep], entry.scores[keep], labels))
+    return TimedBoxes(boxes.positions, entries, boxes.source), dropped
+
+
 def read_boxes_csv(path, *, fps: float, size: tuple[int, int]) -> TimedBoxes:
     """`--boxes` CSV -> TimedBoxes for a video of `size` (width, height) at `fps`."""
     path = Path(path)

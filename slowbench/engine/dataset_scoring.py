@@ -45,7 +45,8 @@ def keyframe_gt(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def evaluate_dataset(spec: DatasetSpec, predictions, report=None, row_name: str = "") -> dict:
     """The evaluator's result (``--json`` fields) for the val predictions of a dataset file."""
-    settings = {"row": row_name, "dataset": spec.path}
+    gt_file = spec.gt_file if spec.format == "tubes" else spec.split("val").annotations
+    settings = {"row": row_name, "dataset": spec.path, "gt": gt_file}
     if spec.format == "tubes":
         gt = evaluation_gt(spec)
         frame_dets = multisports_frame_dets(predictions, gt, label_ids=spec.columns.label_ids())

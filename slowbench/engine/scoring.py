@@ -17,6 +17,8 @@ from slowbench.errors import InputError
 
 # The figures a run reports and logs, in this order, of those an evaluation result holds.
 HEADLINE_KEYS = ("mAP", "ava_mAP", "kinetics_mAP", "frame_mAP", "video_mAP")
+# How the evaluator's warnings name the model's predictions (the gt is named by its file).
+PREDICTIONS_NAME = "val predictions"
 
 
 def headline(result: dict) -> dict:
@@ -34,9 +36,8 @@ def evaluate_predictions(row, files, predictions, report=None, columns=None) -> 
     also the only classes evaluated (mmaction2's ``custom_classes``)."""
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
-        return evaluate_tubes(
-            gt, multisports_frame_dets(predictions, gt), report, {"row": row.name, "gt": files.gt_pickle}
-        )
+        frame_dets = multisports_frame_dets(predictions, gt)
+        return evaluate_tubes(gt, frame_dets, report, {"row": row.name, "gt": files.gt_pickle})
     excluded = (
         eval.ava.read_exclusions(files.exclusions)
         if files.exclusions is not None and pathlib.Path(files.exclusions).is_file()
@@ -45,12 +46,9 @@ def evaluate_predictions(row, files, predictions, report=None, columns=None) -> 
     label_map = eval.ava.read_label_map(files.label_map)
     if columns is not None:
         label_map = {label: label_map[label] for label in columns.ids}
-    detections = ava_detections(predictions, label_ids=label_ids_of(columns))
-    # The reference reads only label-map classes from its result CSV; the head scores all 80 columns.
-    detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
     return evaluate_keyframes(
         eval.ava.read_csv_gt(files.annotations),
-        detections,
+        label_map_detections(ava_detections(predictions, label_ids=label_ids_of(columns)), label_map),
         label_map,
         excluded=excluded,
         report=report,
@@ -59,9 +57,15 @@ def evaluate_predictions(row, files, predictions, report=None, columns=None) -> 
 
 
 def evaluate_tubes(gt, frame_dets, report, settings: dict) -> dict:
-    """``eval.multisports.evaluate`` of ``[N, 8]`` frame detections (its HTML report to ``report``)."""
+    """``eval.multisports.evaluate`` of ``[N, 8]`` frame detections against ``settings["gt"]`` (a
+    file, naming it in warnings; its HTML report to ``report``)."""
     result = eval.multisports.evaluate(
-        gt, frame_dets, keep_curves=bool(report), errors_thr=0.5 if report else None
+        gt,
+        frame_dets,
+        keep_curves=bool(report),
+        errors_thr=0.5 if report else None,
+        source=PREDICTIONS_NAME,
+        gt_source=str(settings["gt"]),
     )
     write_result_report(report, "multisports", result, settings)
     return result
@@ -70,14 +74,28 @@ def evaluate_tubes(gt, frame_dets, report, settings: dict) -> dict:
 def evaluate_keyframes(
     gt, detections, label_map, *, excluded=(), protocol="mmaction2", empty_keyframes=(), report=None, settings
 ) -> dict:
-    """``eval.ava.evaluate`` over the classes of ``label_map`` (its HTML report to ``report``, with
-    ``settings`` and the protocol)."""
+    """``eval.ava.evaluate`` over the classes of ``label_map`` against ``settings["gt"]`` (a file,
+    naming it in warnings; its HTML report to ``report``, with ``settings`` and the protocol)."""
     details = {"keep_curves": True, "errors": True} if report else {}
     result = eval.ava.evaluate(
-        gt, detections, label_map, excluded, protocol, empty_keyframes=empty_keyframes, **details
+        gt,
+        detections,
+        label_map,
+        excluded,
+        protocol,
+        empty_keyframes=empty_keyframes,
+        names=(str(settings["gt"]), PREDICTIONS_NAME),
+        **details,
     )
     write_result_report(report, "ava", result, {**settings, "protocol": result["protocol"]})
     return result
+
+
+def label_map_detections(detections, label_map):
+    """The detection rows of label-map classes: the head scores every column (AVA's 80), the
+    reference reads only the label map's (60) from its result CSV; not the user's input, so
+    the other columns are left out without a warning."""
+    return detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
 
 
 def write_result_report(directory, kind, result, settings) -> None:

@@ -68,6 +68,7 @@ class TrainingRun:
     started: float  # time.perf_counter() at the start
     precision: MixedPrecision  # --amp: autocast and (fp16) gradient scaling
     iteration: int = 0  # global iterations done
+    resumed_from: str | None = None  # the checkpoint the run went on from (--resume)
 
     @property
     def total_iters(self) -> int:
@@ -229,14 +230,19 @@ def _resume(run: TrainingRun, path) -> None:
         scheduler=run.scheduler,
         scaler=run.precision.scaler,
     )
+    run.resumed_from = str(path)
     run.say(f"resumed from {path} at iteration {run.iteration}/{run.total_iters}")
 
 
 def fit(run: TrainingRun) -> dict | None:
     """Trains to the last epoch (validating every ``val_every`` epochs and at the end) and writes
     ``results.json``; returns the result on rank 0, None on other ranks, ``{}`` after
-    ``stop_after``."""
+    ``stop_after`` and when there is nothing to train (one line says why)."""
     plan, metrics = run.plan, {}
+    nothing = _nothing_to_train(run)
+    if nothing:
+        run.say(nothing)
+        return {}
     bar = tqdm(
         total=run.total_iters,
         initial=run.iteration,
@@ -254,9 +260,19 @@ def fit(run: TrainingRun) -> dict | None:
             if (epoch + 1) % plan.val_every == 0 or epoch + 1 == plan.epochs:
                 metrics = validate(run, epoch + 1)
                 run.say(f"epoch {epoch + 1}: {format_metrics(metrics)}")
-    if not metrics:  # resumed from a finished run: nothing trained, still report its validation
-        metrics = validate(run, plan.epochs)
     return write_results(run, metrics)
+
+
+def _nothing_to_train(run: TrainingRun) -> str | None:
+    """Why a resumed run has nothing left to train, or None: its checkpoint is at or past
+    ``--stop-after``, or at the end of its epochs. Its checkpoint and results stay as they are."""
+    plan = run.plan
+    where = f"{run.resumed_from} is at iteration {run.iteration}"
+    if plan.stop_after and run.iteration >= plan.stop_after:
+        return f"nothing to train: {where}, at or past --stop-after {plan.stop_after}"
+    if run.iteration >= run.total_iters:
+        return f"nothing to train: {where}, the end of its {plan.epochs} epochs"
+    return None
 
 
 def train_epoch(run: TrainingRun, epoch: int, bar) -> bool:

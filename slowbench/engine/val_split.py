@@ -11,6 +11,7 @@ is one part too, evaluated by ``slowbench.engine.dataset_scoring``.
 
 import dataclasses
 import pathlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,15 @@ from slowbench.data.dataset_split import load_dataset_split
 from slowbench.data.label_columns import LabelColumns, label_ids_of
 from slowbench.engine.dataset_scoring import evaluate_dataset, write_dataset_dump
 from slowbench.engine.detections import ava_detections
-from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump, write_result_report
-from slowbench.errors import InputError
+from slowbench.engine.scoring import (
+    PREDICTIONS_NAME,
+    check_dump_path,
+    evaluate_predictions,
+    label_map_detections,
+    write_dump,
+    write_result_report,
+)
+from slowbench.errors import InputError, InputWarning
 
 PART_CHOICES = ("ava", "kinetics", "both")
 PROTOCOL = {"ava": "mmaction2", "kinetics": "activitynet-2020", "both": "activitynet-2020"}
@@ -143,9 +151,12 @@ def evaluate_val(val: ValSplit, predictions, report=None) -> dict:
     gt, empty, detections = (pd.concat(frames, ignore_index=True) for frames in zip(*gts))
     kinetics = val.parts[-1]
     if len(val.parts) == 2:
-        alone = _score_2020(kinetics.files, *gts[-1], columns=columns)
+        alone = _score_2020(kinetics.files, *gts[-1], gt_name=str(kinetics.files.gt_csv), columns=columns)
         scored["kinetics_mAP"] = alone["mAP"]
-    result = _score_2020(kinetics.files, gt, empty, detections, details=bool(report), columns=columns)
+    union = f"{' + '.join(str(part.files.annotations) for part in val.parts)} (union)"
+    result = _score_2020(
+        kinetics.files, gt, empty, detections, details=bool(report), gt_name=union, columns=columns
+    )
     if report:
         settings = {
             "row": row.name,
@@ -175,19 +186,33 @@ def _part_for_2020(part: ValPart, predictions, columns):
     gt = eval.ava.read_csv_gt(part.files.annotations)
     if part.files.exclusions is not None and part.files.exclusions.is_file():
         excluded = eval.ava.read_exclusions(part.files.exclusions)
-        keep = [key not in excluded for key in zip(gt["video"], gt["timestamp"])]
-        gt = gt[np.array(keep, dtype=bool)]
+        keep = np.array([key not in excluded for key in zip(gt["video"], gt["timestamp"])], dtype=bool)
+        if not keep.all():
+            first = gt[~keep].iloc[0]
+            warnings.warn(
+                f"{part.files.exclusions}: ignoring AVA gt rows on excluded timestamps in the union with "
+                f"Kinetics: {int((~keep).sum())} (first: {first['video']},{int(first['timestamp']):04d})",
+                InputWarning,
+                stacklevel=2,
+            )
+        gt = gt[keep]
     return gt, gt[["video", "timestamp"]].iloc[:0], detections
 
 
-def _score_2020(files: DatasetFiles, gt, empty, detections, *, details=False, columns=None) -> dict:
+def _score_2020(files: DatasetFiles, gt, empty, detections, *, gt_name, details=False, columns=None) -> dict:
     label_map = eval.ava.read_label_map(files.label_map)
     if columns is not None:
         label_map = {label: label_map[label] for label in columns.ids}
-    detections = detections[detections["action"].isin(list(label_map))].reset_index(drop=True)
+    detections = label_map_detections(detections, label_map)
     extra = {"keep_curves": True, "errors": True} if details else {}
     return eval.ava.evaluate(
-        gt, detections, label_map, protocol="activitynet-2020", empty_keyframes=empty, **extra
+        gt,
+        detections,
+        label_map,
+        protocol="activitynet-2020",
+        empty_keyframes=empty,
+        names=(gt_name, PREDICTIONS_NAME),
+        **extra,
     )
 
 

@@ -116,12 +116,35 @@ def test_no_usable_sample_is_an_error(tmp_path):
         _build(tmp_path / "c", test_mode=True)
 
 
-def test_exclusions_drop_keyframes(tmp_path):
-    _layout(tmp_path, ROWS, exclusions="video_one,903\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_exclusions_drop_keyframes_with_one_counted_warning(tmp_path):
+    files = _layout(tmp_path, ROWS, exclusions="video_one,903\n")
+    with pytest.warns(DataWarning) as caught:
         dataset = _build(tmp_path, test_mode=True)
     assert [k.timestamp for k in dataset.keyframes] == [902]
+    assert [str(w.message) for w in caught] == [
+        f"{files.exclusions}: ignoring annotated frames on excluded timestamps: 1 (first: video_one,0903)"
+    ]
+
+
+def test_proposals_that_take_no_part_are_counted(tmp_path):
+    """Annotated frames without proposals (the whole frame stands in) and proposals of frames
+    without annotations each give one counted warning; complete proposals none."""
+    files = _layout(tmp_path, ROWS)
+    box = np.array([[0.1, 0.1, 0.5, 0.5, 0.95]])
+    files.proposals.write_bytes(pickle.dumps({"video_one,0902": box, "video_one,0903": box}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _build(tmp_path, test_mode=True)
+    files.proposals.write_bytes(
+        pickle.dumps({"video_one,0902": box, "video_one,0950": box, "video_two,0902": box})
+    )
+    with pytest.warns(DataWarning) as caught:
+        _build(tmp_path, test_mode=True)
+    assert [str(w.message) for w in caught] == [
+        f"{files.proposals}: no proposals for annotated frames: 1 of 2, whose whole frame stands in "
+        "(the reference's rule) (first: video_one,0903)",
+        f"{files.proposals}: ignoring proposals of frames without annotations: 2 (first: video_one,0950)",
+    ]
 
 
 def test_a_gap_in_the_frames_names_the_missing_file(tmp_path):

@@ -1,5 +1,6 @@
-"""`slowbench.data.extract_frames`: 1-based JPEG folders from videos, ffmpeg's fps resampling,
-the AVA window, resizing, resumable atomic output and one-line errors."""
+"""`slowbench.data.extract_frames`: 1-based JPEG folders from videos, the `--fps-rule filter`
+resampling, the AVA window, resizing, resumable atomic output and one-line errors (the `-r` rule
+and the JPEG pixels against the ffmpeg binary: test_ffmpeg_rate.py, test_jpeg_writer.py)."""
 
 from fractions import Fraction
 
@@ -71,7 +72,7 @@ def test_resampling_equals_ffmpegs_fps_filter_on_a_variable_rate_video(tmp_path,
     _write_vfr(path, stamps)
     expected = _ffmpeg_fps_filter(path, fps)
     assert expected != list(range(len(expected)))  # frames were dropped or repeated
-    count = extract_video(path, tmp_path / "out", fps=fps)
+    count = extract_video(path, tmp_path / "out", fps=fps, fps_rule="filter")
     got = [int(round(_jpeg(tmp_path / "out" / f"img_{k + 1:05d}.jpg").mean() / 4)) for k in range(count)]
     assert got == expected
 
@@ -172,3 +173,6 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert "no frames between 30 s" in capsys.readouterr().err
     assert main([str(videos), str(tmp_path / "o4"), "--fps", "0"]) == 2
     assert "--fps" in capsys.readouterr().err
+    assert main([str(videos), str(tmp_path / "o5"), "--fps", "30", "--fps-rule", "round"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--fps-rule" in line and "invalid choice: 'round'" in line

@@ -196,6 +196,8 @@ def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
             "10",
             "--json",
             str(dets),
+            "--box-thr",
+            "0",  # a missed person scores < 0.9 (the split's own filter then keeps its best box)
         )
         == 0
     )
@@ -222,6 +224,37 @@ def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
             assert (green > 20) == (second in annotated), (second, green)
 
 
+def test_box_threshold_and_label_map_as_the_reference_demo(checkpoint, video, tmp_path, capsys):
+    # Two people at each time: scores 0.95 and 0.9; the reference keeps det scores > 0.9 only.
+    boxes = tmp_path / "two.csv"
+    rows = [f"{frame},10,8,40,40,0.95\n{frame},30,20,60,46,0.9\n" for frame in range(0, 80, 8)]
+    boxes.write_text("frame,x1,y1,x2,y2,score\n" + "".join(rows))
+    label_map = tmp_path / "label_map.txt"
+    label_map.write_text("2: stand\n5: talk to (e.g., self, a person, a group)\n")
+    common = ["--boxes", str(boxes), "--action-thr", "0", "--topk", "3", "--label-map", str(label_map)]
+    found, summary = {}, {}
+    for threshold in ("0.9", "0.5"):
+        dets = tmp_path / f"dets{threshold}.json"
+        extra = ["--json", str(dets), "--box-thr", threshold]
+        assert _demo(checkpoint, video, tmp_path / f"o{threshold}.mp4", *common, *extra) == 0
+        found[threshold] = json.loads(dets.read_text())["detections"]
+        summary[threshold] = capsys.readouterr().out
+        assert "labels drawn from 2 of 8 score columns" in summary[threshold]
+    assert "; 10 at or below --box-thr 0.9 dropped)" in summary["0.9"]  # one of each time's two
+    assert "; 0 at or below --box-thr 0.5 dropped)" in summary["0.5"]
+    assert [d["box_score"] for d in found["0.9"]] == pytest.approx([0.95] * 4)
+    assert len(found["0.5"]) == 8
+    for detection in found["0.5"]:
+        # Every column is scored; only the two named classes are labels, best first.
+        assert len(detection["scores"]) == 8
+        ids = [label["id"] for label in detection["labels"]]
+        assert sorted(ids) == [2, 5] and detection["scores"][ids[0]] >= detection["scores"][ids[1]]
+        assert {label["name"] for label in detection["labels"]} == {
+            "stand",
+            "talk to (e.g., self, a person, a group)",
+        }
+
+
 @pytest.mark.parametrize(
     "case, expected",
     [
@@ -233,6 +266,7 @@ def test_dataset_proposals_and_ground_truth(checkpoint, tmp_path):
         ("box outside", "boxes.csv:2: box"),
         ("steps", "--output-stepsize 3 must divide --predict-stepsize 8"),
         ("extension", "the extension must be one of .mp4, .gif"),
+        ("box threshold", "--box-thr: expected a number from 0 to 1, got '1.5'"),
     ],
 )
 def test_bad_input_is_one_line(checkpoint, video, boxes_csv, tmp_path, capsys, case, expected):
@@ -254,6 +288,8 @@ def test_bad_input_is_one_line(checkpoint, video, boxes_csv, tmp_path, capsys, c
         args = ["--boxes", str(bad)]
     elif case == "steps":
         args += ["--output-stepsize", "3"]
+    elif case == "box threshold":
+        args += ["--box-thr", "1.5"]
     out = tmp_path / ("out.avi" if case == "extension" else "out.mp4")
     assert _demo(checkpoint, source, out, *args) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]

@@ -94,3 +94,42 @@ def test_sigkilled_run_resumes_from_its_last_atomic_checkpoint(tiny_ava, uninter
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_same_weights(weights(uninterrupted), weights(tmp_path))
+
+
+def unchanged_files(work_dir):
+    """The bytes of the checkpoint and results a run left (what a no-op resume must not touch)."""
+    return {path.name: path.read_bytes() for path in work_dir.iterdir() if path.suffix in (".pth", ".json")}
+
+
+@pytest.mark.parametrize("stop_after", ["2", "1"], ids=["at-its-stop", "past-its-stop"])
+def test_resume_at_or_past_stop_after_trains_nothing(
+    tiny_ava, tmp_path, restore_determinism, capsys, stop_after
+):
+    assert run(tiny_ava, tmp_path, "--stop-after", "2") == 0
+    before = unchanged_files(tmp_path)
+    capsys.readouterr()
+    assert run(tiny_ava, tmp_path, "--resume", "--stop-after", stop_after) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"nothing to train: {tmp_path / 'latest.pth'} is at iteration 2, at or past --stop-after {stop_after}"
+        in out.splitlines()
+    )
+    assert unchanged_files(tmp_path) == before
+    assert torch.load(tmp_path / "latest.pth", weights_only=True)["iteration"] == 2
+
+
+def test_resume_of_a_finished_run_trains_nothing(
+    tiny_ava, uninterrupted, tmp_path, restore_determinism, capsys
+):
+    for path in uninterrupted.iterdir():
+        if path.is_file():
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    before = unchanged_files(tmp_path)
+    capsys.readouterr()
+    assert run(tiny_ava, tmp_path, "--resume") == 0
+    out = capsys.readouterr().out
+    assert (
+        f"nothing to train: {tmp_path / 'latest.pth'} is at iteration 8, the end of its 2 epochs"
+        in out.splitlines()
+    )
+    assert unchanged_files(tmp_path) == before

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from slowbench.engine.scoring import check_dump_path, evaluate_predictions, write_dump
-from slowbench.errors import InputError
+from slowbench.errors import InputError, InputWarning
 from slowbench.model_zoo import get_row
 
 MULTISPORTS = get_row("multisports-k400-r50-4x16")
@@ -94,3 +94,26 @@ def test_dump_path_rules():
         check_dump_path(MULTISPORTS, "out.csv")
     with pytest.raises(InputError, match=r"\.csv file"):
         check_dump_path(AVA, "out/")
+
+
+def test_the_evaluation_of_val_predictions_names_what_it_ignored(tmp_path):
+    """slowbench.test's evaluation follows eval's rule: predictions that take no part are counted
+    in one warning (naming the gt file and "val predictions") and in the result's "ignored"."""
+    (tmp_path / "val.csv").write_text("v1,0902,0.1,0.1,0.5,0.5,1,0\n")
+    (tmp_path / "map.txt").write_text("1: stand\n")
+    files = types.SimpleNamespace(
+        annotations=tmp_path / "val.csv", label_map=tmp_path / "map.txt", exclusions=None
+    )
+    box = np.array([[0.1 * 128, 0.1 * 64, 0.5 * 128, 0.5 * 64]], dtype=np.float32)
+    scores = np.zeros((1, 81))
+    scores[0, 1] = 0.9
+    predictions = [
+        (box, scores, {"video": "v1", "timestamp": 902, "img_shape": (64, 128)}),
+        (box, scores, {"video": "v1", "timestamp": 903, "img_shape": (64, 128)}),  # no gt there
+    ]
+    with pytest.warns(InputWarning) as caught:
+        result = evaluate_predictions(AVA, files, predictions)
+    assert [str(w.message) for w in caught] == [
+        "val predictions: ignoring rows on frames without gt of a label-map class: 1 (first: v1,0903 action 1)"
+    ]
+    assert result["mAP"] == 1.0 and result["ignored"]["pred_frame_without_gt"]["count"] == 1

@@ -355,7 +355,8 @@ def test_unknown_prediction_class_is_reported_once(files, cli):
     done = cli(*inputs(files))
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
-        "warning: pred: ignoring 2 rows whose action id is not in the label map (7)"
+        f"warning: {files['pred.csv']}: ignoring rows whose action id is not in the label map: 2 "
+        "(first: vidA,0902 action 7)"
     ]
 
 

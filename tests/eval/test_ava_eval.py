@@ -147,35 +147,40 @@ def test_activitynet_heap_with_tied_scores_matches_heapq():
     assert sorted(np.flatnonzero(kept).tolist()) == sorted(e[-1] for e in heap)
 
 
-def test_empty_inputs():
+@pytest.mark.parametrize("protocol", ["mmaction2", "activitynet"])
+def test_no_prediction_is_a_warning_and_every_class_with_gt_scores_0(protocol):
     gt = table([("a", 1, FULL, 1, 0)], score=False)
-    empty = table([], score=True)
-    assert ava.evaluate(gt, empty, LABELS)["mAP"] is None
-    assert ava.evaluate(gt, empty, LABELS, protocol="activitynet")["mAP"] == 0.0
-    nothing = ava.evaluate(table([], score=False), empty, LABELS)
-    assert nothing["mAP"] is None and all(e["ap"] is None for e in nothing["per_class"].values())
-    # Detections, and no gt row of a label-map class: all false positives, no AP to take.
-    unlabelled = table([("a", 1, FULL, 7, 0)], score=False)
+    with pytest.warns(InputWarning, match="^pred: no prediction takes part in the evaluation; every class"):
+        result = ava.evaluate(gt, table([], score=True), LABELS, protocol=protocol)
+    assert result["mAP"] == 0.0 and ap_of(result, 1) == 0.0 and ap_of(result, 2) is None
+
+
+def test_a_gt_without_a_label_map_class_is_an_error():
     one = table([("a", 1, FULL, 1, 0.9)], score=True)
-    for protocol in ava.PROTOCOLS:
-        result = ava.evaluate(unlabelled, one, LABELS, protocol=protocol, errors=True)
-        assert result["mAP"] is None and result["per_class"]["1"]["num_det"] == (protocol != "mmaction2")
-        assert (
-            result["errors"]["total"]["fp"]
-            == result["errors"]["total"]["background"]
-            == (protocol != "mmaction2")
-        )
+    for gt in (table([], score=False), table([("a", 1, FULL, 7, 0)], score=False)):
+        for protocol in ava.PROTOCOLS:
+            with pytest.raises(InputError, match="^gt: no row of a label-map class to evaluate"):
+                ava.evaluate(gt, one, LABELS, protocol=protocol)
+    with pytest.raises(InputError, match="^label map: no class to evaluate$"):
+        ava.evaluate(table([("a", 1, FULL, 1, 0)], score=False), one, {})
 
 
-def test_unknown_prediction_classes_warn_once_and_are_ignored():
-    gt = table([("a", 1, FULL, 1, 0), ("a", 1, FULL, 7, 0)], score=False)  # 7: dropped silently
+def test_unknown_classes_warn_once_and_are_ignored():
+    gt = table([("a", 1, FULL, 1, 0), ("a", 1, FULL, 7, 0)], score=False)
     pred = table([("a", 1, FULL, 1, 0.9), ("a", 1, FULL, 7, 0.99), ("a", 1, FULL, 9, 0.99)], score=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = ava.evaluate(gt, pred, LABELS)
     messages = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
-    assert len(messages) == 1 and "2 rows" in messages[0] and "7, 9" in messages[0]
+    assert messages == [
+        "gt: ignoring rows whose action id is not in the label map: 1 (first: a,0001 action 7)",
+        "pred: ignoring rows whose action id is not in the label map: 2 (first: a,0001 action 7)",
+    ]
     assert ap_of(result, 1) == 1.0 and set(result["per_class"]) == {"1", "2", "80"}
+    assert {kind: entry["count"] for kind, entry in result["ignored"].items()} == {
+        "gt_class_not_in_label_map": 1,
+        "pred_class_not_in_label_map": 2,
+    }
 
 
 def test_plain_column_mapping_is_accepted():

@@ -235,7 +235,7 @@ def test_real_process_bad_input_and_unknown_labels(tmp_path):
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
-        f"warning: {tmp_path / 'ok.pkl'}: ignoring 2 detections with labels outside 0..1 (7)"
+        f"warning: {tmp_path / 'ok.pkl'}: ignoring detections with labels outside 0..1: 2 (first: row 1, label 7)"
     ]
 
 

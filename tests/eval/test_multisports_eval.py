@@ -71,9 +71,13 @@ def test_frame_thresholds_and_empty_detections():
     shifted = dets((1, 0, 0.9, (3.0, 0.0, 13.0, 10.0)))  # IoU 70/130
     assert multisports.evaluate(gt, shifted, frame_thr=0.5)["frame_mAP"] == 1.0
     assert multisports.evaluate(gt, shifted, frame_thr=0.6)["frame_mAP"] == 0.0
-    empty = multisports.evaluate(gt, np.zeros((0, 8)))
+    with pytest.warns(
+        InputWarning, match="frame_dets: no detection of an evaluated label; every frame-AP is 0"
+    ):
+        empty = multisports.evaluate(gt, np.zeros((0, 8)))
     assert empty["frame_mAP"] == 0.0 and empty["video_mAP"]["0.5"] == 0.0
-    assert multisports.evaluate(make_gt({}), np.zeros((0, 8)))["frame_mAP"] is None
+    with pytest.raises(InputError, match="^gt: no gt tube of an evaluated label in the test videos$"):
+        multisports.evaluate(make_gt({}), np.zeros((0, 8)))
 
 
 def test_linking_builds_tubes_and_drops_short_ones():
@@ -151,8 +155,17 @@ def test_unknown_labels_warn_once():
         warnings.simplefilter("always")
         result = multisports.evaluate(gt, dets((1, 0, 0.9, BOX), (1, 70, 0.9, BOX), (2, 99, 0.9, BOX)))
     messages = [str(w.message) for w in caught if issubclass(w.category, InputWarning)]
-    assert len(messages) == 1 and "2 detections" in messages[0] and "70, 99" in messages[0]
+    assert messages == [
+        "frame_dets: ignoring detections with labels outside 0..3: 2 (first: row 1, label 70)"
+    ]
     assert result["per_class"]["0"]["num_det"] == 1
+    assert result["ignored"] == {
+        "detections_label_not_in_gt": {
+            "count": 2,
+            "what": "detections with labels outside 0..3",
+            "first": "row 1, label 70",
+        }
+    }
 
 
 @pytest.mark.parametrize(
