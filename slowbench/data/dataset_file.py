@@ -122,15 +122,7 @@ def read_dataset_file(path, *, classes: tuple[int, ...] | None = None) -> Datase
     if kind == "tubes":  # the gt pickle has both splits; the tables only choose proposals
         splits = {name: splits.get(name, SplitSpec(None, None, None)) for name in SPLITS}
     frames, videos = _templates(where, data)
-    if kind == "keyframes":
-        labels_file = where.file(data, "labels", required=True)
-        labels = dict(sorted(read_label_map(labels_file).items()))  # errors name labels_file:line
-        gt_file, gt = None, None
-    else:
-        labels_file = None
-        gt_file = where.file(data, "gt", required=True)
-        gt = _tube_gt(where, gt_file, data.get("gt_split", 0))
-        labels = dict(enumerate(gt["labels"]))
+    labels, labels_file, gt_file, gt = _label_source(where, data, kind)
     if classes is None:
         chosen = _classes(where, data.get("classes"), labels, "classes")
     else:
@@ -193,6 +185,17 @@ class _Where:
         if not path.is_file():
             raise self.error(f"{prefix}{key}", f"file {path} not found")
         return path
+
+
+def _label_source(where: _Where, data: dict, kind: str) -> tuple[dict, Path | None, Path | None, dict | None]:
+    """(label id -> name, the labels file, the gt pickle, its dict): keyframes name a labels file
+    (ids sorted), tubes take the gt pickle's `labels` (indices)."""
+    if kind == "keyframes":
+        labels_file = where.file(data, "labels", required=True)
+        return dict(sorted(read_label_map(labels_file).items())), labels_file, None, None
+    gt_file = where.file(data, "gt", required=True)
+    gt = _tube_gt(where, gt_file, data.get("gt_split", 0))
+    return dict(enumerate(gt["labels"])), None, gt_file, gt
 
 
 def _split(where: _Where, table, name: str, kind: str) -> SplitSpec:
