@@ -15,9 +15,11 @@ release in `ava_kinetics_v1_0/` (see `kinetics_release`). `kind="custom"` (the A
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -147,30 +149,34 @@ def _video_names(kind: str, first: int, count: int) -> list[str]:
     return [f"synthetic_sport/v_synth{index:06d}" for index in range(first, first + count)]
 
 
-def _scenes(
-    kind: str,
-    names: list[str],
-    first: int,
-    *,
-    seed: int,
-    seconds: int,
-    width: int,
-    height: int,
-    persons: tuple[int, int],
-    fps: int,
-) -> dict:
+@dataclass(frozen=True)
+class _Spec:
+    """What a generated dataset is made of: `generate`'s arguments, the frame rate resolved."""
+
+    seed: int
+    videos: int
+    val_videos: int
+    seconds: int
+    width: int
+    height: int
+    persons: tuple[int, int]
+    fmt: str
+    fps: int
+
+
+def _scenes(kind: str, names: list[str], first: int, spec: _Spec) -> dict:
     scenes = {}
     for offset, name in enumerate(names):
         # One generator per video: a video does not change when more videos are asked for.
-        rng = np.random.default_rng([seed, first + offset])
+        rng = np.random.default_rng([spec.seed, first + offset])
         scenes[name] = make_scene(
             rng,
-            width=width,
-            height=height,
-            n_frames=seconds * fps,
-            persons=persons,
+            width=spec.width,
+            height=spec.height,
+            n_frames=spec.seconds * spec.fps,
+            persons=spec.persons,
             multilabel=kind in ("ava", "custom"),
-            fps=fps,
+            fps=spec.fps,
         )
     return scenes
 
@@ -264,22 +270,10 @@ def generate(
         )
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise DataError(f"{out_dir}: exists and is not empty; delete it or choose another --out")
+    rate = fps or (CUSTOM_FPS if kind in ("custom", "tubes") else FPS)
+    spec = _Spec(seed, videos, val_videos, seconds, width, height, persons, fmt, rate)
     with atomic_folder(out_dir) as staging:
-        info = _write(
-            staging,
-            params,
-            kind,
-            seed=seed,
-            videos=videos,
-            val_videos=val_videos,
-            seconds=seconds,
-            width=width,
-            height=height,
-            persons=persons,
-            fmt=fmt,
-            fps=fps or (CUSTOM_FPS if kind in ("custom", "tubes") else FPS),
-            progress=progress,
-        )
+        info = _write(staging, params, kind, spec, progress)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
     return out_dir
 
@@ -315,34 +309,16 @@ def _write_every_video(jobs: list, writer, *, desc: str, progress: bool) -> None
                 bar.update(1)
 
 
-def _write_kinetics_release(
-    root: Path,
-    *,
-    seed: int,
-    videos: int,
-    val_videos: int,
-    width: int,
-    height: int,
-    persons: tuple[int, int],
-    progress: bool,
-) -> dict:
+def _write_kinetics_release(root: Path, spec: _Spec, progress: bool) -> dict:
     """Kinetics-style mp4 videos and the annotation release; returns gt boxes per split."""
-    sizes = {"train": (KINETICS_FIRST_INDEX, videos), "val": (KINETICS_FIRST_INDEX + videos, val_videos)}
+    first_val = KINETICS_FIRST_INDEX + spec.videos
+    sizes = {"train": (KINETICS_FIRST_INDEX, spec.videos), "val": (first_val, spec.val_videos)}
     counts, jobs, splits = {}, [], {}
     for index, (split, (first, count)) in enumerate(sizes.items()):
-        rng = np.random.default_rng([seed, 2_000_003, index])
+        rng = np.random.default_rng([spec.seed, 2_000_003, index])
         ids = [youtube_id(i) for i in range(first, first + count)]
-        scenes = {}
-        for offset, scene_id in enumerate(ids):
-            scene_rng = np.random.default_rng([seed, first + offset])
-            scenes[scene_id] = make_scene(
-                scene_rng,
-                width=width,
-                height=height,
-                n_frames=SECONDS * FPS,
-                persons=persons,
-                multilabel=True,
-            )
+        clip = dataclasses.replace(spec, seconds=SECONDS, fps=FPS)  # Kinetics clips: 6 s at 30 fps
+        scenes = _scenes("ava", ids, first, clip)
         starts = {scene_id: int(rng.integers(0, 300)) for scene_id in ids}
         jobs += [
             (scene, root / VIDEOS_DIR / f"{video_name(i, starts[i])}.mp4") for i, scene in scenes.items()
@@ -354,64 +330,17 @@ def _write_kinetics_release(
     return counts
 
 
-def _write(
-    root: Path,
-    params: dict,
-    kind: str,
-    *,
-    seed: int,
-    videos: int,
-    val_videos: int,
-    seconds: int,
-    width: int,
-    height: int,
-    persons: tuple[int, int],
-    fmt: str,
-    fps: int,
-    progress: bool,
-) -> dict:
+def _write(root: Path, params: dict, kind: str, spec: _Spec, progress: bool) -> dict:
     if kind == "ava-kinetics":
-        info = _write(
-            root / AVA_DIR,
-            params,
-            "ava",
-            seed=seed,
-            videos=videos,
-            val_videos=val_videos,
-            seconds=seconds,
-            width=width,
-            height=height,
-            persons=persons,
-            fmt="frames",
-            fps=fps,
-            progress=progress,
-        )
-        info["kinetics_gt_boxes"] = _write_kinetics_release(
-            root,
-            seed=seed,
-            videos=videos,
-            val_videos=val_videos,
-            width=width,
-            height=height,
-            persons=persons,
-            progress=progress,
-        )
+        info = _write(root / AVA_DIR, params, "ava", dataclasses.replace(spec, fmt="frames"), progress)
+        info["kinetics_gt_boxes"] = _write_kinetics_release(root, spec, progress)
         return info
-    sizes = {"train": (0, videos), "val": (videos, val_videos)}
+    sizes = {"train": (0, spec.videos), "val": (spec.videos, spec.val_videos)}
     scenes = {
-        split: _scenes(
-            kind,
-            _video_names(kind, first, count),
-            first,
-            seed=seed,
-            seconds=seconds,
-            width=width,
-            height=height,
-            persons=persons,
-            fps=fps,
-        )
+        split: _scenes(kind, _video_names(kind, first, count), first, spec)
         for split, (first, count) in sizes.items()
     }
+    fmt, seed = spec.fmt, spec.seed
     every = [(scene, name) for split_scenes in scenes.values() for name, scene in split_scenes.items()]
     if fmt == "mp4":
         folder = root / ("trainval" if kind == "multisports" else "videos")
