@@ -124,6 +124,17 @@ def _run(benchmark, device, impl, target, setup=None):
     return benchmark.pedantic(timed, setup=setup, rounds=rounds, warmup_rounds=warmup)
 
 
+def _run_backward(benchmark, device, impl, fn, x, rois):
+    """Times the backward of ``fn(x, rois)`` alone (the forward runs in the untimed setup)."""
+    grad = _grad_for(fn, x, rois)
+
+    def setup():
+        xx = x.detach().requires_grad_()
+        return (fn(xx, rois), xx), {}
+
+    return _run(benchmark, device, impl, lambda out, xx: torch.autograd.grad(out, xx, grad)[0], setup=setup)
+
+
 # --- the asserted speed-up (CPU) --------------------------------------------------------
 
 
@@ -180,15 +191,8 @@ def test_roi_align_3d_forward(benchmark, case, impl):
 @pytest.mark.parametrize("impl", list(ROUNDS))
 def test_roi_align_3d_backward(benchmark, case, impl):
     device, x, rois = case
-    fn = roi_align_impl(impl)
-    grad = _grad_for(fn, x, rois)
     benchmark.group = f"{device} roi_align_3d backward"
-
-    def setup():
-        xx = x.detach().requires_grad_()
-        return (fn(xx, rois), xx), {}
-
-    gx = _run(benchmark, device, impl, lambda out, xx: torch.autograd.grad(out, xx, grad)[0], setup=setup)
+    gx = _run_backward(benchmark, device, impl, roi_align_impl(impl), x, rois)
     assert gx.shape == x.shape
 
 
@@ -205,15 +209,8 @@ def test_roi_align_3d_pool_forward(benchmark, case, mode, impl):
 @pytest.mark.parametrize("mode", MODES)
 def test_roi_align_3d_pool_backward(benchmark, case, mode, impl):
     device, x, rois = case
-    fn = pool_impl(impl, mode)
-    grad = _grad_for(fn, x, rois)
     benchmark.group = f"{device} roi_align_3d_pool {mode} backward"
-
-    def setup():
-        xx = x.detach().requires_grad_()
-        return (fn(xx, rois), xx), {}
-
-    gx = _run(benchmark, device, impl, lambda out, xx: torch.autograd.grad(out, xx, grad)[0], setup=setup)
+    gx = _run_backward(benchmark, device, impl, pool_impl(impl, mode), x, rois)
     assert gx.shape == x.shape
 
 
