@@ -2,12 +2,7 @@
 
 import pytest
 import torch
-from engine_helpers import (  # noqa: F401 - re-exported for older tests
-    TINY_ARGS,
-    TINY_MODEL_ARGS,
-    TINY_ROW,
-    learn,
-)
+from engine_helpers import LEARNING_SIZE, TINY_KEYFRAMES_SIZE, TINY_TUBES_SIZE, learn
 
 from slowbench.data.synthetic import generate
 
@@ -19,12 +14,7 @@ def tiny_ava(tmp_path_factory):
         tmp_path_factory.mktemp("tiny") / "ava",
         kind="ava",
         seed=0,
-        videos=3,
-        val_videos=1,
-        seconds=6,
-        width=64,
-        height=48,
-        persons=(1, 2),
+        **TINY_KEYFRAMES_SIZE,
         progress=False,
     )
 
@@ -38,12 +28,7 @@ def tiny_multisports(tmp_path_factory):
         tmp_path_factory.mktemp("tiny") / "multisports",
         kind="multisports",
         seed=0,
-        videos=1,
-        val_videos=1,
-        seconds=5,
-        width=64,
-        height=48,
-        persons=(2, 3),
+        **TINY_TUBES_SIZE,
         fmt="mp4",
         progress=False,
     )
@@ -57,9 +42,7 @@ def learning_ava(tmp_path_factory):
         tmp_path_factory.mktemp("learn") / "ava",
         kind="ava",
         seed=0,
-        videos=640,
-        val_videos=32,
-        persons=(1, 1),
+        **LEARNING_SIZE,
         progress=False,
     )
 
@@ -79,9 +62,7 @@ def learning_custom(tmp_path_factory):
         tmp_path_factory.mktemp("learn") / "custom",
         kind="custom",
         seed=0,
-        videos=640,
-        val_videos=32,
-        persons=(1, 1),
+        **LEARNING_SIZE,
         fps=30,
         progress=False,
     )

@@ -25,6 +25,12 @@ TINY_MODEL_ARGS = [
     "0.05",
 ]
 TINY_ARGS = ["--row", TINY_ROW, *TINY_MODEL_ARGS]
+# `generate` sizes of the tiny datasets: keyframes (3 train videos, 1 val video of 6 s) and tubes
+# (1 + 1 videos of 5 s), 64x48 frames; the built-in and the dataset-file tests use the same.
+TINY_KEYFRAMES_SIZE = dict(videos=3, val_videos=1, seconds=6, width=64, height=48, persons=(1, 2))
+TINY_TUBES_SIZE = dict(videos=1, val_videos=1, seconds=5, width=64, height=48, persons=(2, 3))
+# The learning tests' scenes: 640 train / 32 val one-person videos of 10 s at 128x96.
+LEARNING_SIZE = dict(videos=640, val_videos=32, persons=(1, 1))
 # The learning test's model and schedule (see test_it_learns.py); --data-root and --work-dir to add.
 # On the CPU also where a GPU is present: the asserted figure is of this deterministic CPU run, and
 # a from-scratch run's mAP moves with its rounding (cuDNN's kernels would change it).

@@ -12,7 +12,7 @@ import shlex
 import numpy as np
 import pytest
 import torch
-from engine_helpers import TINY_ARGS, TINY_MODEL_ARGS, one_thread
+from engine_helpers import TINY_ARGS, TINY_KEYFRAMES_SIZE, TINY_MODEL_ARGS, TINY_TUBES_SIZE, one_thread
 
 import eval.ava
 import eval.multisports
@@ -47,12 +47,7 @@ def keyframes_data(tmp_path_factory):
     root = generate(
         tmp_path_factory.mktemp("custom") / "keyframes",
         kind="custom",
-        videos=3,
-        val_videos=1,
-        seconds=6,
-        width=64,
-        height=48,
-        persons=(1, 2),
+        **TINY_KEYFRAMES_SIZE,
         fmt="mp4",
         progress=False,
     )
@@ -122,12 +117,7 @@ def tubes_run(tmp_path_factory):
     root = generate(
         tmp_path_factory.mktemp("custom") / "tubes",
         kind="tubes",
-        videos=1,
-        val_videos=1,
-        seconds=5,
-        width=64,
-        height=48,
-        persons=(2, 3),
+        **TINY_TUBES_SIZE,
         progress=False,
     )
     path = root / "dataset.toml"
