@@ -106,37 +106,25 @@ __global__ void __launch_bounds__(kThreads) roi_align_3d_pool_backward_determini
     int64_t K,
     RoiAlignGeometry g,
     acc_t* __restrict__ grad_acc) {
-  const int64_t C = g.channels, T = g.time;
-  const int64_t planes = g.batch * C * T;
   const int64_t P = g.pooled_h * g.pooled_w;
-  for (int64_t plane_id = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; plane_id < planes;
-       plane_id += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t n = plane_id / (C * T);
-    const int64_t c = (plane_id / T) % C;
-    const int64_t t = plane_id % T;
-    acc_t* plane = grad_acc + plane_id * g.height * g.width;
-    auto add = [plane](int64_t offset, acc_t v) { plane[offset] += v; };
-    for (int64_t k = 0; k < K; ++k) {
-      const RoiBox<acc_t> box = make_roi_box<acc_t>(rois + 5 * k, g);
-      if (box.batch != n) {
-        continue;
-      }
-      const scalar_t* gk = grad + k * gs.n + c * gs.c;
-      const int16_t* ak = kMax ? argmax + (k * C + c) * P : nullptr;
-      for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
-        for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
-          if (kMax && ak[ph * g.pooled_w + pw] != t) {
-            continue;
+  scatter_planes_in_roi_order(
+      rois, K, g, grad_acc,
+      [&](const RoiBox<acc_t>& box, int64_t k, int64_t c, int64_t t, auto add) {
+        const scalar_t* gk = grad + k * gs.n + c * gs.c;
+        const int16_t* ak = kMax ? argmax + (k * g.channels + c) * P : nullptr;
+        for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
+          for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
+            if (kMax && ak[ph * g.pooled_w + pw] != t) {
+              continue;
+            }
+            acc_t gv = static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]);
+            if (!kMax) {
+              gv /= static_cast<acc_t>(g.time);
+            }
+            direct_scatter(g, box, ph, pw, gv, add);
           }
-          acc_t gv = static_cast<acc_t>(gk[ph * gs.h + pw * gs.w]);
-          if (!kMax) {
-            gv /= static_cast<acc_t>(T);
-          }
-          direct_scatter(g, box, ph, pw, gv, add);
         }
-      }
-    }
-  }
+      });
 }
 
 }  // namespace cuda

@@ -216,5 +216,34 @@ SLOWBENCH_DEVICE void block_scatter(
   }
 }
 
+// The skeleton of the deterministic backward kernels: one thread per (n, c, t) plane of
+// grad_acc ([N, C, T, H, W], zeroed) adds the RoIs of batch n in RoI order, so reruns give the
+// same bits without atomics. scatter_roi(box, k, c, t, add) adds RoI k's bins through
+// add(offset in the plane, value).
+template <typename acc_t, typename ScatterRoi>
+SLOWBENCH_DEVICE void scatter_planes_in_roi_order(
+    const acc_t* __restrict__ rois,
+    int64_t K,
+    const RoiAlignGeometry& g,
+    acc_t* __restrict__ grad_acc,
+    ScatterRoi scatter_roi) {
+  const int64_t C = g.channels, T = g.time;
+  const int64_t planes = g.batch * C * T;
+  for (int64_t plane_id = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; plane_id < planes;
+       plane_id += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t n = plane_id / (C * T);
+    const int64_t c = (plane_id / T) % C;
+    const int64_t t = plane_id % T;
+    acc_t* plane = grad_acc + plane_id * g.height * g.width;
+    auto add = [plane](int64_t offset, acc_t v) { plane[offset] += v; };
+    for (int64_t k = 0; k < K; ++k) {
+      const RoiBox<acc_t> box = make_roi_box<acc_t>(rois + 5 * k, g);
+      if (box.batch == n) {
+        scatter_roi(box, k, c, t, add);
+      }
+    }
+  }
+}
+
 }  // namespace cuda
 }  // namespace slowbench
