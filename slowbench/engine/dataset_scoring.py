@@ -16,7 +16,13 @@ from eval.atomic import atomic_pickle, atomic_write
 from slowbench.data.dataset_file import DatasetSpec
 from slowbench.data.dataset_split import clip_source, read_keyframe_rows
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
-from slowbench.engine.scoring import dump_path, evaluate_keyframes, evaluate_tubes, write_tube_dump
+from slowbench.engine.scoring import (
+    dump_path,
+    evaluate_keyframes,
+    evaluate_tubes,
+    names_directory,
+    write_tube_dump,
+)
 
 GT_COLUMNS = ["video", "timestamp", "x1", "y1", "x2", "y2", "action", "person"]
 
@@ -76,7 +82,7 @@ def write_dataset_dump(spec: DatasetSpec, predictions, path) -> tuple[list, str]
     ``gt_path`` the file's gt, or ``<stem>_gt.pkl`` (the evaluated gt) when a split or classes
     reduce it.
     """
-    is_directory = str(path).endswith(("/", "\\")) or pathlib.Path(path).is_dir()
+    is_directory = names_directory(path)
     path = dump_path(path, tubes=spec.format == "tubes")
     if spec.format == "tubes":
         gt = evaluation_gt(spec)

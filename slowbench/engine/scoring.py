@@ -109,7 +109,7 @@ def write_result_report(directory, kind, result, settings) -> None:
 def write_dump(row, files, predictions, path, columns=None) -> pathlib.Path:
     """Writes predictions in the format the evaluators read: the official AVA detection CSV (label
     ids through ``columns`` when given), or for MultiSports ``write_tube_dump``'s files."""
-    is_directory = _is_directory(path)
+    is_directory = names_directory(path)
     path = check_dump_path(row, path)
     if row.dataset == "multisports":
         gt = eval.multisports.load_gt(files.gt_pickle)
@@ -140,7 +140,7 @@ def check_dump_path(row, path) -> pathlib.Path:
 def dump_path(path, *, tubes: bool) -> pathlib.Path:
     """``--dump``'s path, checked: a ``.pkl`` file or a directory ``DIR/`` for tube datasets
     (MultiSports), a ``.csv`` file for keyframe datasets (AVA)."""
-    if tubes and _is_directory(path):
+    if tubes and names_directory(path):
         return pathlib.Path(path)
     path = pathlib.Path(path)
     suffix = ".pkl" if tubes else ".csv"
@@ -154,5 +154,6 @@ def dump_path(path, *, tubes: bool) -> pathlib.Path:
     return path
 
 
-def _is_directory(path) -> bool:
+def names_directory(path) -> bool:
+    """Whether ``--dump``'s path means a directory: it ends with a separator or is one."""
     return str(path).endswith(("/", os.sep)) or pathlib.Path(path).is_dir()
