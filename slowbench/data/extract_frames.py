@@ -124,18 +124,14 @@ def extract_video(
     writer = JpegWriter(quality)
     written = 0
     with atomic_folder(dst) as partial:
-        for position, frame in VideoReader(src, index).iter_decoded(int(sources[0])):
-            copies = int(np.searchsorted(sources, position, side="right")) - written
-            if copies > 0:
-                if geometry is not None:
-                    image = resize_crop_flip([frame.to_ndarray(format="rgb24")], geometry)[0]
-                    frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-                jpeg = writer.encode(frame)  # repeats of a frame are the same file
-                for number in range(written + 1, written + copies + 1):
-                    (partial / f"img_{number:05d}.jpg").write_bytes(jpeg)
-                written += copies
-            if written == len(sources):
-                break
+        for frame, copies in VideoReader(src, index).iter_picked(sources):
+            if geometry is not None:
+                image = resize_crop_flip([frame.to_ndarray(format="rgb24")], geometry)[0]
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            jpeg = writer.encode(frame)  # repeats of a frame are the same file
+            for number in range(written + 1, written + copies + 1):
+                (partial / f"img_{number:05d}.jpg").write_bytes(jpeg)
+            written += copies
     return written
 
 

@@ -155,7 +155,8 @@ def cut_clip(plan: ClipPlan, out: Path) -> Path:
     index = VideoIndex.read(plan.source.path)
     picks = source_frames(index, plan)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frames = _picked_frames(VideoReader(plan.source.path, index), picks)
+    picked = VideoReader(plan.source.path, index).iter_picked(picks)
+    frames = (frame for frame, copies in picked for _ in range(copies))
     encode_frames(
         out,
         (_encodable(frame) for frame in frames),
@@ -184,18 +185,6 @@ def source_frames(index: VideoIndex, plan: ClipPlan) -> np.ndarray:
         start=plan.start - plan.source.start,
         duration=plan.end - plan.start,
     )
-
-
-def _picked_frames(reader: VideoReader, picks: np.ndarray):
-    """Yields the decoded frames at `picks` (non-decreasing source indices, repeats allowed) in
-    one forward decoding pass, never holding more than one frame."""
-    position = 0
-    for index, frame in reader.iter_decoded(start=int(picks[0])):
-        while position < len(picks) and picks[position] == index:
-            yield frame
-            position += 1
-        if position == len(picks):
-            return
 
 
 def _encodable(frame: av.VideoFrame) -> av.VideoFrame:

@@ -193,6 +193,20 @@ class VideoReader:
                 f"{self.path}: frame {expected} could not be decoded (truncated or corrupt file?)"
             )
 
+    def iter_picked(self, picks: np.ndarray):
+        """Yields (decoded frame, count) for every distinct index of `picks` (int [K], non-decreasing,
+        repeats allowed; count: how often it stands there), in one forward pass from `picks[0]`
+        that stops after the last pick and never holds more than one frame."""
+        position = 0
+        for index, frame in self.iter_decoded(int(picks[0])):
+            count = 0
+            while position < len(picks) and picks[position] == index:
+                count, position = count + 1, position + 1
+            if count:
+                yield frame, count
+            if position == len(picks):
+                return
+
     def _timestamp(self, frame) -> int:
         stamp = frame.pts if frame.pts is not None else frame.dts
         if stamp is None:
