@@ -8,7 +8,7 @@ in the result's "ignored": {kind: {"count", "what", "first"}}, which `--json` ca
 
 from eval.errors import warn_once
 
-__all__ = ["note_ignored"]
+__all__ = ["ignoring_message", "note_ignored"]
 
 
 def note_ignored(ignored, kind, source, count, what, first):
@@ -17,4 +17,10 @@ def note_ignored(ignored, kind, source, count, what, first):
     the items are, plural ("rows on frames without gt"); first: one of them, as text."""
     if count:
         ignored[kind] = {"count": int(count), "what": what, "first": str(first)}
-        warn_once(f"{source}: ignoring {what}: {count} (first: {first})")
+        warn_once(ignoring_message(source, what, count, first))
+
+
+def ignoring_message(source, what, count, first) -> str:
+    """The warning's text, `<source>: ignoring <what>: <count> (first: <first>)`; also for
+    the data pipeline's warnings, which have no result to record their counts in."""
+    return f"{source}: ignoring {what}: {count} (first: {first})"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eval import safe_pickle
 from eval.ava.io import read_exclusions
+from eval.ignored import ignoring_message
 
 from .annotations import read_annotations, read_proposals
 from .dataset_files import DatasetFiles, check_split, dataset_files
@@ -32,7 +33,7 @@ def without_excluded(keyframes: list, excluded: set, path: Path) -> list:
     dropped = [k.img_key for k in keyframes if (k.video, k.timestamp) in excluded]
     if dropped:
         warnings.warn(
-            f"{path}: ignoring annotated frames on excluded timestamps: {len(dropped)} (first: {dropped[0]})",
+            ignoring_message(path, "annotated frames on excluded timestamps", len(dropped), dropped[0]),
             DataWarning,
             stacklevel=3,
         )

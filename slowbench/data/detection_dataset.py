@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import torch
 
+from eval.ignored import ignoring_message
+
 from .annotations import Keyframe, select_proposals
 from .clip_geometry import ClipGeometry, inference_geometry, train_geometry
 from .dataset_files import DatasetFiles
@@ -153,7 +155,7 @@ def _warn_about_proposals(keyframes: list[Keyframe], proposals: dict, timeline, 
     unused = proposals.keys() - set(keys)
     if unused:
         warnings.warn(
-            f"{where}: ignoring proposals of frames without annotations: {len(unused)} (first: {min(unused)})",
+            ignoring_message(where, "proposals of frames without annotations", len(unused), min(unused)),
             DataWarning,
             stacklevel=3,
         )

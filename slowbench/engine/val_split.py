@@ -18,6 +18,7 @@ import pandas as pd
 from torch.utils.data import ConcatDataset
 
 import eval.ava
+from eval.ignored import ignoring_message
 from slowbench.data import build_dataset, load_split
 from slowbench.data.dataset_file import DatasetSpec
 from slowbench.data.dataset_files import DatasetFiles, dataset_files, has_kinetics_val, kinetics_val_files
@@ -190,8 +191,12 @@ def _part_for_2020(part: ValPart, predictions, columns):
         if not keep.all():
             first = gt[~keep].iloc[0]
             warnings.warn(
-                f"{part.files.exclusions}: ignoring AVA gt rows on excluded timestamps in the union with "
-                f"Kinetics: {int((~keep).sum())} (first: {first['video']},{int(first['timestamp']):04d})",
+                ignoring_message(
+                    part.files.exclusions,
+                    "AVA gt rows on excluded timestamps in the union with Kinetics",
+                    int((~keep).sum()),
+                    f"{first['video']},{int(first['timestamp']):04d}",
+                ),
                 InputWarning,
                 stacklevel=2,
             )
