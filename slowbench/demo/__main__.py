@@ -198,7 +198,7 @@ def _column_ids(columns) -> dict:
 def _official_names(row, args, meta) -> dict:
     root = _data_root(row, args, meta)
     if (root / INFO_FILE).is_file():  # synthetic data: its action names (AVA ids start at 1)
-        first = 0 if row.dataset == "multisports" else 1
+        first = _first_label_column(row, None)
         return {first + i: name for i, name in enumerate(read_info(root)["classes"])}
     label_map = dataset_files(row, root, "val").label_map
     return read_label_map(label_map) if label_map is not None and label_map.is_file() else {}
