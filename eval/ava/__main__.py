@@ -70,7 +70,7 @@ def _run(argv):
     # numpy loads only now: --help and usage errors answer before it (a third of a second).
     from eval.ava import error_analysis, io, report
     from eval.ava.evaluation import evaluate_tables
-    from eval.report import html, plots
+    from eval.report.curve_outputs import write_curve_outputs
 
     label_map = io.read_label_map(args.label_map)
     excluded = io.read_exclusions(args.exclude) if args.exclude else ()
@@ -91,12 +91,14 @@ def _run(argv):
         names=(args.gt, args.pred),
     )
     if wants_curves:
-        curves = plots.pop_curves(result["per_class"])
-        if args.plot:
-            plots.plot_pr_curves(curves, args.plot, title=f"AVA ({args.protocol}) precision-recall")
-        if args.report:
-            content = report.report_content(result)
-            print(f"wrote {html.write_report(args.report, content, curves, _report_settings(args))}")
+        write_curve_outputs(
+            result,
+            report.report_content,
+            plot=args.plot,
+            plot_title=f"AVA ({args.protocol}) precision-recall",
+            report=args.report,
+            settings=_report_settings(args),
+        )
     rows = [
         (k, e["name"], e["num_gt"], e["num_det"], percent(e["ap"])) for k, e in result["per_class"].items()
     ]

@@ -20,7 +20,7 @@ from eval.multisports.evaluation import COMPAT_MODES, check_errors_thr, evaluate
 from eval.multisports.io import DEFAULT_GT_PATH, load_gt, load_predictions
 from eval.multisports.official_files import write_official_files
 from eval.multisports.report import report_content
-from eval.report import html, plots
+from eval.report.curve_outputs import write_curve_outputs
 from eval.report.tables import format_table, percent
 
 __all__ = ["main", "parser"]
@@ -90,12 +90,7 @@ def _run(argv):
         prepared, keep_curves=wants_curves, errors_thr=args.thr if args.errors or args.report else None
     )
     result["gt_path"] = gt_path
-    curves = plots.pop_curves(result["per_class"]) if wants_curves else {}
-    if args.plot:
-        plots.plot_pr_curves(
-            curves, args.plot, title=f"MultiSports frame-AP@{args.frame_thr} precision-recall"
-        )
-    if args.report:
+    if wants_curves:
         settings = {
             "tubes": result["tubes"],
             "frame IoU threshold": args.frame_thr,
@@ -103,7 +98,14 @@ def _run(argv):
             "gt": gt_path,
             "predictions": args.preds,
         }
-        print(f"wrote {html.write_report(args.report, report_content(result), curves, settings)}")
+        write_curve_outputs(
+            result,
+            report_content,
+            plot=args.plot,
+            plot_title=f"MultiSports frame-AP@{args.frame_thr} precision-recall",
+            report=args.report,
+            settings=settings,
+        )
     print(_tables(result))
     if "errors" in result:
         print(format_errors_table(result["errors"]))

@@ -9,8 +9,7 @@ import eval.multisports
 import eval.multisports.report
 from eval.atomic import atomic_pickle
 from eval.multisports.official_files import write_official_files
-from eval.report.html import write_report
-from eval.report.plots import pop_curves
+from eval.report.curve_outputs import write_curve_outputs
 from slowbench.data.label_columns import label_ids_of
 from slowbench.engine.detections import ava_detections, multisports_frame_dets
 from slowbench.errors import InputError
@@ -101,9 +100,8 @@ def label_map_detections(detections, label_map):
 def write_result_report(directory, kind, result, settings) -> None:
     """``--report``: eval's report.html and PNGs for this result (no-op without a directory)."""
     if directory:
-        curves = pop_curves(result["per_class"])
-        content = (eval.ava.report if kind == "ava" else eval.multisports.report).report_content(result)
-        print(f"wrote {write_report(directory, content, curves, settings)}")
+        content_of = (eval.ava.report if kind == "ava" else eval.multisports.report).report_content
+        write_curve_outputs(result, content_of, report=directory, settings=settings)
 
 
 def write_dump(row, files, predictions, path, columns=None) -> pathlib.Path:
