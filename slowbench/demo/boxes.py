@@ -136,14 +136,11 @@ def split_boxes(
     proposals = {
         key: value for key, value in read_proposals(files.proposals).items() if key.startswith(prefix)
     }
-    if not proposals:
-        return None
     try:
         timed = sorted((int(key[len(prefix) :]), value) for key, value in proposals.items())
     except ValueError:
         raise DataError(f"{files.proposals}: a key of {video!r} has no integer timestamp") from None
-    entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
-    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, str(files.proposals))
+    return proposal_boxes(timed, position, str(files.proposals))
 
 
 def keyframe_boxes(keyframes, video: str, position, source: str) -> TimedBoxes | None:
@@ -157,6 +154,16 @@ def keyframe_boxes(keyframes, video: str, position, source: str) -> TimedBoxes |
         for k in keyframes
     ]
     return TimedBoxes(np.array([position(k.timestamp) for k in keyframes], np.float64), entries, source)
+
+
+def proposal_boxes(timed, position, source: str) -> TimedBoxes | None:
+    """(timestamp, proposals [N, 5] or None) pairs in time order as TimedBoxes at
+    `position(timestamp)`, filtered as the reference filters proposals (`select_proposals`);
+    None when there are none."""
+    if not timed:
+        return None
+    entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
+    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, source)
 
 
 def dataset_boxes(spec, split: str, video: str, *, ground_truth: bool) -> TimedBoxes | None:
@@ -179,7 +186,4 @@ def dataset_boxes(spec, split: str, video: str, *, ground_truth: bool) -> TimedB
     timed = sorted(
         ((k.timestamp, proposals.get(k.img_key)) for k in keyframes if k.video == video), key=lambda t: t[0]
     )
-    if not timed:
-        return None
-    entries = [BoxesAt(*select_proposals(value)) for _, value in timed]
-    return TimedBoxes(np.array([position(t) for t, _ in timed], np.float64), entries, str(files.proposals))
+    return proposal_boxes(timed, position, str(files.proposals))
