@@ -1,9 +1,12 @@
 """argparse value types of the train and test commands: a bad value is one line that names the
-argument and says what it accepts (``argument --workers: expected an integer >= 0, got '-1'``)."""
+argument and says what it accepts (``argument --workers: expected an integer >= 0, got '-1'``);
+and ``check_data_source``, the one rule across arguments that train, test and demo share."""
 
 import argparse
 import math
 from fractions import Fraction
+
+from slowbench.errors import InputError
 
 
 def at_least(minimum: int):
@@ -60,3 +63,9 @@ def frame_rate(text: str) -> Fraction:
     if value is None or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a frame rate > 0 (30, 29.97 or 30000/1001), got {text!r}")
     return value
+
+
+def check_data_source(dataset, data_root) -> None:
+    """``--dataset`` and ``--data-root`` name the data in two ways: at most one may be given."""
+    if dataset is not None and data_root is not None:
+        raise InputError("--dataset and --data-root: give one of them (a dataset file or an official layout)")

@@ -5,6 +5,7 @@ import pathlib
 
 from slowbench.data.dataset_file import DatasetSpec, read_dataset_file
 from slowbench.data.label_columns import LabelColumns
+from slowbench.engine.arguments import check_data_source
 from slowbench.errors import CheckpointError, InputError
 
 
@@ -12,8 +13,7 @@ def checkpoint_dataset(dataset, data_root, meta: dict, *, width: int, source) ->
     """``--dataset``, else (without ``--data-root``) the checkpoint's ``dataset_file``, read with the
     checkpoint's ``classes``; None for an official layout. The file's head columns must be the
     ones the checkpoint was trained for (``label_ids``; ``width``: the detector's columns)."""
-    if dataset is not None and data_root is not None:
-        raise InputError("--dataset and --data-root: give one of them (a dataset file or an official layout)")
+    check_data_source(dataset, data_root)
     if dataset is None:
         if data_root is not None or not meta.get("dataset_file"):
             return None

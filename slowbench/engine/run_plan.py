@@ -9,6 +9,7 @@ from slowbench.data.dataset_check import check_dataset
 from slowbench.data.dataset_file import DatasetSpec, read_dataset_file
 from slowbench.data.label_columns import LabelColumns
 from slowbench.data.worker_setup import default_workers
+from slowbench.engine.arguments import check_data_source
 from slowbench.engine.synthetic_profile import is_synthetic, prepare_synthetic, synthetic_profile
 from slowbench.errors import InputError
 
@@ -56,11 +57,8 @@ def plan_run(row, args, info) -> RunPlan:
     check of the data runs here, before anything is written. ``args`` is read, never changed."""
     work_dir = pathlib.Path(args.work_dir or pathlib.Path("work_dirs") / row.name)
     spec = None
+    check_data_source(args.dataset, args.data_root)
     if args.dataset is not None:
-        if args.data_root is not None:
-            raise InputError(
-                "--dataset and --data-root: give one of them (a dataset file or an official layout)"
-            )
         spec = read_dataset_file(args.dataset, classes=args.classes)
         check_dataset(spec, ["train", "val"], clip=(row.clip_len, row.frame_interval))
         data_root = spec.root
