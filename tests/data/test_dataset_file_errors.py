@@ -9,6 +9,8 @@ from custom_dataset import ROWS, csv_text, write_dataset
 
 from slowbench import train as train_cli
 from slowbench.data import check as check_cli
+from slowbench.engine.checkpoint_data import checkpoint_dataset
+from slowbench.errors import InputError
 
 TRAIN = ["--row", "ava21-k400-r50-4x16", "--device", "cpu", "--workers", "0"]
 
@@ -140,3 +142,9 @@ def test_command_line_mistakes(argv, expected, tmp_path, capsys):
     line = _one_error_line(capsys)
     assert status == 2 and expected in line, line
     assert not work_dir.exists()
+
+
+def test_test_and_demo_refuse_both_data_sources():
+    """`slowbench.test` and `slowbench.demo` read their data through `checkpoint_dataset`."""
+    with pytest.raises(InputError, match="--dataset and --data-root: give one of them"):
+        checkpoint_dataset("dataset.toml", "data/ava", {}, width=4, source="model.pth")
